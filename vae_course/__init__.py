@@ -1,0 +1,15 @@
+"""vae_course: the helper package of the VAE teaching notebooks.
+
+    import vae_course as vc
+    gen = vc.setup_notebook(seed=0)
+
+Modules, one job each: `data` (digits and toys), `distributions` (densities and maps),
+`compare` (comparing samples), `models`, `plotting`, `widgets` (explorers), `checks` (exercise
+checkers), `exercises` (learner copies and grading).
+"""
+
+from . import checks, compare, data, distributions, models, plotting, widgets
+from .notebook import setup_notebook
+
+__version__ = "0.1.0"
+__all__ = ["checks", "compare", "data", "distributions", "models", "plotting", "widgets", "setup_notebook"]
