@@ -12,6 +12,7 @@ The exit status is 0 exactly when every exercise of every notebook passes.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import subprocess
@@ -118,6 +119,8 @@ def _run_nbval(tmp: Path, runs: dict) -> None:
     env = {**os.environ, "VAE_COURSE_REPORT": str(report)}
     cmd = [sys.executable, "-m", "pytest", "--nbval", "--nbval-current-env", "-p", "vae_course._nbval_report",
            "-p", "no:cacheprovider", "-q", "--rootdir", str(tmp), *sorted(runs)]
+    if len(runs) > 2 and importlib.util.find_spec("xdist") is not None:
+        cmd += ["-n", str(min(len(runs), os.cpu_count() or 1)), "--dist", "loadfile"]
     subprocess.run(cmd, cwd=tmp, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     cells = {}
     if report.exists():

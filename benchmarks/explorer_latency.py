@@ -1,0 +1,46 @@
+"""Explorer latency: time from a control change to the redrawn PNG in the widget.
+
+    .venv/bin/python benchmarks/explorer_latency.py [--repeats 60]
+
+Prints the median and 90th percentile per explorer. Setting `.value` from Python fires the same
+observers a browser does, synchronously, so the time covers compute + redraw + PNG encoding.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import torch
+
+from vae_course import widgets
+
+
+def measure(explorer, control: str, values: list, repeats: int) -> list[float]:
+    times = []
+    for i in range(repeats):
+        start = time.perf_counter()
+        explorer.controls[control].value = values[i % len(values)]
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--repeats", type=int, default=60)
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    cases = [
+        ("pushforward (01), slider a", widgets.PushforwardExplorer(), "a", [0.5 + 0.05 * k for k in range(20)]),
+        ("pushforward (01), map", widgets.PushforwardExplorer(), "map", ["exp", "sigmoid", "affine"]),
+        ("installation check (00), σ", widgets.InstallationCheck(), "sigma", [0.3 + 0.1 * k for k in range(15)]),
+    ]
+    print(f"{'explorer':34s} {'median':>8s} {'p90':>8s}   ({args.repeats} updates each)")
+    for name, explorer, control, values in cases:
+        t = sorted(measure(explorer, control, values, args.repeats))
+        print(f"{name:34s} {1000 * statistics.median(t):6.1f} ms {1000 * t[int(0.9 * len(t))]:6.1f} ms")
+
+
+if __name__ == "__main__":
+    main()

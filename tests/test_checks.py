@@ -1,0 +1,79 @@
+"""Every exercise checker accepts right answers and rejects the typical wrong ones, in plain words."""
+
+import math
+
+import pytest
+import torch
+
+from vae_course import checks, distributions as dist
+
+
+def run(checker, fn, capsys):
+    returned = checker(fn)
+    return returned, capsys.readouterr().out
+
+
+def _stub(*args):
+    raise NotImplementedError("Exercise")
+
+
+# (checker, reference, a different but correct answer, [(wrong answer, words the message must contain)])
+CASES = {
+    "1.1": (checks.exercise_1_1, dist.exponential_icdf,
+            lambda u, rate: -torch.log(1 - u) / rate,
+            [(lambda u, rate: -torch.log(u) / rate, "F⁻¹(1 − u)"),
+             (lambda u, rate: -torch.log1p(-u) * rate, "rate should divide"),
+             (lambda u, rate: torch.log1p(-u) / rate, "minus sign"),
+             (lambda u, rate: 1 - torch.exp(-rate * u), "CDF"),
+             (lambda u, rate: (-torch.log1p(-u) / rate).sum(), "shape"),
+             (lambda u, rate: (-torch.log1p(-u) / rate).tolist(), "torch.Tensor"),
+             (lambda u, rate: -torch.log1p(-u) / rate + 0.01, "values differ")]),
+    "1.2": (checks.exercise_1_2, dist.affine_pushforward_density,
+            lambda x, a, b: torch.distributions.Normal(b, abs(a)).log_prob(x).exp(),
+            [(lambda x, a, b: torch.exp(-0.5 * ((x - b) / a) ** 2) / math.sqrt(2 * math.pi), "1/|a|"),
+             (lambda x, a, b: torch.exp(-0.5 * ((x - b) / a) ** 2) / math.sqrt(2 * math.pi) / a, "negative"),
+             (lambda x, a, b: torch.exp(-0.5 * (a * x + b) ** 2) / math.sqrt(2 * math.pi) * abs(a), "g⁻¹(x)"),
+             (lambda x, a, b: torch.exp(-0.5 * ((x - b) / a) ** 2) / math.sqrt(2 * math.pi) / a**2, "variance"),
+             (lambda x, a, b: torch.exp(-0.5 * ((x - b) / a) ** 2) / abs(a), "values differ")]),
+}
+
+
+@pytest.mark.parametrize("number", CASES)
+def test_reference_and_other_correct_answers_pass(number, capsys):
+    checker, reference, other, _ = CASES[number]
+    for fn in (reference, other):
+        returned, out = run(checker, fn, capsys)
+        assert returned is fn
+        assert out == f"✓ Exercise {number} passed ({len(checker.checks)} checks)\n"
+
+
+@pytest.mark.parametrize("number", CASES)
+def test_not_attempted_says_so_and_falls_back(number, capsys):
+    checker, reference, _, _ = CASES[number]
+    returned, out = run(checker, _stub, capsys)
+    assert returned is reference
+    assert out.startswith(f"… Exercise {number} not attempted yet")
+    assert "reference solution" in out
+
+
+@pytest.mark.parametrize("number, k", [(n, k) for n, case in CASES.items() for k in range(len(case[3]))])
+def test_typical_mistakes_are_rejected_with_an_explanation(number, k, capsys):
+    checker, reference, _, mistakes = CASES[number]
+    wrong, words = mistakes[k]
+    returned, out = run(checker, wrong, capsys)
+    assert returned is reference
+    assert out.startswith(f"✗ Exercise {number}:")
+    assert words in out
+    assert "Traceback" not in out
+
+
+def test_crashing_or_non_function_answers_get_a_message(capsys):
+    returned, out = run(checks.exercise_1_1, lambda u, rate: u.nonexistent, capsys)
+    assert returned is dist.exponential_icdf and "raised AttributeError" in out
+    returned, out = run(checks.exercise_1_2, 3.0, capsys)
+    assert returned is dist.affine_pushforward_density and "expected the function" in out
+
+
+def test_nan_answers_are_named(capsys):
+    _, out = run(checks.exercise_1_1, lambda u, rate: u * float("nan"), capsys)
+    assert "returned NaN" in out

@@ -1,0 +1,119 @@
+"""Learner copies stay in sync with the solved notebooks, and grading works both ways."""
+
+import subprocess
+import sys
+
+import nbformat
+import pytest
+
+from vae_course import exercises, grade
+from vae_course.exercises import NOTEBOOKS, SOLUTIONS
+
+NB01 = "01_change_of_distribution.ipynb"
+
+
+def test_learner_copies_are_in_sync_with_their_solutions():
+    assert exercises.out_of_sync() == []
+
+
+def test_every_exercise_has_a_stub_and_a_check_cell_right_after_it():
+    for path in sorted(SOLUTIONS.glob("*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        code = [c for c in nb.cells if c.cell_type == "code"]
+        for i, cell in enumerate(code):
+            number = exercises.tagged(cell, "exercise")
+            if number:
+                assert exercises.BEGIN in cell.source, f"{path.name}: exercise {number} has no solution block"
+                assert exercises.tagged(code[i + 1], "check") == number, f"{path.name}: no check after {number}"
+                assert f"exercise_{number.replace('.', '_')}" in code[i + 1].source
+        learner = nbformat.read(NOTEBOOKS / path.name, as_version=4)
+        for cell in learner.cells:
+            assert exercises.BEGIN not in cell.source, f"{path.name}: a solution leaked into the learner copy"
+
+
+def test_strip_solution_keeps_indentation_and_surrounding_lines():
+    src = "def f(x):\n    # compute it\n    ### BEGIN SOLUTION\n    y = x + 1\n    return y\n    ### END SOLUTION\n"
+    assert exercises.strip_solution(src, "9.9") == \
+        'def f(x):\n    # compute it\n    raise NotImplementedError("Exercise 9.9")'
+    with pytest.raises(ValueError, match="never closed"):
+        exercises.strip_solution("### BEGIN SOLUTION\nx = 1", "9.9")
+    with pytest.raises(ValueError, match="without"):
+        exercises.strip_solution("x = 1\n### END SOLUTION", "9.9")
+
+
+def test_learner_copy_requires_tags_on_solution_cells():
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("### BEGIN SOLUTION\nx = 1\n### END SOLUTION")])
+    with pytest.raises(ValueError, match="no 'exercise:N.M' tag"):
+        exercises.learner_copy(nb)
+
+
+def _with_exercise_source(nb, number, source):
+    for cell in nb.cells:
+        if exercises.tagged(cell, "exercise") == number:
+            cell.source = source
+    return nb
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    """One nbval run over a folder of typical submissions."""
+    folder = tmp_path_factory.mktemp("submissions")
+    solved = nbformat.read(SOLUTIONS / NB01, as_version=4)
+    unsolved = nbformat.read(NOTEBOOKS / NB01, as_version=4)
+    one_wrong = nbformat.read(NOTEBOOKS / NB01, as_version=4)
+    for cell_s, cell_w in zip(solved.cells, one_wrong.cells):
+        if exercises.tagged(cell_s, "exercise") == "1.1":
+            cell_w.source = cell_s.source
+    _with_exercise_source(one_wrong, "1.2", "def affine_pushforward_density(x, a, b):\n"
+                                            "    return torch.exp(-0.5 * ((x - b) / a) ** 2) / (2 * torch.pi) ** 0.5\n")
+    broken = _with_exercise_source(nbformat.read(NOTEBOOKS / NB01, as_version=4), "1.1", "def exponential_icdf(u, rate)\n")
+    files = {"alice_" + NB01: solved, "bob_" + NB01: unsolved, "carol_" + NB01: one_wrong, "dan_" + NB01: broken,
+             "00_start_here.ipynb": nbformat.read(NOTEBOOKS / "00_start_here.ipynb", as_version=4)}
+    for name, nb in files.items():
+        nbformat.write(nb, folder / name)
+    (folder / "notes.ipynb").write_text("not a notebook")
+    results = {r.path.name: r for r in grade.grade([folder])}
+    return folder, results
+
+
+def test_solved_notebook_passes(graded):
+    r = graded[1]["alice_" + NB01]
+    assert r.passed and r.exercises == {"1.1": None, "1.2": None} and r.other_cells == []
+
+
+def test_unsolved_learner_copy_fails_at_exactly_its_exercises(graded):
+    r = graded[1]["bob_" + NB01]
+    assert not r.passed
+    assert set(r.exercises) == {"1.1", "1.2"}
+    for number, msg in r.exercises.items():
+        assert msg.startswith("not solved yet"), msg
+    assert r.other_cells == []  # the fallback keeps every other output equal to the reference
+
+
+def test_one_wrong_answer_fails_at_exactly_that_exercise(graded):
+    r = graded[1]["carol_" + NB01]
+    assert r.exercises["1.1"] is None
+    assert "1/|a|" in r.exercises["1.2"]
+    assert not r.passed and r.other_cells == []
+
+
+def test_a_syntax_error_is_reported_at_its_exercise(graded):
+    r = graded[1]["dan_" + NB01]
+    assert "SyntaxError" in r.exercises["1.1"] and r.exercises["1.2"].startswith("not solved yet")
+
+
+def test_notebooks_without_exercises_and_non_notebooks(graded):
+    results = graded[1]
+    assert results["00_start_here.ipynb"].passed and results["00_start_here.ipynb"].exercises == {}
+    assert "cannot be read" in results["notes.ipynb"].problem
+    text = grade.report(list(results.values()))
+    assert "✓ Exercise 1.1 passed" in text and "2 of 6 notebook(s) fully solved" in text
+
+
+def test_command_line_exit_status_and_report():
+    solved = subprocess.run([sys.executable, "-m", "vae_course.grade", str(SOLUTIONS / NB01)],
+                            capture_output=True, text=True)
+    assert solved.returncode == 0, solved.stdout + solved.stderr
+    assert "2 of 2 exercises passed" in solved.stdout
+    missing = subprocess.run([sys.executable, "-m", "vae_course.grade", "no/such.ipynb"], capture_output=True, text=True)
+    assert missing.returncode == 2 and "no such file" in missing.stderr
