@@ -44,3 +44,90 @@ class LinearGenerator:
         if z.ndim != 2 or z.shape[1] != self.latent_dim:
             raise ValueError(f"z must have shape (B, {self.latent_dim}), got {tuple(z.shape)}.")
         return (self.mean + z @ self.weight).clamp(0.0, 1.0)
+
+
+class VAE(torch.nn.Module):
+    """A small VAE for the 8×8 digits: an MLP encoder q(z|x) = N(mu, diag(exp(log_var))), an MLP decoder.
+
+    likelihood="categorical": p(x|z) is a categorical over the 17 grey levels of every pixel
+    (x must be levels / 16), so −ELBO is an honest bound on −log p(x) in nats.
+    likelihood="bernoulli": p(x|z) is a Bernoulli per pixel, for binarized digits (x ∈ {0, 1}).
+    encode: x (B, 64) → mu, log_var (B, L). decode: z (B, L) → logits (B, 64, 17) or (B, 64).
+    """
+
+    def __init__(self, latent_dim: int = 2, hidden: int = 128, data_dim: int = 64,
+                 likelihood: str = "categorical", n_levels: int = 17):
+        super().__init__()
+        v.one_of(likelihood, "likelihood", ("categorical", "bernoulli"))
+        for name, value in (("latent_dim", latent_dim), ("hidden", hidden), ("data_dim", data_dim)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be a positive whole number, got {value!r}.")
+        self.latent_dim, self.data_dim, self.likelihood = latent_dim, data_dim, likelihood
+        self.n_levels = n_levels if likelihood == "categorical" else 1
+        nn = torch.nn
+        self.encoder = nn.Sequential(nn.Linear(data_dim, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU(),
+                                     nn.Linear(hidden, 2 * latent_dim))
+        self.decoder = nn.Sequential(nn.Linear(latent_dim, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU(),
+                                     nn.Linear(hidden, data_dim * self.n_levels))
+
+    def _check_x(self, x) -> Tensor:
+        x = v.tensor(x, "x")
+        if x.ndim != 2 or x.shape[1] != self.data_dim:
+            raise ValueError(f"x must have shape (B, {self.data_dim}), got {tuple(x.shape)}.")
+        if (x < 0).any() or (x > 1).any():
+            raise ValueError("x must lie in [0, 1] (digits as levels / 16, or binarized).")
+        return x
+
+    def encode(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        """mu, log_var of q(z|x): (B, 64) → (B, L), (B, L)."""
+        mu, log_var = self.encoder(self._check_x(x)).chunk(2, dim=-1)
+        return mu, log_var
+
+    def decode(self, z: Tensor) -> Tensor:
+        """Logits of p(x|z): (B, L) → (B, 64, 17) (categorical) or (B, 64) (bernoulli)."""
+        z = v.tensor(z, "z")
+        if z.shape[-1] != self.latent_dim:
+            raise ValueError(f"z must have {self.latent_dim} latent dimensions in its last axis, got {tuple(z.shape)}.")
+        logits = self.decoder(z)
+        return logits.unflatten(-1, (self.data_dim, self.n_levels)) if self.n_levels > 1 else logits
+
+    def log_likelihood(self, x: Tensor, logits: Tensor) -> Tensor:
+        """log p(x|z), summed over pixels: (B, 64) → (B,)."""
+        from . import losses
+
+        if self.likelihood == "bernoulli":
+            return losses.bernoulli_log_likelihood(x, logits)
+        levels = torch.round(x * (self.n_levels - 1)).long()
+        return losses.categorical_log_likelihood(levels, logits)
+
+    def mean_image(self, logits: Tensor) -> Tensor:
+        """E[x | z] in [0, 1] from decoder logits: (B, 64, 17) or (B, 64) → (B, 64)."""
+        if self.likelihood == "bernoulli":
+            return torch.sigmoid(logits)
+        grey = torch.linspace(0, 1, self.n_levels, dtype=logits.dtype)
+        return torch.softmax(logits, dim=-1) @ grey
+
+    def elbo_terms(self, x: Tensor, generator: torch.Generator | None = None, beta: float = 1.0) -> dict:
+        """One-sample estimates per example: elbo, log_lik, kl (each (B,)), and mu, log_var, z, logits."""
+        from . import losses
+
+        x = self._check_x(x)
+        mu, log_var = self.encode(x)
+        eps = torch.randn(mu.shape, generator=generator, dtype=mu.dtype)
+        z = losses.reparameterize(mu, log_var, eps)
+        logits = self.decode(z)
+        log_lik = self.log_likelihood(x, logits)
+        kl = losses.gaussian_kl(mu, log_var)
+        return {"elbo": losses.elbo(log_lik, kl, beta), "log_lik": log_lik, "kl": kl,
+                "mu": mu, "log_var": log_var, "z": z, "logits": logits}
+
+    @torch.no_grad()
+    def sample(self, n: int, generator: torch.Generator | None = None) -> Tensor:
+        """Mean images E[x|z] of n draws z ~ N(0, I): (n, 64)."""
+        z = torch.randn(n, self.latent_dim, generator=generator)
+        return self.mean_image(self.decode(z))
+
+    @torch.no_grad()
+    def reconstruct(self, x: Tensor) -> Tensor:
+        """Mean images decoded from the posterior means mu(x): (B, 64) → (B, 64)."""
+        return self.mean_image(self.decode(self.encode(x)[0]))

@@ -1,0 +1,127 @@
+"""Training and evaluating the course's VAEs: minibatch Adam on −ELBO, early stopping, a history.
+
+Loss convention: `loss = -elbo.mean()` — per-example ELBO summed over pixels and latent
+dimensions, averaged over the batch. Everything is reported per example, in nats.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from dataclasses import dataclass, field
+
+import torch
+from torch import Tensor
+
+from . import _validate as v
+
+
+@dataclass
+class History:
+    """Per-epoch means per example (nats): train_/val_ loss (−ELBO), rec (−log p(x|z)) and kl."""
+
+    train_loss: list = field(default_factory=list)
+    train_rec: list = field(default_factory=list)
+    train_kl: list = field(default_factory=list)
+    val_loss: list = field(default_factory=list)
+    val_rec: list = field(default_factory=list)
+    val_kl: list = field(default_factory=list)
+    best_epoch: int = -1
+    seconds: float = 0.0
+
+
+@torch.no_grad()
+def evaluate(model, x: Tensor, generator: torch.Generator | None = None, beta: float = 1.0) -> dict:
+    """Mean −ELBO ('loss'), reconstruction term ('rec', −E_q log p(x|z)) and 'kl' per example on x."""
+    was_training = model.training
+    model.eval()
+    t = model.elbo_terms(x, generator=generator, beta=beta)
+    model.train(was_training)
+    return {"loss": -t["elbo"].mean().item(), "rec": -t["log_lik"].mean().item(), "kl": t["kl"].mean().item()}
+
+
+def progress_bar(total: int, desc: str, enabled: bool = True):
+    """A tqdm progress bar: a widget in Jupyter (with a stable text form, so nbval stays strict),
+    text on stderr elsewhere, nothing when disabled."""
+    from tqdm.auto import tqdm
+
+    if not enabled:
+        return tqdm(total=total, disable=True)
+    try:
+        from IPython import get_ipython
+
+        in_kernel = get_ipython() is not None and "IPKernelApp" in get_ipython().config
+    except ImportError:
+        in_kernel = False
+    if not in_kernel:
+        return tqdm(total=total, desc=desc, leave=True)
+    from IPython.display import display
+    from tqdm.notebook import tqdm as notebook_tqdm
+
+    bar = notebook_tqdm(total=total, desc=desc, display=False)
+    display(_StableWidget(bar.container, f"<progress: {desc}>"))
+    return bar
+
+
+class _StableWidget:
+    def __init__(self, widget, text: str):
+        self.widget, self.text = widget, text
+
+    def _repr_mimebundle_(self, **kwargs):
+        data = self.widget._repr_mimebundle_(**kwargs)
+        data["text/plain"] = self.text
+        return data
+
+
+def train(model, x_train: Tensor, x_val: Tensor, *, epochs: int = 50, batch_size: int = 100, lr: float = 1e-3,
+          beta: float = 1.0, patience: int | None = None, generator: torch.Generator | None = None,
+          progress: bool = True) -> History:
+    """Train `model` (a `vae_course.models.VAE`) with Adam on −ELBO; keep the best weights on x_val.
+
+    x_train (N, 64), x_val (M, 64). Each epoch shuffles with `generator`; the validation loss is a
+    one-sample estimate with a fixed generator, so epochs compare fairly. With `patience`, stops
+    after that many epochs without a better validation loss. Returns the `History`.
+    """
+    x_train, x_val = v.tensor(x_train, "x_train"), v.tensor(x_val, "x_val")
+    beta = v.scalar(beta, "beta")
+    if beta < 0:
+        raise ValueError(f"beta must be ≥ 0, got {beta}.")
+    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
+        raise ValueError(f"epochs must be a positive whole number, got {epochs!r}.")
+    generator = generator if generator is not None else torch.Generator().manual_seed(0)
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    hist, best, best_state, waited = History(), float("inf"), None, 0
+    start = time.perf_counter()
+    bar = progress_bar(epochs, "training", progress)
+    for epoch in range(epochs):
+        model.train()
+        perm = torch.randperm(len(x_train), generator=generator)
+        sums = torch.zeros(3)
+        for i in range(0, len(x_train), batch_size):
+            batch = x_train[perm[i:i + batch_size]]
+            t = model.elbo_terms(batch, generator=generator, beta=beta)
+            loss = -t["elbo"].mean()
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            sums += torch.stack([-t["elbo"].sum(), -t["log_lik"].sum(), t["kl"].sum()]).detach()
+        hist.train_loss.append((sums[0] / len(x_train)).item())
+        hist.train_rec.append((sums[1] / len(x_train)).item())
+        hist.train_kl.append((sums[2] / len(x_train)).item())
+        val = evaluate(model, x_val, torch.Generator().manual_seed(1), beta=beta)
+        hist.val_loss.append(val["loss"])
+        hist.val_rec.append(val["rec"])
+        hist.val_kl.append(val["kl"])
+        if val["loss"] < best:
+            best, best_state, hist.best_epoch, waited = val["loss"], copy.deepcopy(model.state_dict()), epoch, 0
+        else:
+            waited += 1
+        bar.update(1)
+        bar.set_postfix(val_loss=f"{val['loss']:.1f}")
+        if patience is not None and waited >= patience:
+            break
+    bar.close()
+    model.load_state_dict(best_state)
+    model.eval()
+    hist.seconds = time.perf_counter() - start
+    return hist
