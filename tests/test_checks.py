@@ -27,21 +27,25 @@ CASES = {
              (lambda u, rate: 1 - torch.exp(-rate * u), "CDF"),
              (lambda u, rate: (-torch.log1p(-u) / rate).sum(), "shape"),
              (lambda u, rate: (-torch.log1p(-u) / rate).tolist(), "torch.Tensor"),
-             (lambda u, rate: -torch.log1p(-u) / rate + 0.01, "values differ")]),
+             (lambda u, rate: -torch.log1p(-u), "without dividing"),
+             (lambda u, rate: -torch.log1p(-u) / rate + 0.01, "values differ: at u = ")]),
     "1.2": (checks.exercise_1_2, dist.affine_pushforward_density,
             lambda x, a, b: torch.distributions.Normal(b, abs(a)).log_prob(x).exp(),
             [(lambda x, a, b: torch.exp(-0.5 * ((x - b) / a) ** 2) / math.sqrt(2 * math.pi), "1/|a|"),
              (lambda x, a, b: torch.exp(-0.5 * ((x - b) / a) ** 2) / math.sqrt(2 * math.pi) / a, "negative"),
              (lambda x, a, b: torch.exp(-0.5 * (a * x + b) ** 2) / math.sqrt(2 * math.pi) * abs(a), "g⁻¹(x)"),
              (lambda x, a, b: torch.exp(-0.5 * ((x - b) / a) ** 2) / math.sqrt(2 * math.pi) / a**2, "variance"),
-             (lambda x, a, b: torch.exp(-0.5 * ((x - b) / a) ** 2) / abs(a), "values differ")]),
+             (lambda x, a, b: torch.exp(-0.5 * ((x - b) / a) ** 2) / abs(a), "√(2π)"),
+             (lambda x, a, b: torch.exp(-0.5 * ((x - b) / a) ** 2) / math.sqrt(2 * math.pi) * abs(a), "multiplying"),
+             (lambda x, a, b: torch.exp(-0.5 * ((x + b) / a) ** 2) / math.sqrt(2 * math.pi) / abs(a), "(x − b)/a"),
+             (lambda x, a, b: torch.exp(-0.5 * ((x - b) / a) ** 2) / 2.5 / abs(a), "at x = ")]),
 }
 
 
 @pytest.mark.parametrize("number", CASES)
-def test_reference_and_other_correct_answers_pass(number, capsys):
+def test_correct_answers_pass(number, capsys):
     checker, reference, other, _ = CASES[number]
-    for fn in (reference, other):
+    for fn in (lambda *args: reference(*args), other):
         returned, out = run(checker, fn, capsys)
         assert returned is fn
         assert out == f"✓ Exercise {number} passed ({len(checker.checks)} checks)\n"
@@ -65,6 +69,16 @@ def test_typical_mistakes_are_rejected_with_an_explanation(number, k, capsys):
     assert out.startswith(f"✗ Exercise {number}:")
     assert words in out
     assert "Traceback" not in out
+
+
+@pytest.mark.parametrize("number", CASES)
+def test_rerunning_a_check_after_a_fallback_does_not_pass_the_reference(number, capsys):
+    """The check cell `fn = checker(fn)` swaps in the reference; running it again must not say ✓."""
+    checker, reference, _, mistakes = CASES[number]
+    fn, _ = run(checker, mistakes[0][0], capsys)
+    again, out = run(checker, fn, capsys)
+    assert again is reference and "✓" not in out
+    assert "still the reference solution" in out and "Run your exercise cell above again" in out
 
 
 def test_crashing_or_non_function_answers_get_a_message(capsys):

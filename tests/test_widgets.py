@@ -68,7 +68,7 @@ def test_histogram_heights_match_the_samples(explorer):
 
 def test_explorer_repr_is_stable_text_plus_the_widget(explorer):
     bundle = explorer._repr_mimebundle_()
-    assert bundle["text/plain"] == "<pushforward explorer: move the controls above the picture>"
+    assert bundle["text/plain"] == "[pushforward explorer: an interactive widget; run this cell in Jupyter to use it]"
     assert "application/vnd.jupyter.widget-view+json" in bundle
 
 
@@ -91,3 +91,8 @@ def test_a_failing_computation_shows_a_message_not_a_traceback():
     e.controls["x"].value = -0.5
     assert "x must be ≥ 0" in e.readout.value and bytes(e.image.value) == b"png"
     assert e.updates == 1
+
+
+def test_the_picture_is_shown_at_its_own_pixel_size(explorer):
+    png = bytes(explorer.image.value)
+    assert explorer.image.layout.width == f"{int.from_bytes(png[16:20], 'big')}px" == "720px"

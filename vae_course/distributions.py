@@ -131,9 +131,10 @@ class Pushforward:
         return self.g.forward(source_icdf(q if self.a > 0 else 1 - q, self.source), self.a, self.b)
 
     def label(self) -> str:
-        """A short plain-text name, e.g. 'exp(0.5·Z + 0), Z ~ N(0, 1)'."""
+        """A short plain-text name, e.g. 'exp(0.5·Z − 1), Z ~ N(0, 1)'."""
         z = "N(0, 1)" if self.source == "normal" else "U(0, 1)"
-        inner = f"{self.a:g}·Z + {self.b:g}"
+        inner = f"{self.a:g}·Z" + (f" + {self.b:g}" if self.b > 0 else f" − {-self.b:g}" if self.b < 0 else "")
+        inner = inner.replace("-", "−")
         return (inner if self.map == "affine" else f"{self.map}({inner})") + f", Z ~ {z}"
 
 

@@ -107,18 +107,19 @@ class PushforwardFigure:
     changes when the curves outgrow it or shrink below half of it, so most moves are cheap.
     """
 
-    def __init__(self, summary: PushforwardSummary, target_label: str, figsize=(7.2, 3.6), dpi=90):
+    def __init__(self, summary: PushforwardSummary, target_label: str, figsize=(7.2, 3.4), dpi=100,
+                 xlabel: str = "$x = g(z)$", hist_label: str | None = None,
+                 density_label: str = "change-of-variables density $p_X$"):
         fig = Figure(figsize=figsize, dpi=dpi)
         fig.subplots_adjust(left=0.08, right=0.98, top=0.9, bottom=0.14)
         ax = self.ax = fig.add_subplot()
         edges, grid = _np(summary.edges), _np(summary.grid)
         self.hist = ax.stairs(_np(summary.heights), edges, fill=True, color=COLORS["samples"],
                               label=f"histogram of g(Z), {len(summary.samples):,} draws")
-        (self.line,) = ax.plot(grid, _np(summary.density), color=COLORS["density"], lw=2,
-                               label="change-of-variables density $p_X$")
+        (self.line,) = ax.plot(grid, _np(summary.density), color=COLORS["density"], lw=2, label=density_label)
         (self.target,) = ax.plot(grid, _np(summary.target_density), color=COLORS["target"], lw=2,
                                  ls="--", label=f"target: {target_label}")
-        ax.set(xlim=(edges[0], edges[-1]), ylim=(0, 1), xlabel="$x = g(z)$", ylabel="density")
+        ax.set(xlim=(edges[0], edges[-1]), ylim=(0, 1), xlabel=xlabel, ylabel="density")
         ax.legend(loc="upper right", fontsize="small")
         self.blit = BlitFigure(fig, [self.hist, self.line, self.target, ax.title])
         self.fig = fig

@@ -70,13 +70,16 @@ class Explorer:
         except (ValueError, TypeError) as err:
             self.readout.value = f"<span style='color:#b30000'>⚠ {html.escape(str(err))}</span>"
             return
+        if self.updates == 0 and png[:8] == b"\x89PNG\r\n\x1a\n":
+            width = int.from_bytes(png[16:20], "big")  # show the picture at its own size, never stretched
+            self.image.layout.width = f"{width}px"
         self.image.value = png
         self.readout.value = readout
         self.updates += 1
 
     def _repr_mimebundle_(self, **kwargs):
         data = self.widget._repr_mimebundle_(**kwargs)
-        data["text/plain"] = f"<{self.name}: move the controls above the picture>"
+        data["text/plain"] = f"[{self.name}: an interactive widget; run this cell in Jupyter to use it]"
         return data
 
 
@@ -122,8 +125,8 @@ class PushforwardExplorer(Explorer):
             self.view = PushforwardFigure(s, values["target"])
         self.view.draw(s, title, target_label=values["target"])
         match = " — a match!" if s.w1 < 0.02 else ""
-        readout = (f"<b>W₁(X, target) = {s.w1:.3f}</b>{match}<br>"
-                   f"sample mean {s.samples.mean():.2f}, sd {s.samples.std():.2f}<br>"
+        stats = f"sample mean {s.samples.mean():.2f}, sd {s.samples.std():.2f}".replace("-", "−")
+        readout = (f"<b>W₁(X, target) = {s.w1:.3f}</b>{match}<br>{stats}<br>"
                    f"{100 * s.share_in_view:.0f}% of the draws inside the plot")
         return self.view.png(), readout
 
@@ -148,7 +151,8 @@ class InstallationCheck(Explorer):
         p = dist.Pushforward("normal", "affine", sigma, 0.0)
         s = self.state = dist.summarize_pushforward(p, self.target, self.z, self.edges, self.grid)
         if self.view is None:
-            self.view = PushforwardFigure(s, "N(0, 1)")
+            self.view = PushforwardFigure(s, "N(0, 1), for comparison", xlabel="$x = \\sigma z$",
+                                          hist_label=f"histogram of σ·Z, {len(s.samples):,} draws",
+                                          density_label="density of σ·Z")
         self.view.draw(s, f"X = σ·Z with σ = {sigma:.2f}")
-        return self.view.png(), (f"✓ widgets work: σ = {sigma:.2f}, "
-                                 f"sample sd {s.samples.std():.2f} (redraw #{self.updates + 1})")
+        return self.view.png(), f"✓ widgets work: σ = {sigma:.2f}, sample sd {s.samples.std():.2f}"

@@ -26,14 +26,16 @@ def _icdf_values(rate):
     def check(fn):
         u = _u()
         got = returns_tensor(fn, u, rate, shape=u.shape, name="exponential_icdf")
-        matches(got, dist.exponential_icdf(u, rate), f"rate = {rate:g}", {
+        matches(got, dist.exponential_icdf(u, rate), f"rate = {rate:g}", inputs={"u": u}, mistakes={
             "−log(u)/rate = F⁻¹(1 − u): right distribution, but not the inverse CDF (it decreases in u).":
                 -torch.log(u) / rate,
             "−log(1 − u)·rate: the rate should divide (Exponential(rate) has mean 1/rate).":
                 -torch.log1p(-u) * rate,
             "log(1 − u)/rate: the minus sign is missing, and an exponential draw is never negative.":
                 torch.log1p(-u) / rate,
-            "1 − exp(−rate·u): that is the CDF F(u), the map the other way round.": 1 - torch.exp(-rate * u),
+            "1 − exp(−rate·u): that is the CDF F evaluated at u, the map the other way round.":
+                1 - torch.exp(-rate * u),
+            "−log(1 − u) without dividing by the rate.": -torch.log1p(-u),
         })
     check.__name__ = f"values at rate {rate}"
     return check
@@ -68,6 +70,12 @@ def _affine_mistakes(a: float, b: float) -> dict[str, Tensor]:
             _phi(a * x + b) * abs(a),
         "φ((x − b)/a)/a: with a < 0 that is negative; the Jacobian factor is 1/|a|.": _phi((x - b) / a) / a,
         "φ((x − b)/a)/a²: divide by |a| (the slope of g), not by the variance a².": _phi((x - b) / a) / a**2,
+        "φ((x − b)/a)·|a|: the factor is 1/|a|; multiplying by |a| gives too much mass when |a| > 1.":
+            _phi((x - b) / a) * abs(a),
+        "exp(−t²/2)/|a| without 1/√(2π): the N(0, 1) density has that constant.":
+            torch.exp(-0.5 * ((x - b) / a) ** 2) / abs(a),
+        "the log-density: return p_X(x) itself (take exp).": torch.log(_phi((x - b) / a) / abs(a)),
+        "φ((x + b)/a)/|a|: the inverse of g is (x − b)/a.": _phi((x + b) / a) / abs(a),
     }
 
 
@@ -79,7 +87,8 @@ def _affine_shape(fn):
 def _affine_values(a, b):
     def check(fn):
         got = returns_tensor(fn, _X, a, b, shape=_X.shape, name="affine_pushforward_density")
-        matches(got, dist.affine_pushforward_density(_X, a, b), f"a = {a:g}, b = {b:g}", _affine_mistakes(a, b))
+        matches(got, dist.affine_pushforward_density(_X, a, b), f"a = {a:g}, b = {b:g}", _affine_mistakes(a, b),
+                inputs={"x": _X})
     return check
 
 
