@@ -280,7 +280,7 @@ class LatentFigure:
         self.draws.set_sizes(2 + 120 * w / max(w.max(), 1e-300))
         self.post.set_ydata(_np(s.post))
         top = self.ax_z.get_ylim()[1]
-        need = 1.15 * max(float(_np(s.post).max()), 0.45)
+        need = 1.15 * max(float(_np(s.post).max()), 7.0)  # peaks on the curve are 4–9: the axis rarely moves
         if need > top or need < 0.5 * top:
             self.ax_z.set_ylim(0, _nice_top(need))
             self.blit.invalidate()
