@@ -1,0 +1,231 @@
+"""Latent variable models on a toy you can see whole: one hidden z, data x near a curve g(z).
+
+Notebook 02 uses these. The model is
+
+    z ~ N(0, 1),    x | z ~ N(g(z), noise² I_D),    p(x) = ∫ p(x|z) p(z) dz,
+
+with g the curve of `data.curve_2d` in D = 2 dimensions, and the same curve with D − 2 more
+wiggling coordinates for larger D. Because z is 1-D, p(x) and the posterior p(z|x) are exact by
+quadrature on a z-grid; the Monte Carlo estimate from prior draws can be compared with them.
+All log-densities are in nats, float64. No plotting here.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+import torch
+from torch import Tensor
+
+from . import _validate as v
+from .data import curve_2d
+
+NOISE = 0.1
+_LOG_2PI = math.log(2 * math.pi)
+
+
+def _dim(dim) -> int:
+    if isinstance(dim, bool) or not isinstance(dim, int) or dim < 2:
+        raise ValueError(f"dim must be a whole number ≥ 2 (the data dimension D), got {dim!r}.")
+    return dim
+
+
+def _count(n, name: str) -> int:
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"{name} must be a positive whole number, got {n!r}.")
+    return n
+
+
+def curve(z: Tensor, dim: int = 2) -> Tensor:
+    """g(z) in D = dim dimensions. z: (N,) → (N, D).
+
+    The first two coordinates are `data.curve_2d`, (z, sin 2z); coordinate d ≥ 2 is
+    sin(ω_d z + d) with ω_d = 0.5 + 0.25·(d mod 7), so every coordinate tells something about z.
+    """
+    dim = _dim(dim)
+    z = v.tensor(z, "z")
+    head = curve_2d(z)
+    if dim == 2:
+        return head
+    d = torch.arange(2, dim, dtype=z.dtype)
+    omega = 0.5 + 0.25 * (d % 7)
+    return torch.cat([head, torch.sin(z[:, None] * omega + d)], dim=-1)
+
+
+def sample(n: int, dim: int = 2, noise: float = NOISE, generator: torch.Generator | None = None) -> tuple[Tensor, Tensor]:
+    """n draws of (x, z) from the model: z (n,) ~ N(0, 1), x (n, D) = g(z) + noise·ε."""
+    n, dim = _count(n, "n"), _dim(dim)
+    noise = v.scalar(noise, "noise", positive=True)
+    z = torch.randn(n, generator=generator, dtype=torch.float64)
+    return curve(z, dim) + noise * torch.randn(n, dim, generator=generator, dtype=torch.float64), z
+
+
+def prior_log_prob(z: Tensor) -> Tensor:
+    """log N(z; 0, 1), elementwise."""
+    z = v.tensor(z, "z")
+    return -0.5 * z**2 - 0.5 * _LOG_2PI
+
+
+def _x(x) -> Tensor:
+    x = v.tensor(x, "x", dtype=torch.float64)
+    if x.ndim not in (1, 2):
+        raise ValueError(f"x must have shape (D,) or (B, D), got shape {tuple(x.shape)}.")
+    _dim(x.shape[-1])
+    return x
+
+
+def log_likelihood(x: Tensor, z: Tensor, noise: float = NOISE) -> Tensor:
+    """log p(x | z) = Σ_d log N(x_d; g_d(z), noise²), summed over the D coordinates of x.
+
+    x: (D,) or (B, D); z: (K,). Returns (K,) or (B, K): one value per data point and latent value.
+    """
+    x = _x(x)
+    z = v.tensor(z, "z", dtype=torch.float64)
+    if z.ndim != 1:
+        raise ValueError(f"z must be 1-D with shape (K,), got shape {tuple(z.shape)}.")
+    noise = v.scalar(noise, "noise", positive=True)
+    g = curve(z, x.shape[-1])                                   # (K, D)
+    sq = ((x[..., None, :] - g) ** 2).sum(-1)                  # (K,) or (B, K)
+    return -0.5 * sq / noise**2 - x.shape[-1] * (math.log(noise) + 0.5 * _LOG_2PI)
+
+
+def z_grid(n: int = 2401, lim: float = 6.0) -> Tensor:
+    """An even grid of n latent values on [−lim, lim], float64: the quadrature nodes."""
+    _count(n, "n")
+    lim = v.scalar(lim, "lim", positive=True)
+    return torch.linspace(-lim, lim, n, dtype=torch.float64)
+
+
+def log_px(x: Tensor, noise: float = NOISE, z: Tensor | None = None) -> Tensor:
+    """log p(x) = log ∫ p(x|z) p(z) dz by the rectangle rule on the even grid z (default `z_grid()`).
+
+    x: (D,) or (B, D) → () or (B,). The grid must be fine compared with the posterior's width
+    (noise / |g'(z)|); the default (step 0.005) is fine for noise ≥ 0.05 and D ≤ 64.
+    """
+    z = z_grid() if z is None else v.tensor(z, "z", dtype=torch.float64)
+    dz = (z[1] - z[0]).item()
+    log_joint = log_likelihood(x, z, noise) + prior_log_prob(z)
+    return torch.logsumexp(log_joint, dim=-1) + math.log(dz)
+
+
+def posterior(x: Tensor, noise: float = NOISE, z: Tensor | None = None) -> Tensor:
+    """p(z | x) = p(x|z) p(z) / p(x) on the even grid z (default `z_grid()`), by Bayes' rule.
+
+    x: (D,) → (G,) density values, normalised so that their sum times the grid step is 1.
+    """
+    x = _x(x)
+    if x.ndim != 1:
+        raise ValueError(f"x must be one data point of shape (D,), got shape {tuple(x.shape)}.")
+    z = z_grid() if z is None else v.tensor(z, "z", dtype=torch.float64)
+    log_joint = log_likelihood(x, z, noise) + prior_log_prob(z)
+    return torch.exp(log_joint - log_px(x, noise, z))
+
+
+# ---------------------------------------------------------------- Monte Carlo from the prior
+
+def mc_log_px(log_lik: Tensor) -> Tensor:
+    """log( (1/K) Σ_k exp(log_lik_k) ), stably, over the last axis. Reference for Exercise 2.1.
+
+    log_lik: (K,) or (B, K), entry k = log p(x | z_k) for K draws z_k ~ p(z). Returns () or (B,):
+    the Monte Carlo estimate of log p(x). Its exponential is unbiased for p(x); the log is not.
+    """
+    log_lik = _log_weights(log_lik)
+    return torch.logsumexp(log_lik, dim=-1) - math.log(log_lik.shape[-1])
+
+
+def _log_weights(log_lik) -> Tensor:
+    if not isinstance(log_lik, Tensor):
+        raise TypeError(f"log_lik must be a torch.Tensor, got {type(log_lik).__name__}.")
+    if log_lik.ndim not in (1, 2) or log_lik.shape[-1] == 0:
+        raise ValueError(f"log_lik must have shape (K,) or (B, K) with K ≥ 1, got {tuple(log_lik.shape)}.")
+    if torch.isnan(log_lik).any() or (log_lik == math.inf).any():
+        raise ValueError("log_lik contains NaN or +inf; expected log-likelihoods (finite, or −inf).")
+    return log_lik
+
+
+def weights(log_lik: Tensor) -> Tensor:
+    """The normalised weights w_k = p(x|z_k) / Σ_j p(x|z_j) over the last axis: same shape."""
+    return torch.softmax(_log_weights(log_lik), dim=-1)
+
+
+def effective_sample_size(log_lik: Tensor) -> Tensor:
+    """(Σ w)² / Σ w² over the last axis: how many equally weighted draws the K draws are worth."""
+    log_lik = _log_weights(log_lik)
+    return torch.exp(2 * torch.logsumexp(log_lik, -1) - torch.logsumexp(2 * log_lik, -1))
+
+
+def draws_for_share(log_lik: Tensor, share: float = 0.9) -> Tensor:
+    """The fewest draws whose weights add up to at least `share` of the total, over the last axis."""
+    share = v.scalar(share, "share", positive=True)
+    if share > 1:
+        raise ValueError(f"share must be in (0, 1], got {share}.")
+    w = weights(log_lik).sort(dim=-1, descending=True).values.cumsum(-1)
+    return (w < share - 1e-12).sum(-1) + 1
+
+
+def prior_estimates(x: Tensor, k: int, repeats: int, noise: float = NOISE,
+                    generator: torch.Generator | None = None) -> Tensor:
+    """`repeats` independent estimates of log p(x), each from k fresh prior draws. x: (D,) → (repeats,)."""
+    k, repeats = _count(k, "k"), _count(repeats, "repeats")
+    x = _x(x)
+    z = torch.randn(repeats * k, generator=generator, dtype=torch.float64)
+    return mc_log_px(log_likelihood(x, z, noise).reshape(repeats, k))
+
+
+def posterior_moments(x: Tensor, noise: float = NOISE, z: Tensor | None = None) -> tuple[float, float]:
+    """The mean and standard deviation of p(z | x), by quadrature on the grid z."""
+    z = z_grid() if z is None else z
+    p = posterior(x, noise, z) * (z[1] - z[0])
+    mean = (p * z).sum()
+    return mean.item(), ((p * (z - mean) ** 2).sum()).sqrt().item()
+
+
+def importance_estimates(x: Tensor, mu: float, sigma: float, k: int, repeats: int, noise: float = NOISE,
+                         generator: torch.Generator | None = None) -> Tensor:
+    """Estimates of log p(x) from k draws of q = N(mu, sigma²) instead of the prior:
+
+    log (1/k) Σ p(x|z_k) p(z_k) / q(z_k),  z_k ~ q. Unbiased in p(x) for any q > 0; close to exact
+    with few draws when q is close to p(z | x). x: (D,) → (repeats,).
+    """
+    k, repeats = _count(k, "k"), _count(repeats, "repeats")
+    mu, sigma = v.scalar(mu, "mu"), v.scalar(sigma, "sigma", positive=True)
+    eps = torch.randn(repeats * k, generator=generator, dtype=torch.float64)
+    z = mu + sigma * eps
+    log_q = -0.5 * eps**2 - 0.5 * _LOG_2PI - math.log(sigma)
+    log_w = log_likelihood(x, z, noise) + prior_log_prob(z) - log_q
+    return mc_log_px(log_w.reshape(repeats, k))
+
+
+class LatentSummary(NamedTuple):
+    """What the latent explorer shows for one x (all float64).
+
+    z (G,) grid; prior (G,) and post (G,) densities p(z) and p(z|x) on it; z_draws (K,) the fixed
+    prior draws with their normalised weights w (K,); ess; n_90 = fewest draws carrying 90% of the
+    weight; exact = log p(x) by quadrature; estimates (R,) repeated K-draw estimates of log p(x).
+    """
+
+    x: Tensor
+    z: Tensor
+    prior: Tensor
+    post: Tensor
+    z_draws: Tensor
+    w: Tensor
+    ess: float
+    n_90: int
+    exact: float
+    estimates: Tensor
+
+
+def summarize(x: Tensor, z_draws: Tensor, z_repeats: Tensor, noise: float = NOISE,
+              z: Tensor | None = None) -> LatentSummary:
+    """Exact and Monte Carlo views of p(x) for one x (D,), from fixed prior draws.
+
+    z_draws: (K,) draws shown one by one; z_repeats: (R, K) draws for R repeated estimates.
+    """
+    z = z_grid(1201) if z is None else z
+    log_lik = log_likelihood(x, z_draws, noise)
+    estimates = mc_log_px(log_likelihood(x, z_repeats.flatten(), noise).reshape(z_repeats.shape))
+    return LatentSummary(x, z, prior_log_prob(z).exp(), posterior(x, noise, z), z_draws, weights(log_lik),
+                         effective_sample_size(log_lik).item(), int(draws_for_share(log_lik, 0.9)),
+                         log_px(x, noise, z).item(), estimates)
