@@ -182,5 +182,7 @@ def test_bad_inputs_are_rejected_with_clear_messages():
         pm.kl_monte_carlo(mu, mu, 0)
     with pytest.raises(TypeError, match="torch.Tensor"):
         pm.active_units([[0.0, 1.0]])
+    with pytest.raises(ValueError, match="sd must be > 0"):
+        pm.mmd_to_gaussian_exact(torch.zeros(2), sd=0.0)
     with pytest.raises(TypeError, match="log_var must be a number"):
         pm.Autoencoder(log_var="small")

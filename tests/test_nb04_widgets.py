@@ -52,6 +52,8 @@ def test_dial_swaps_the_summary_the_readout_and_the_picture(summaries):
 def test_dial_needs_models():
     with pytest.raises(ValueError, match="at least one"):
         widgets.BetaDialExplorer({})
+    with pytest.raises(TypeError, match="summarize"):
+        widgets.BetaDialExplorer({"β = 1": models.VAE()})
 
 
 def test_plots_are_titled_and_labelled(summaries):

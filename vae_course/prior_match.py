@@ -138,7 +138,8 @@ def mmd_to_gaussian_exact(shift: Tensor, sd: float, bandwidth: float = 1.0) -> T
     distributions E k(X, Y) = (h² / (h² + s² + 1))^(L/2) · exp(−|a|² / (2 (h² + s² + 1))).
     """
     a = v.tensor(shift, "shift", dtype=torch.float64)
-    dim, h2, s2 = a.numel(), v.scalar(bandwidth, "bandwidth") ** 2, v.scalar(sd, "sd") ** 2
+    dim, h2 = a.numel(), v.scalar(bandwidth, "bandwidth", positive=True) ** 2
+    s2 = v.scalar(sd, "sd", positive=True) ** 2
     kxx = (h2 / (h2 + 2 * s2)) ** (dim / 2)
     kyy = (h2 / (h2 + 2)) ** (dim / 2)
     kxy = (h2 / (h2 + s2 + 1)) ** (dim / 2) * torch.exp(-(a**2).sum() / (2 * (h2 + s2 + 1)))

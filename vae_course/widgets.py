@@ -174,6 +174,10 @@ class BetaDialExplorer(Explorer):
 
         if not summaries:
             raise ValueError("summaries must name at least one trained model.")
+        from .prior_match import LatentSummary
+
+        if not all(isinstance(s, LatentSummary) for s in summaries.values()):
+            raise TypeError("summaries must map names to `vae_course.prior_match.summarize(...)` results.")
         self.summaries, self.pngs = dict(summaries), {}
         for key, summary in self.summaries.items():
             fig = plot_latent_summary(summary, fig=plt.figure(figsize=(13, 3.4), layout="constrained"))
