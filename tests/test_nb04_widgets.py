@@ -70,4 +70,6 @@ def test_plots_are_titled_and_labelled(summaries):
     assert ax.get_xlabel() == r"$\mu$" and ax.get_title()
     ax = plotting.plot_kl_per_dimension({"a": torch.tensor([1.0, 0.001])})
     assert ax.get_yscale() == "log" and len(ax.patches) == 2
+    ax = plotting.plot_kl_per_dimension({"8-D": torch.rand(8), "2-D": torch.rand(2)})
+    assert list(ax.get_xticks()) == list(range(8))
     plt.close("all")

@@ -277,6 +277,6 @@ def plot_kl_per_dimension(kl_dims: dict, *, ax: Axes | None = None, threshold: f
         ax.bar(np.arange(len(kl)) + (i - (len(kl_dims) - 1) / 2) * width, kl, width, label=name)
     ax.axhline(threshold, color="0.3", ls=":", lw=1, label=f"{threshold} nats")
     ax.set(yscale="log", title=title, xlabel="latent dimension $j$", ylabel="mean KL of dimension $j$ (nats)",
-           xticks=range(len(kl)))
+           xticks=range(max(len(k) for k in kl_dims.values())))
     ax.legend(fontsize="small")
     return ax
