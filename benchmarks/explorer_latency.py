@@ -26,12 +26,27 @@ def measure(explorer, control: str, values: list, repeats: int) -> list[float]:
     return times
 
 
+def _beta_dial():
+    """The 04 dial over three small untrained models: the dial's cost does not depend on training."""
+    from vae_course import models
+    from vae_course import prior_match as pm
+
+    gen = torch.Generator().manual_seed(0)
+    x = torch.randint(0, 17, (1000, 64), generator=gen).float() / 16
+    labels, eps = torch.arange(1000) % 10, torch.randn(5, 1000, 2, generator=gen)
+    z_prior, z_ref = torch.randn(16, 2, generator=gen), torch.randn(2000, 2, generator=gen)
+    family = {"autoencoder": pm.Autoencoder(), "β = 1": models.VAE(), "β = 4": models.VAE()}
+    return widgets.BetaDialExplorer({name: pm.summarize(name, m, x, labels, x[:8], z_prior, eps, z_ref)
+                                     for name, m in family.items()})
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeats", type=int, default=60)
     args = parser.parse_args()
     torch.set_num_threads(1)
     cases = [
+        ("β dial (04), model", _beta_dial(), "model", ["β = 1", "autoencoder", "β = 4"]),
         ("pushforward (01), slider a", widgets.PushforwardExplorer(), "a", [0.5 + 0.05 * k for k in range(20)]),
         ("pushforward (01), map", widgets.PushforwardExplorer(), "map", ["exp", "sigmoid", "affine"]),
         ("installation check (00), σ", widgets.InstallationCheck(), "sigma", [0.3 + 0.1 * k for k in range(15)]),

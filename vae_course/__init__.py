@@ -3,14 +3,16 @@
     import vae_course as vc
     gen = vc.setup_notebook(seed=0)
 
-Modules, one job each: `data` (digits and toys), `distributions` (densities and maps),
-`compare` (comparing samples), `latent` (the latent variable toy), `losses` (ELBO terms), `models`, `training`, `plotting`, `widgets` (explorers), `checks` (exercise
-checkers), `exercises` (learner copies and grading).
+Modules, one job each: `checks` (exercise checkers), `compare` (comparing samples, 01), `data`
+(digits and toys), `distributions` (densities and maps, 01), `latent` (the latent variable toy, 02),
+`losses` (ELBO terms), `models` (generators and the VAE), `plotting` (figures), `prior_match`
+(autoencoder limit, aggregate posterior, collapse, 04), `training` (training and evaluation),
+`widgets` (explorers); and the tools `exercises` (learner copies) and `grade` (checking notebooks).
 """
 
-from . import checks, compare, data, distributions, latent, losses, models, plotting, training, widgets
+from . import checks, compare, data, distributions, latent, losses, models, plotting, prior_match, training, widgets
 from .notebook import setup_notebook
 
 __version__ = "0.1.0"
-__all__ = ["checks", "compare", "data", "distributions", "latent", "losses", "models", "plotting", "training", "widgets",
-           "setup_notebook"]
+__all__ = ["checks", "compare", "data", "distributions", "latent", "losses", "models", "plotting",
+           "prior_match", "training", "widgets", "setup_notebook"]

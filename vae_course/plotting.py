@@ -292,3 +292,89 @@ class LatentFigure:
 
     def png(self) -> bytes:
         return self.blit.png()
+# ---------------------------------------------------------------- notebook 04: the pull toward N(0, I)
+
+#: Radii of circles holding 39%, 86% and 99% of N(0, I) in two dimensions (P(|z| < r) = 1 − e^(−r²/2)).
+PRIOR_RADII = (1.0, 2.0, 3.0)
+
+
+def _prior_circles(ax: Axes) -> None:
+    t = np.linspace(0, 2 * np.pi, 200)
+    for i, r in enumerate(PRIOR_RADII):
+        ax.plot(r * np.cos(t), r * np.sin(t), color=COLORS["target"], lw=1.2, ls="--",
+                label=r"$\mathcal{N}(0, I)$: 39 / 86 / 99% circles" if i == 0 else None)
+
+
+def _latent_lim(points) -> float:
+    return float(max(4.0, np.ceil(np.quantile(np.abs(_np(points)), 0.995))))
+
+
+def plot_kl_landscape(mu, log_var, kl, *, ax: Axes | None = None,
+                      title: str = "KL to N(0, 1) grows as μ leaves 0 and as log σ² leaves 0") -> Axes:
+    """Contours of kl (n_lv, n_mu) over the grid mu (n_mu,) × log_var (n_lv,), with its minimum marked."""
+    ax = _ax(ax, figsize=(5.5, 4))
+    filled = ax.contourf(_np(mu), _np(log_var), _np(kl), levels=np.arange(0, float(np.max(_np(kl))) + 0.5, 0.5),
+                         cmap="viridis")
+    lines = ax.contour(_np(mu), _np(log_var), _np(kl), levels=[0.5, 1, 2, 4, 8], colors="white", linewidths=0.8)
+    ax.clabel(lines, fmt="%g", fontsize="x-small")
+    ax.plot([0], [0], marker="*", color=COLORS["target"], ms=12, ls="", label="minimum: μ = 0, σ² = 1")
+    ax.figure.colorbar(filled, ax=ax, label="KL (nats)")
+    ax.set(title=title, xlabel=r"$\mu$", ylabel=r"$\log \sigma^2$")
+    ax.legend(loc="lower right", fontsize="small")
+    return ax
+
+
+def plot_codes(mu, labels, *, ax: Axes | None = None, title: str = "", lim: float | None = None) -> Axes:
+    """Posterior means mu (N, 2) coloured by digit label (N,), over the N(0, I) circles."""
+    mu, labels = _np(mu), _np(labels)
+    ax = _ax(ax, figsize=(4, 4))
+    lim = lim or _latent_lim(mu)
+    points = ax.scatter(mu[:, 0], mu[:, 1], c=labels, cmap="tab10", vmin=-0.5, vmax=9.5, s=6)
+    _prior_circles(ax)
+    ax.set(title=title, xlabel="$z_1$", ylabel="$z_2$", xlim=(-lim, lim), ylim=(-lim, lim), aspect="equal")
+    ax.figure.colorbar(points, ax=ax, ticks=range(10), label="digit", shrink=0.8)
+    return ax
+
+
+def plot_aggregate_posterior(pooled, *, ax: Axes | None = None, title: str = "", lim: float | None = None,
+                             bins: int = 40) -> Axes:
+    """A 2-D histogram of pooled draws (M, 2) of the aggregate posterior, under the N(0, I) circles."""
+    pooled = _np(pooled)
+    ax = _ax(ax, figsize=(4, 4))
+    lim = lim or _latent_lim(pooled)
+    ax.hist2d(pooled[:, 0], pooled[:, 1], bins=bins, range=[[-lim, lim], [-lim, lim]], cmap="Blues", cmin=1,
+              vmin=0)
+    _prior_circles(ax)
+    ax.set(title=title, xlabel="$z_1$", ylabel="$z_2$", xlim=(-lim, lim), ylim=(-lim, lim), aspect="equal")
+    ax.legend(loc="upper right", fontsize="x-small")
+    return ax
+
+
+def plot_latent_summary(s, fig: Figure | None = None) -> Figure:
+    """One model of notebook 04 in four panels: codes μ(x), aggregate posterior beside N(0, I),
+    reconstructions, decoded prior draws. `s` is a `vae_course.prior_match.LatentSummary` (2-D latent)."""
+    fig = fig or plt.figure(figsize=(13, 3.4), layout="constrained")
+    axes = fig.subplots(1, 4, gridspec_kw={"width_ratios": [1.2, 1, 1, 1]})
+    lim = _latent_lim(s.pooled)
+    plot_codes(s.mu, s.labels, ax=axes[0], lim=lim, title=f"{s.name}: codes μ(x)")
+    plot_aggregate_posterior(s.pooled, ax=axes[1], lim=lim, title=f"aggregate posterior, MMD² = {s.mmd:.3f}")
+    pairs = np.stack([_np(s.x_show), _np(s.x_rec)], axis=1).reshape(-1, _np(s.x_show).shape[1])
+    image_grid(pairs, 4, ax=axes[2], title=f"pairs: data | reconstruction\n−log p(x|z) = {s.rec:.1f} nats")
+    image_grid(s.prior_samples, int(np.ceil(np.sqrt(len(s.prior_samples)))), ax=axes[3],
+               title=f"decoded z ~ N(0, I)\nKL = {s.kl:.2f} nats")
+    return fig
+
+
+def plot_kl_per_dimension(kl_dims: dict, *, ax: Axes | None = None, threshold: float = 0.01,
+                          title: str = "Collapsed dimensions carry (almost) 0 nats") -> Axes:
+    """Grouped bars of the mean KL per latent dimension, {model name: (L,) tensor}, log scale."""
+    ax = _ax(ax, figsize=(7, 3.4))
+    width = 0.8 / len(kl_dims)
+    for i, (name, kl) in enumerate(kl_dims.items()):
+        kl = np.maximum(_np(kl), 1e-5)
+        ax.bar(np.arange(len(kl)) + (i - (len(kl_dims) - 1) / 2) * width, kl, width, label=name)
+    ax.axhline(threshold, color="0.3", ls=":", lw=1, label=f"{threshold} nats")
+    ax.set(yscale="log", title=title, xlabel="latent dimension $j$", ylabel="mean KL of dimension $j$ (nats)",
+           xticks=range(max(len(k) for k in kl_dims.values())))
+    ax.legend(fontsize="small")
+    return ax

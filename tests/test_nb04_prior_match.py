@@ -1,0 +1,188 @@
+"""Notebook 04's maths: the autoencoder limit, the aggregate posterior, MMD, KL per dimension.
+
+Every formula is compared with an independent computation: torch.distributions, Monte Carlo with
+a stated tolerance, brute force, autograd, or numerical integration.
+"""
+
+import math
+
+import pytest
+import torch
+
+from vae_course import losses, models, training
+from vae_course import prior_match as pm
+
+
+def _posteriors(gen, b=6, l=3):
+    mu = 1.5 * torch.randn(b, l, generator=gen, dtype=torch.float64)
+    log_var = torch.randn(b, l, generator=gen, dtype=torch.float64)
+    return mu, log_var
+
+
+def test_kl_closed_form_matches_torch_distributions_and_quadrature(gen):
+    mu, log_var = _posteriors(gen)
+    q = torch.distributions.Normal(mu, torch.exp(0.5 * log_var))
+    p = torch.distributions.Normal(torch.zeros_like(mu), torch.ones_like(mu))
+    assert torch.allclose(losses.gaussian_kl(mu, log_var), torch.distributions.kl_divergence(q, p).sum(-1))
+    # one dimension by numerical integration of q(z) (log q(z) − log p(z))
+    m, lv = 0.7, -1.3
+    z = torch.linspace(-12, 12, 200_001, dtype=torch.float64)
+    qd = torch.distributions.Normal(m, math.exp(0.5 * lv))
+    integrand = qd.log_prob(z).exp() * (qd.log_prob(z) - torch.distributions.Normal(0.0, 1.0).log_prob(z))
+    assert torch.trapezoid(integrand, z).item() == pytest.approx(0.5 * (m**2 + math.exp(lv) - lv - 1), rel=1e-7)
+
+
+def test_kl_monte_carlo_agrees_within_four_standard_errors(gen):
+    mu, log_var = _posteriors(gen)
+    exact = losses.gaussian_kl(mu, log_var)
+    est = pm.kl_monte_carlo(mu, log_var, 100_000, generator=gen)
+    # sd of log q − log p per draw, estimated from a second batch of draws
+    z = losses.reparameterize(mu, log_var, torch.randn(20_000, *mu.shape, generator=gen, dtype=torch.float64))
+    ratio = losses.diag_gaussian_log_prob(z, mu, log_var) - losses.diag_gaussian_log_prob(
+        z, torch.zeros_like(mu), torch.zeros_like(log_var))
+    se = ratio.std(0) / math.sqrt(100_000)
+    assert ((est - exact).abs() < 4 * se).all()
+    assert not torch.allclose(est, exact + 0.5, atol=4 * se.max().item())
+
+
+def test_kl_landscape_minimum_and_growth(gen):
+    mu = torch.zeros(1, 1, dtype=torch.float64, requires_grad=True)
+    log_var = torch.zeros(1, 1, dtype=torch.float64, requires_grad=True)
+    kl = losses.gaussian_kl(mu, log_var).sum()
+    g_mu, g_lv = torch.autograd.grad(kl, (mu, log_var))
+    assert kl.item() == 0 and g_mu.item() == 0 and g_lv.item() == 0
+    hess = torch.autograd.functional.hessian(lambda m, l: losses.gaussian_kl(m, l).sum(), (mu.detach(), log_var.detach()))
+    assert hess[0][0].item() == pytest.approx(1.0) and hess[1][1].item() == pytest.approx(0.5)
+    z = torch.zeros(1, 1, dtype=torch.float64)
+    # σ → 0: −½ log σ² grows without bound, linearly in −log σ²; μ costs μ²/2
+    assert losses.gaussian_kl(z, torch.full((1, 1), -20.0, dtype=torch.float64)).item() == pytest.approx(9.5)
+    assert losses.gaussian_kl(z + 3, z).item() == pytest.approx(4.5)
+
+
+def test_kl_per_dimension_sums_to_the_mean_kl_and_finds_collapsed_dims(gen):
+    mu, log_var = _posteriors(gen, b=50, l=4)
+    mu[:, 2], log_var[:, 2] = 0.0, 0.0
+    kl_dims = pm.kl_per_dimension(mu, log_var)
+    assert kl_dims.shape == (4,)
+    assert kl_dims.sum().item() == pytest.approx(losses.gaussian_kl(mu, log_var).mean().item())
+    assert kl_dims[2].item() == 0 and (kl_dims[[0, 1, 3]] > 0.1).all()
+    assert pm.active_units(mu).tolist() == [True, True, False, True]
+    mu[:, 0] = 5.0  # constant but far from 0: inactive (carries no information), yet costly
+    assert pm.active_units(mu).tolist() == [False, True, False, True]
+
+
+def test_aggregate_posterior_is_the_mixture_of_the_posteriors(gen):
+    mu, log_var = _posteriors(gen, b=4, l=2)
+    eps = torch.randn(50_000, 4, 2, generator=gen, dtype=torch.float64)
+    pooled = pm.aggregate_posterior(mu, log_var, eps)
+    assert pooled.shape == (200_000, 2)
+    assert torch.equal(pooled[:4], mu + torch.exp(0.5 * log_var) * eps[0])
+    # mixture moments: mean of the means; variance = mean of σ² + variance of the means
+    var = torch.exp(log_var).mean(0) + mu.var(0, unbiased=False)
+    assert torch.allclose(pooled.mean(0), mu.mean(0), atol=4 * (var / 200_000).sqrt().max().item())
+    assert torch.allclose(pooled.var(0), var, rtol=0.02)
+
+
+def test_if_every_posterior_is_the_prior_the_aggregate_is_the_prior(gen):
+    zeros = torch.zeros(500, 2, dtype=torch.float64)
+    pooled = pm.aggregate_posterior(zeros, zeros, torch.randn(4, 500, 2, generator=gen, dtype=torch.float64))
+    ref = torch.randn(2000, 2, generator=gen, dtype=torch.float64)
+    assert abs(pm.mmd(pooled, ref).item()) < 0.003
+
+
+def _mmd_brute_force(x, y, h):
+    def k(a, b):
+        return math.exp(-sum((ai - bi) ** 2 for ai, bi in zip(a, b)) / (2 * h * h))
+    x, y = x.tolist(), y.tolist()
+    n, m = len(x), len(y)
+    kxx = sum(k(x[i], x[j]) for i in range(n) for j in range(n) if i != j) / (n * (n - 1))
+    kyy = sum(k(y[i], y[j]) for i in range(m) for j in range(m) if i != j) / (m * (m - 1))
+    kxy = sum(k(a, b) for a in x for b in y) / (n * m)
+    return kxx + kyy - 2 * kxy
+
+
+def test_mmd_matches_a_brute_force_double_loop(gen):
+    x, y = torch.randn(12, 2, generator=gen) + 0.5, torch.randn(9, 2, generator=gen)
+    assert pm.mmd(x, y, bandwidth=0.7).item() == pytest.approx(_mmd_brute_force(x, y, 0.7), rel=1e-10)
+
+
+@pytest.mark.parametrize("shift, sd, h", [((0.0, 0.0), 1.0, 1.0), ((0.5, 0.0), 1.0, 1.0), ((1.0, -1.0), 0.5, 1.0),
+                                          ((0.0, 0.0), 2.0, 0.7)])
+def test_mmd_estimate_matches_the_closed_form(gen, shift, sd, h):
+    shift = torch.tensor(shift, dtype=torch.float64)
+    x = sd * torch.randn(3000, 2, generator=gen, dtype=torch.float64) + shift
+    y = torch.randn(3000, 2, generator=gen, dtype=torch.float64)
+    exact = pm.mmd_to_gaussian_exact(shift, sd, h).item()
+    assert pm.mmd(x, y, h).item() == pytest.approx(exact, abs=0.004)
+    if sd != 1.0 or shift.abs().sum() > 0:
+        assert exact > 0.02
+
+
+def test_mmd_closed_form_terms_by_monte_carlo(gen):
+    # E k(X, Y) for X ~ N(a, s² I), Y ~ N(0, I) in 3 dims, checked by plain Monte Carlo on pairs
+    a, s, h = torch.tensor([0.4, -0.2, 1.0], dtype=torch.float64), 0.6, 1.3
+    x = s * torch.randn(400_000, 3, generator=gen, dtype=torch.float64) + a
+    y = torch.randn(400_000, 3, generator=gen, dtype=torch.float64)
+    kxy = torch.exp(-((x - y) ** 2).sum(1) / (2 * h * h)).mean().item()
+    x2 = s * torch.randn(400_000, 3, generator=gen, dtype=torch.float64) + a
+    kxx = torch.exp(-((x - x2) ** 2).sum(1) / (2 * h * h)).mean().item()
+    y2 = torch.randn(400_000, 3, generator=gen, dtype=torch.float64)
+    kyy = torch.exp(-((y - y2) ** 2).sum(1) / (2 * h * h)).mean().item()
+    assert pm.mmd_to_gaussian_exact(a, s, h).item() == pytest.approx(kxx + kyy - 2 * kxy, abs=3e-3)
+
+
+def test_unvisited_share():
+    visited = torch.tensor([[0.0, 0.0], [1.0, 0.0]])
+    z = torch.tensor([[0.1, 0.0], [0.5, 0.0], [1.0, 0.2], [3.0, 3.0]])
+    assert pm.unvisited_share(z, visited, radius=0.25) == pytest.approx(0.5)
+    assert pm.unvisited_share(z, visited, radius=0.6) == pytest.approx(0.25)
+
+
+def test_autoencoder_is_the_sigma_to_zero_limit(gen):
+    torch.manual_seed(0)
+    ae = pm.Autoencoder(latent_dim=2, hidden=16)
+    x = torch.rand(5, 64, generator=gen)
+    mu, log_var = ae.encode(x)
+    assert torch.equal(log_var, torch.full_like(mu, -20.0))
+    t = ae.elbo_terms(x, generator=gen)
+    assert (t["z"] - mu).abs().max() < 1e-3
+    assert torch.allclose(t["kl"], 0.5 * (mu**2).sum(1) + 2 * 0.5 * (math.exp(-20) + 19), rtol=1e-5)
+    vae = models.VAE(latent_dim=2, hidden=16)
+    vae.load_state_dict(ae.state_dict())
+    assert torch.equal(vae.encode(x)[0], mu) and not torch.equal(vae.encode(x)[1], log_var)
+    assert torch.equal(ae.reconstruct(x), vae.reconstruct(x))
+
+
+def test_autoencoder_trains_with_beta_zero_and_summarize(gen):
+    torch.manual_seed(0)
+    ae = pm.Autoencoder(latent_dim=2, hidden=16)
+    x = torch.randint(0, 17, (40, 64), generator=gen).float() / 16
+    labels = torch.arange(40) % 10
+    hist = training.train(ae, x, x[:10], epochs=2, beta=0.0, progress=False, generator=gen)
+    assert len(hist.val_loss) == 2
+    s = pm.summarize("ae", ae, x, labels, x[:4], torch.randn(6, 2, generator=gen),
+                     torch.randn(3, 40, 2, generator=gen), torch.randn(30, 2, generator=gen))
+    assert s.pooled.shape == (120, 2) and s.x_rec.shape == (4, 64) and s.prior_samples.shape == (6, 64)
+    assert torch.allclose(s.pooled[:40], s.mu, atol=1e-3)
+    assert s.kl == pytest.approx(losses.gaussian_kl(s.mu, s.log_var).mean().item())
+    assert 0 <= s.unvisited <= 1 and s.rec > 0
+
+
+def test_bad_inputs_are_rejected_with_clear_messages():
+    mu = torch.zeros(3, 2)
+    with pytest.raises(ValueError, match="same|shape"):
+        pm.kl_per_dimension(mu, torch.zeros(3, 3))
+    with pytest.raises(ValueError, match="eps must have shape"):
+        pm.aggregate_posterior(mu, mu, torch.zeros(2, 4, 2))
+    with pytest.raises(ValueError, match="bandwidth"):
+        pm.mmd(mu, mu, bandwidth=0.0)
+    with pytest.raises(ValueError, match="shapes"):
+        pm.mmd(mu, torch.zeros(3, 3))
+    with pytest.raises(ValueError, match="positive whole number"):
+        pm.kl_monte_carlo(mu, mu, 0)
+    with pytest.raises(TypeError, match="torch.Tensor"):
+        pm.active_units([[0.0, 1.0]])
+    with pytest.raises(ValueError, match="sd must be > 0"):
+        pm.mmd_to_gaussian_exact(torch.zeros(2), sd=0.0)
+    with pytest.raises(TypeError, match="log_var must be a number"):
+        pm.Autoencoder(log_var="small")

@@ -1,0 +1,191 @@
+"""Notebook 04: the autoencoder limit and the pull of every posterior toward N(0, I).
+
+`Autoencoder` is the σ → 0 limit of the VAE (every draw z is μ); `aggregate_posterior` pools
+draws of q(z|x) over a data set, the model's p(Z) = Σ_x q(z|x) p(x); `mmd` measures how far such
+a pool is from N(0, I); `kl_per_dimension` and `active_units` detect posterior collapse;
+`kl_monte_carlo` checks the closed-form KL; `summarize` collects what the β-dial explorer shows.
+Pure tensor maths: no matplotlib here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor
+
+from . import _validate as v
+from . import losses
+from .models import VAE
+
+
+class Autoencoder(VAE):
+    """A VAE whose encoder variance is fixed at σ² = exp(log_var), very small by default.
+
+    encode(x) returns the encoder's μ and a constant log_var, so every draw z = μ + σ·ε is μ up to
+    σ ≈ 4.5e-5: the plain autoencoder x → μ(x) → x̂. Train it with beta=0 (its KL is a large
+    constant that carries no gradient). Other arguments as `VAE`.
+    """
+
+    def __init__(self, latent_dim: int = 2, hidden: int = 128, data_dim: int = 64, *, log_var: float = -20.0,
+                 **kwargs):
+        super().__init__(latent_dim, hidden, data_dim, **kwargs)
+        self.fixed_log_var = v.scalar(log_var, "log_var")
+
+    def encode(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        mu, _ = super().encode(x)
+        return mu, torch.full_like(mu, self.fixed_log_var)
+
+
+def _mu_log_var(mu, log_var) -> tuple[Tensor, Tensor]:
+    mu, log_var = v.tensor(mu, "mu"), v.tensor(log_var, "log_var")
+    if mu.ndim != 2 or mu.shape != log_var.shape:
+        raise ValueError(f"mu and log_var must both have shape (B, L), got {tuple(mu.shape)} and "
+                         f"{tuple(log_var.shape)}.")
+    return mu, log_var
+
+
+def kl_monte_carlo(mu: Tensor, log_var: Tensor, n: int, generator: torch.Generator | None = None) -> Tensor:
+    """Monte Carlo estimate of KL(N(mu, exp(log_var)) ‖ N(0, I)) per example: (B, L) → (B,).
+
+    Mean over n draws z ~ q of log q(z) − log N(z; 0, I); its standard error shrinks like 1/√n.
+    """
+    mu, log_var = _mu_log_var(mu, log_var)
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"n must be a positive whole number, got {n!r}.")
+    eps = torch.randn((n, *mu.shape), generator=generator, dtype=mu.dtype)
+    z = losses.reparameterize(mu, log_var, eps)
+    log_q = losses.diag_gaussian_log_prob(z, mu, log_var)
+    log_p = losses.diag_gaussian_log_prob(z, torch.zeros_like(mu), torch.zeros_like(log_var))
+    return (log_q - log_p).mean(0)
+
+
+def kl_per_dimension(mu: Tensor, log_var: Tensor) -> Tensor:
+    """Mean over examples of the KL of each latent dimension, ½(μ² + σ² − log σ² − 1): (B, L) → (L,).
+
+    Summed over dimensions it is the mean of `losses.gaussian_kl`. A dimension near 0 nats carries
+    no information about x: its posterior is the prior for every x (collapsed).
+    """
+    mu, log_var = _mu_log_var(mu, log_var)
+    return (0.5 * (mu**2 + torch.exp(log_var) - log_var - 1)).mean(0)
+
+
+def active_units(mu: Tensor, threshold: float = 0.01) -> Tensor:
+    """Which latent dimensions are active: Var_x(μ_j(x)) > threshold (Burda et al., 2016). (B, L) → (L,) bool.
+
+    A collapsed dimension gives (almost) the same μ for every x, so its variance over the data is ~0.
+    """
+    mu = v.tensor(mu, "mu")
+    if mu.ndim != 2 or mu.shape[0] < 2:
+        raise ValueError(f"mu must have shape (B, L) with B ≥ 2, got {tuple(mu.shape)}.")
+    return mu.var(0) > v.scalar(threshold, "threshold")
+
+
+def aggregate_posterior(mu: Tensor, log_var: Tensor, eps: Tensor) -> Tensor:
+    """Pooled draws of the aggregate posterior q(z) = (1/N) Σ_n q(z | x_n).
+
+    mu, log_var: (N, L), one posterior per training example; eps: (S, N, L) standard normal noise.
+    Returns (S·N, L): S draws from each posterior, pooled.
+    """
+    mu, log_var = _mu_log_var(mu, log_var)
+    eps = v.tensor(eps, "eps")
+    if eps.ndim != 3 or eps.shape[1:] != mu.shape:
+        raise ValueError(f"eps must have shape (S, {mu.shape[0]}, {mu.shape[1]}), got {tuple(eps.shape)}.")
+    return losses.reparameterize(mu, log_var, eps).reshape(-1, mu.shape[1])
+
+
+def mmd(x: Tensor, y: Tensor, bandwidth: float = 1.0) -> Tensor:
+    """Squared maximum mean discrepancy between samples x (N, L) and y (M, L), Gaussian kernel.
+
+    k(a, b) = exp(−|a − b|² / (2 h²)), h = bandwidth. Unbiased estimate (diagonal terms left out):
+    ≈ 0 when x and y come from the same distribution, larger the more they differ. Returns a scalar.
+    """
+    x, y = v.tensor(x, "x", dtype=torch.float64), v.tensor(y, "y", dtype=torch.float64)
+    if x.ndim != 2 or y.ndim != 2 or x.shape[1] != y.shape[1] or len(x) < 2 or len(y) < 2:
+        raise ValueError(f"x and y must have shapes (N, L) and (M, L) with N, M ≥ 2, got {tuple(x.shape)} "
+                         f"and {tuple(y.shape)}.")
+    h = v.scalar(bandwidth, "bandwidth")
+    if h <= 0:
+        raise ValueError(f"bandwidth must be > 0, got {h}.")
+
+    def k(a, b):
+        return torch.exp(-torch.cdist(a, b) ** 2 / (2 * h**2))
+
+    n, m = len(x), len(y)
+    kxx, kyy = k(x, x), k(y, y)
+    return ((kxx.sum() - kxx.diagonal().sum()) / (n * (n - 1)) + (kyy.sum() - kyy.diagonal().sum()) / (m * (m - 1))
+            - 2 * k(x, y).mean())
+
+
+def unvisited_share(z: Tensor, visited: Tensor, radius: float = 0.25) -> float:
+    """Share of the points z (M, L) farther than `radius` from every point of `visited` (N, L).
+
+    With z drawn from the prior and `visited` the pooled posterior draws the decoder was trained on,
+    it is the share of prior draws that land where the decoder has never been.
+    """
+    z, visited = v.tensor(z, "z"), v.tensor(visited, "visited")
+    if z.ndim != 2 or visited.ndim != 2 or z.shape[1] != visited.shape[1]:
+        raise ValueError(f"z and visited must have shapes (M, L) and (N, L), got {tuple(z.shape)} and "
+                         f"{tuple(visited.shape)}.")
+    radius = v.scalar(radius, "radius", positive=True)
+    return (torch.cdist(z, visited).min(1).values > radius).double().mean().item()
+
+
+def mmd_to_gaussian_exact(shift: Tensor, sd: float, bandwidth: float = 1.0) -> Tensor:
+    """Exact squared MMD between N(shift, sd² I) and N(0, I) under the kernel of `mmd`.
+
+    For X, X' ~ N(a, s² I) in L dims, E k(X, X') = (h² / (h² + 2 s²))^(L/2); across the two
+    distributions E k(X, Y) = (h² / (h² + s² + 1))^(L/2) · exp(−|a|² / (2 (h² + s² + 1))).
+    """
+    a = v.tensor(shift, "shift", dtype=torch.float64)
+    dim, h2 = a.numel(), v.scalar(bandwidth, "bandwidth", positive=True) ** 2
+    s2 = v.scalar(sd, "sd", positive=True) ** 2
+    kxx = (h2 / (h2 + 2 * s2)) ** (dim / 2)
+    kyy = (h2 / (h2 + 2)) ** (dim / 2)
+    kxy = (h2 / (h2 + s2 + 1)) ** (dim / 2) * torch.exp(-(a**2).sum() / (2 * (h2 + s2 + 1)))
+    return kxx + kyy - 2 * kxy
+
+
+@dataclass
+class LatentSummary:
+    """What the β-dial shows for one trained model (all tensors detached).
+
+    mu, log_var: (N, L) posteriors of the training set; labels (N,); pooled: (S·N, L) aggregate
+    posterior draws; x_show, x_rec: (K, 64) digits and their reconstructions from μ; prior_samples:
+    (M, 64) decodings of fixed z ~ N(0, I); mmd: squared MMD(pooled, N(0, I) draws); unvisited: share
+    of those N(0, I) draws farther than 0.25 from every pooled draw (`unvisited_share`); kl, rec:
+    mean KL and reconstruction term (nats per example) on the training set.
+    """
+
+    name: str
+    mu: Tensor
+    log_var: Tensor
+    labels: Tensor
+    pooled: Tensor
+    x_show: Tensor
+    x_rec: Tensor
+    prior_samples: Tensor
+    mmd: float
+    unvisited: float
+    kl: float
+    rec: float
+
+
+@torch.no_grad()
+def summarize(name: str, model: VAE, x: Tensor, labels: Tensor, x_show: Tensor, z_prior: Tensor, eps: Tensor,
+              z_ref: Tensor) -> LatentSummary:
+    """Encode x (N, 64), pool S draws per posterior (eps (S, N, L)), reconstruct x_show, decode z_prior,
+    and measure MMD(pooled, z_ref) with z_ref (M, L) drawn from N(0, I). The model is not changed."""
+    was_training = model.training
+    model.eval()
+    mu, log_var = model.encode(x)
+    pooled = aggregate_posterior(mu, log_var, eps)
+    z = pooled[:len(x)]
+    logits = model.decode(z)
+    rec = -model.log_likelihood(x, logits).mean().item()
+    kl = losses.gaussian_kl(mu, log_var).mean().item()
+    out = LatentSummary(name, mu, log_var, labels, pooled, x_show, model.reconstruct(x_show),
+                        model.mean_image(model.decode(z_prior)), mmd(pooled[:len(z_ref)], z_ref).item(),
+                        unvisited_share(z_ref, pooled), kl, rec)
+    model.train(was_training)
+    return out
