@@ -35,6 +35,8 @@ def main() -> None:
         ("pushforward (01), slider a", widgets.PushforwardExplorer(), "a", [0.5 + 0.05 * k for k in range(20)]),
         ("pushforward (01), map", widgets.PushforwardExplorer(), "map", ["exp", "sigmoid", "affine"]),
         ("installation check (00), σ", widgets.InstallationCheck(), "sigma", [0.3 + 0.1 * k for k in range(15)]),
+        ("reparameterization (05), μ, n=1000", widgets.ReparamExplorer(), "mu", [-1.5 + 0.05 * k for k in range(60)]),
+        ("reparameterization (05), σ, n=1000", widgets.ReparamExplorer(), "sigma", [0.4 + 0.05 * k for k in range(30)]),
     ]
     print(f"{'explorer':34s} {'median':>8s} {'p90':>8s}   ({args.repeats} updates each)")
     for name, explorer, control, values in cases:
