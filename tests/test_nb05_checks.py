@@ -39,9 +39,14 @@ def _samples_last(mu, log_var, eps):
     return mu.unsqueeze(-1) + _sigma(log_var).unsqueeze(-1) * eps
 
 
-def _score_parts(f, z, mu, sigma):
-    d = z - mu
-    return f, d, sigma
+def _mu_score(f, z, mu, sigma, dim=-1):
+    terms = f * (z - mu) / sigma**2
+    return terms.sum(-1) if dim is None else terms.mean(dim)
+
+
+def _sigma_score(f, z, mu, sigma, dim=-1):
+    terms = f * ((z - mu) ** 2 / sigma**3 - 1 / sigma)
+    return terms.sum(-1) if dim is None else terms.mean(dim)
 
 
 CASES = {
@@ -62,24 +67,23 @@ CASES = {
     "5.2": (checks.exercise_5_2, gradients.score_function_grad,
             lambda f, z, mu, sigma: ((f * (z - mu)).mean(-1) / sigma**2,
                                      (f * ((z - mu) ** 2 - sigma**2)).mean(-1) / sigma**3),
-            [(lambda f, z, mu, sigma: ((f * (z - mu)).mean(-1), (f * ((z - mu) ** 2 / sigma**3 - 1 / sigma)).mean(-1)),
-              "the 1/σ² is missing"),
-             (lambda f, z, mu, sigma: ((f * (z - mu) / sigma).mean(-1), (f * ((z - mu) ** 2 / sigma**3 - 1 / sigma)).mean(-1)),
+            [(lambda f, z, mu, sigma: ((f * (z - mu)).mean(-1), _sigma_score(f, z, mu, sigma)), "the 1/σ² is missing"),
+             (lambda f, z, mu, sigma: ((f * (z - mu) / sigma).mean(-1), _sigma_score(f, z, mu, sigma)),
               "one 1/σ is missing"),
-             (lambda f, z, mu, sigma: ((f * (z - mu) / sigma**2).mean(-1), (f * (z - mu) ** 2 / sigma**3).mean(-1)),
+             (lambda f, z, mu, sigma: (_mu_score(f, z, mu, sigma), (f * (z - mu) ** 2 / sigma**3).mean(-1)),
               "the −1/σ term"),
-             (lambda f, z, mu, sigma: ((f * (z - mu) / sigma**2).mean(-1), (f * ((z - mu) ** 2 / sigma**2 - 1)).mean(-1)),
+             (lambda f, z, mu, sigma: (_mu_score(f, z, mu, sigma), (f * ((z - mu) ** 2 / sigma**2 - 1)).mean(-1)),
               "with respect to log σ"),
              (lambda f, z, mu, sigma: (f.mean(-1), f.mean(-1)), "without the score"),
-             (lambda f, z, mu, sigma: ((f * (z - mu) / sigma**2).sum(-1), (f * ((z - mu) ** 2 / sigma**3 - 1 / sigma)).sum(-1)),
+             (lambda f, z, mu, sigma: (_mu_score(f, z, mu, sigma, dim=None), _sigma_score(f, z, mu, sigma, dim=None)),
               "average over the samples"),
-             (lambda f, z, mu, sigma: ((f * (mu - z) / sigma**2).mean(-1), (f * ((z - mu) ** 2 / sigma**3 - 1 / sigma)).mean(-1)),
+             (lambda f, z, mu, sigma: ((f * (mu - z) / sigma**2).mean(-1), _sigma_score(f, z, mu, sigma)),
               "sign is flipped"),
-             (lambda f, z, mu, sigma: (f * (z - mu) / sigma**2).mean(-1), "two tensors"),
-             (lambda f, z, mu, sigma: ((f * (z - mu) / sigma**2).mean(0), (f * ((z - mu) ** 2 / sigma**3 - 1 / sigma)).mean(0)),
+             (lambda f, z, mu, sigma: _mu_score(f, z, mu, sigma), "two tensors"),
+             (lambda f, z, mu, sigma: (_mu_score(f, z, mu, sigma, dim=0), _sigma_score(f, z, mu, sigma, dim=0)),
               "over the last dimension"),
-             (lambda f, z, mu, sigma: ((f * (z - mu) / sigma**2).mean(-1) + 0.01,
-                                       (f * ((z - mu) ** 2 / sigma**3 - 1 / sigma)).mean(-1)), "values differ")]),
+             (lambda f, z, mu, sigma: (_mu_score(f, z, mu, sigma) + 0.01, _sigma_score(f, z, mu, sigma)),
+              "values differ")]),
 }
 
 

@@ -43,7 +43,7 @@ def test_moving_mu_slides_the_same_eps_and_redraws(explorer):
     shown = explorer.view.z_dots.get_offsets()[:, 0]
     assert np.allclose(shown, s.z[0, :explorer.n_show].numpy())
     assert torch.allclose(s.exact, torch.tensor([1.0, 2.0], dtype=torch.float64))
-    assert "+1.000 ± 0.000" in explorer.readout.value  # the exact d/dmu = 2(1.5 − 1)
+    assert "<td>exact</td><td>+1.000</td><td>+2.000</td>" in explorer.readout.value  # 2(1.5 − 1), 2σ
     assert changed(png, explorer.image.value)
 
 
@@ -72,7 +72,9 @@ def test_explorer_numbers_agree_with_the_exact_gradient(explorer, name, mu, sigm
         assert torch.equal(s.pathwise, torch.zeros_like(s.pathwise))
     else:
         assert (s.z_scores("pathwise").abs() < 4).all(), s.z_scores("pathwise")
-    assert f"{s.exact[0].item():+.3f} ± 0.000" in explorer.readout.value
+    assert f"<td>exact</td><td>{s.exact[0].item():+.3f}</td>" in explorer.readout.value
+    mean = s.mean("score")
+    assert f"<td>score function</td><td>{mean[0]:+.3f} ± {s.sd('score')[0]:.3f}</td>" in explorer.readout.value
 
 
 def test_fewer_samples_widen_the_spread_by_root_ten(explorer):

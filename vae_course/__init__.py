@@ -4,7 +4,8 @@
     gen = vc.setup_notebook(seed=0)
 
 Modules, one job each: `data` (digits and toys), `distributions` (densities and maps),
-`compare` (comparing samples), `losses` (ELBO terms), `gradients` (gradient estimators), `models`, `training`, `plotting`, `widgets` (explorers), `checks` (exercise
+`compare` (comparing samples), `losses` (ELBO terms), `gradients` (gradient estimators of
+E[f(z)]), `models`, `training`, `plotting`, `widgets` (explorers), `checks` (exercise
 checkers), `exercises` (learner copies and grading).
 """
 
@@ -12,5 +13,5 @@ from . import checks, compare, data, distributions, gradients, losses, models, p
 from .notebook import setup_notebook
 
 __version__ = "0.1.0"
-__all__ = ["checks", "compare", "data", "distributions", "gradients", "losses", "models", "plotting", "training", "widgets",
-           "setup_notebook"]
+__all__ = ["checks", "compare", "data", "distributions", "gradients", "losses", "models", "plotting", "training",
+           "widgets", "setup_notebook"]

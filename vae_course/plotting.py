@@ -214,12 +214,12 @@ class ReparamFigure:
     ROWS = {"pathwise": 1.0, "score": 0.0}
     NAMES = {"pathwise": "pathwise", "score": "score function"}
 
-    def __init__(self, summary, n_show: int = 24, figsize=(9.6, 6.2), dpi=72):
+    def __init__(self, summary, n_show: int = 24, figsize=(8.6, 5.5), dpi=72):
         from matplotlib.collections import LineCollection
 
         self.n_show = n_show
         fig = Figure(figsize=figsize, dpi=dpi)
-        fig.subplots_adjust(left=0.1, right=0.98, top=0.93, bottom=0.09, hspace=0.42, wspace=0.22)
+        fig.subplots_adjust(left=0.11, right=0.98, top=0.93, bottom=0.1, hspace=0.45, wspace=0.24)
         ax_move, ax_f, ax_mu, ax_sigma = (fig.add_subplot(2, 2, k) for k in (1, 2, 3, 4))
         self.axes = {"move": ax_move, "f": ax_f, "mu": ax_mu, "sigma": ax_sigma}
         eps = _np(summary.eps[0, :n_show])
@@ -288,9 +288,9 @@ class ReparamFigure:
         n, r = s.eps.shape[1], s.eps.shape[0]
         if (s.objective, n) != self._static:
             self._static = (s.objective, n)
-            ax["f"].set_title(f"f(z) = {s.objective}: pathwise uses slopes, score heights", fontsize=10)
+            ax["f"].set_title(f"f(z) = {s.objective} and its slopes at the samples", fontsize=10)
             for p, sym in (("mu", "μ"), ("sigma", "σ")):
-                ax[p].set_title(f"∂E[f]/∂{sym} from {r} batches of n = {n:,} (bar: mean ± sd)", fontsize=10)
+                ax[p].set_title(f"∂E[f]/∂{sym}: {r} batches of n = {n:,}; bar = mean ± sd", fontsize=9)
             self.blit.invalidate()
         for i, p in enumerate(("mu", "sigma")):
             art, axp = self.spread[p], ax[p]
@@ -352,6 +352,7 @@ def plot_same_eps(eps, settings, *, ax: Axes | None = None, title: str = "") -> 
         ax.plot([mu], [row + 0.25], "v", color="black", ms=6)
     labels = ["ε ~ N(0, 1)"] + [f"μ = {m:g}, σ = {s:g}" for m, s in settings]
     ax.set_yticks(range(len(labels)), labels)
-    ax.set(title=title or "The same ε, shifted by μ (▼) and stretched by σ", xlabel="value", ylim=(-0.4, len(settings) + 0.5))
+    ax.set(title=title or "The same ε, shifted by μ (▼) and stretched by σ", xlabel="value",
+           ylim=(-0.4, len(settings) + 0.5))
     ax.grid(False, axis="y")
     return ax

@@ -183,7 +183,8 @@ class ReparamExplorer(Explorer):
         self.n_show = n_show
         self.view: ReparamFigure | None = None
         self.state = None
-        super().__init__(controls, self._draw, caption=f"z = μ + σ·ε with fixed ε; gradients of E[f(z)], t = {t:g}")
+        super().__init__(controls, self._draw,
+                         caption=f"z = μ + σ·ε with fixed ε; gradients of E[f(z)], t = {t:g}")
 
     def _draw(self, values: dict) -> tuple[bytes, str]:
         s = self.state = self._gradients.summarize(values["objective"], values["mu"], values["sigma"],
@@ -199,8 +200,9 @@ class ReparamExplorer(Explorer):
         est = "".join(
             f"<tr><td>{label}</td><td>{m[0]:+.3f} ± {sd[0]:.3f}</td><td>{m[1]:+.3f} ± {sd[1]:.3f}</td></tr>"
             for label, m, sd in (("pathwise", s.mean("pathwise"), s.sd("pathwise")),
-                                 ("score function", s.mean("score"), s.sd("score")),
-                                 ("exact", s.exact, torch.zeros(2))))
-        return ("<table style='font-size:90%'><tr><th>ε</th><th>z</th><th>dz/dμ</th><th>dz/dσ</th><th>f′(z)</th></tr>"
+                                 ("score function", s.mean("score"), s.sd("score"))))
+        est += f"<tr><td>exact</td><td>{s.exact[0]:+.3f}</td><td>{s.exact[1]:+.3f}</td></tr>"
+        head = "<tr><th>ε</th><th>z</th><th>dz/dμ</th><th>dz/dσ</th><th>f′(z)</th></tr>"
+        return (f"<table style='font-size:90%'>{head}"
                 f"{rows}</table><table style='font-size:90%'><tr><th>gradient of E[f]</th><th>∂/∂μ</th>"
                 f"<th>∂/∂σ</th></tr>{est}</table><small>mean ± sd over {len(s.eps)} batches</small>")

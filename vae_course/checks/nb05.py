@@ -27,7 +27,8 @@ def _reparam_mistakes(mu, log_var, eps) -> dict[str, Tensor]:
         "mu + exp(½·log_var): eps is missing, every 'sample' is the same number.": mu + torch.exp(0.5 * log_var),
         "mu + exp(2·log_var)·eps: σ = exp(½·log_var), not exp(2·log_var).": mu + torch.exp(2 * log_var) * eps,
         "mu·eps + σ: mu is the shift and σ the scale, z = mu + σ·eps.": mu * eps + torch.exp(0.5 * log_var),
-        "mu + √|log_var|·eps: the square root of log σ² is not σ; σ = exp(½·log_var).": mu + log_var.abs().sqrt() * eps,
+        "mu + √|log_var|·eps: the square root of log σ² is not σ; σ = exp(½·log_var).":
+            mu + log_var.abs().sqrt() * eps,
     }
 
 
@@ -66,7 +67,8 @@ def _reparam_gradient(fn):
         raise CheckFailed("z must depend on both mu and log_var; autograd finds no path to "
                           f"{'mu' if d_mu is None else 'log_var'}.")
     matches(d_mu, torch.ones_like(mu), "dz/dmu (autograd; it should be 1 everywhere)")
-    matches(d_log_var, 0.5 * torch.exp(0.5 * log_var.detach()) * eps, "dz/dlog_var (autograd; it should be ½·σ·eps)")
+    matches(d_log_var, 0.5 * torch.exp(0.5 * log_var.detach()) * eps,
+            "dz/dlog_var (autograd; it should be ½·σ·eps)")
 
 
 def _reparam_uses_eps(fn):
@@ -117,7 +119,8 @@ def _score_mistakes(f, z, mu, sigma) -> dict[str, tuple[Tensor, Tensor]]:
     return {
         "mu": {
             "mean(f·(z − mu)): the score of mu is (z − mu)/σ², the 1/σ² is missing.": mean(f * d),
-            "mean(f·(z − mu)/σ) = mean(f·eps): the score of mu is (z − mu)/σ², one 1/σ is missing.": mean(f * eps),
+            "mean(f·(z − mu)/σ) = mean(f·eps): the score of mu is (z − mu)/σ², one 1/σ is missing.":
+                mean(f * eps),
             "mean(f·(mu − z)/σ²): the sign is flipped; the score is (z − mu)/σ².": mean(-f * d / sigma**2),
             "mean(f): f alone, without the score, is an estimate of E[f], not of its gradient.": mean(f),
             "sum instead of mean: the estimate must average over the samples.": (f * d / sigma**2).sum(-1),
@@ -126,7 +129,8 @@ def _score_mistakes(f, z, mu, sigma) -> dict[str, tuple[Tensor, Tensor]]:
             "mean(f·(z − mu)²/σ³): the −1/σ term of the score of σ is missing.": mean(f * d**2 / sigma**3),
             "mean(f·((z − mu)²/σ² − 1)): that is the derivative with respect to log σ; divide by σ.":
                 mean(f * (eps**2 - 1)),
-            "mean(f·(z − mu)/σ²): that is the score of mu; σ's score is (z − mu)²/σ³ − 1/σ.": mean(f * d / sigma**2),
+            "mean(f·(z − mu)/σ²): that is the score of mu; σ's score is (z − mu)²/σ³ − 1/σ.":
+                mean(f * d / sigma**2),
             "mean(f): f alone, without the score, is an estimate of E[f], not of its gradient.": mean(f),
             "sum instead of mean: the estimate must average over the samples.":
                 (f * (d**2 / sigma**3 - 1 / sigma)).sum(-1),
