@@ -120,10 +120,15 @@ def test_a_constant_added_to_f_widens_the_score_function_only(gen):
     assert abs(shifted.mean() - plain.mean()) < 4 * shifted.std() / math.sqrt(300)
 
 
-def test_summary_shapes_and_samples():
+def test_summary_shapes_samples_and_estimators(gen):
     eps = torch.linspace(-2, 2, 12, dtype=D).reshape(3, 4)
     s = G.summarize("|z − t|", 0.5, 2.0, eps)
     assert torch.equal(s.z, 0.5 + 2.0 * eps) and s.pathwise.shape == (3, 2) and s.score.shape == (3, 2)
+    eps = torch.randn(5, 50, generator=gen, dtype=D)
+    for name in NAMES:
+        s = G.summarize(name, -0.4, 1.7, eps)
+        assert torch.allclose(s.score, torch.stack(G.score_function_grad(s.f, s.z, -0.4, 1.7), -1))
+        assert torch.allclose(s.pathwise, torch.stack(G.pathwise_grad(s.df, eps), -1))
     assert torch.equal(s.mean("score"), s.score.mean(0)) and s.exact.shape == (2,)
 
 
