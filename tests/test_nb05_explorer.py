@@ -112,3 +112,20 @@ def test_estimator_sd_plot_is_labelled():
     ax = plotting.plot_estimator_sd(rows)
     assert ax.get_title() and ax.get_xlabel() and ax.get_ylabel() and ax.get_xscale() == "log"
     assert len(ax.get_lines()) == 5
+
+
+def test_same_eps_plot_puts_each_row_at_mu_plus_sigma_eps():
+    eps = torch.tensor([-1.0, 0.2, 1.5], dtype=torch.float64)
+    settings = [(0.0, 1.0), (1.5, 0.4)]
+    ax = plotting.plot_same_eps(eps, settings)
+    rows = [c.get_offsets() for c in ax.collections]
+    assert np.allclose(rows[0][:, 0], eps.numpy())
+    for (mu, sigma), row in zip(settings, rows[1:]):
+        assert np.allclose(row[:, 0], mu + sigma * eps.numpy()) and np.all(row[:, 1] == row[0, 1])
+    assert ax.get_title() and ax.get_xlabel() == "value"
+    assert [t.get_text() for t in ax.get_yticklabels()][1] == "μ = 0, σ = 1"
+
+
+def test_bad_explorer_arguments_are_refused():
+    with pytest.raises(ValueError, match="repeats must be a whole number"):
+        vw.ReparamExplorer(repeats=1)

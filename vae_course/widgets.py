@@ -169,6 +169,9 @@ class ReparamExplorer(Explorer):
     def __init__(self, repeats: int = 100, seed: int = 0, t: float = 1.0, n_show: int = 24):
         from . import gradients
 
+        for name, value, low in (("repeats", repeats, 2), ("n_show", n_show, 1)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < low:
+                raise ValueError(f"{name} must be a whole number ≥ {low}, got {value!r}.")
         self._gradients = gradients
         self.t = t
         self.eps_all = torch.randn(repeats, max(self.SIZES), generator=torch.Generator().manual_seed(seed),
