@@ -51,6 +51,8 @@ def main() -> None:
         ("pushforward (01), map", widgets.PushforwardExplorer(), "map", ["exp", "sigmoid", "affine"]),
         ("installation check (00), σ", widgets.InstallationCheck(), "sigma", [0.3 + 0.1 * k for k in range(15)]),
         ("latent (02), slider x1", widgets.LatentExplorer(), "x1", [-2.0 + 0.2 * k for k in range(21)]),
+        ("reparameterization (05), μ, n=1000", widgets.ReparamExplorer(), "mu", [-1.5 + 0.05 * k for k in range(60)]),
+        ("reparameterization (05), σ, n=1000", widgets.ReparamExplorer(), "sigma", [0.4 + 0.05 * k for k in range(30)]),
     ]
     print(f"{'explorer':34s} {'median':>8s} {'p90':>8s}   ({args.repeats} updates each)")
     for name, explorer, control, values in cases:

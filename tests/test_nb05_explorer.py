@@ -1,0 +1,131 @@
+"""The reparameterization explorer driven from Python: data, numbers against the exact gradient, image bytes."""
+
+import io
+
+import matplotlib.image as mpimg
+import numpy as np
+import pytest
+import torch
+
+from vae_course import gradients as G
+from vae_course import plotting
+from vae_course import widgets as vw
+
+
+def pixels(png: bytes) -> np.ndarray:
+    return mpimg.imread(io.BytesIO(bytes(png)), format="png")
+
+
+def changed(before: bytes, after: bytes) -> bool:
+    return np.abs(pixels(after) - pixels(before)).max() > 0.1
+
+
+@pytest.fixture()
+def explorer():
+    return vw.ReparamExplorer()
+
+
+def test_initial_state(explorer):
+    s = explorer.state
+    assert s.eps.shape == (100, 1000) and torch.equal(s.eps, explorer.eps_all[:, :1000])
+    assert torch.equal(s.z, s.eps) and s.objective == "(z − t)²"
+    assert torch.equal(s.exact, torch.tensor([-2.0, 2.0], dtype=torch.float64))
+    assert bytes(explorer.image.value).startswith(b"\x89PNG")
+    assert explorer._repr_mimebundle_()["text/plain"] == "[reparameterization explorer: an interactive widget; run this cell in Jupyter to use it]"
+
+
+def test_moving_mu_slides_the_same_eps_and_redraws(explorer):
+    png, z0 = explorer.image.value, explorer.state.z.clone()
+    explorer.controls["mu"].value = 1.5
+    s = explorer.state
+    assert torch.equal(s.eps, explorer.eps_all[:, :1000])
+    assert torch.allclose(s.z, z0 + 1.5)
+    shown = explorer.view.z_dots.get_offsets()[:, 0]
+    assert np.allclose(shown, s.z[0, :explorer.n_show].numpy())
+    assert torch.allclose(s.exact, torch.tensor([1.0, 2.0], dtype=torch.float64))
+    assert "<td>exact</td><td>+1.000</td><td>+2.000</td>" in explorer.readout.value  # 2(1.5 − 1), 2σ
+    assert changed(png, explorer.image.value)
+
+
+def test_moving_sigma_stretches_around_mu_and_dz_dsigma_stays_eps(explorer):
+    explorer.controls["mu"].value = -0.5
+    before = explorer.readout.value
+    png = explorer.image.value
+    explorer.controls["sigma"].value = 2.0
+    s = explorer.state
+    assert torch.allclose(s.z - (-0.5), 2.0 * s.eps)
+    eps_first = [f"<td>{e:+.2f}</td><td>{z:+.2f}</td><td>1</td><td>{e:+.2f}</td>"
+                 for e, z in zip(s.eps[0, :4].tolist(), s.z[0, :4].tolist())]
+    assert all(row in explorer.readout.value for row in eps_first)  # dz/dmu = 1, dz/dsigma = eps
+    assert before != explorer.readout.value and changed(png, explorer.image.value)
+
+
+@pytest.mark.parametrize("name", list(G.OBJECTIVES))
+@pytest.mark.parametrize("mu, sigma", [(0.0, 1.0), (1.8, 0.6), (-2.0, 2.0)])
+def test_explorer_numbers_agree_with_the_exact_gradient(explorer, name, mu, sigma):
+    explorer.controls["objective"].value = name
+    explorer.controls["mu"].value, explorer.controls["sigma"].value = mu, sigma
+    s = explorer.state
+    assert torch.allclose(s.exact, G.quadrature_grad(lambda z: G.objective(name, z)[0], mu, sigma), atol=1e-4)
+    assert (s.z_scores("score").abs() < 4).all(), s.z_scores("score")
+    if name == "step 1[z > t]":
+        assert torch.equal(s.pathwise, torch.zeros_like(s.pathwise))
+    else:
+        assert (s.z_scores("pathwise").abs() < 4).all(), s.z_scores("pathwise")
+    assert f"<td>exact</td><td>{s.exact[0].item():+.3f}</td>" in explorer.readout.value
+    mean = s.mean("score")
+    assert f"<td>score function</td><td>{mean[0]:+.3f} ± {s.sd('score')[0]:.3f}</td>" in explorer.readout.value
+
+
+def test_fewer_samples_widen_the_spread_by_root_ten(explorer):
+    sd_1000 = explorer.state.sd("score").clone(), explorer.state.sd("pathwise").clone()
+    png = explorer.image.value
+    explorer.controls["n"].value = 100
+    s = explorer.state
+    assert s.eps.shape == (100, 100) and torch.equal(s.eps, explorer.eps_all[:, :100])
+    for before, after in zip(sd_1000, (s.sd("score"), s.sd("pathwise"))):
+        assert torch.allclose(after / before, torch.full((2,), 10**0.5, dtype=torch.float64), rtol=0.3)
+    assert changed(png, explorer.image.value)
+
+
+def test_choosing_the_objective_redraws_f(explorer):
+    png = explorer.image.value
+    explorer.controls["objective"].value = "|z − t|"
+    assert np.allclose(explorer.view.f_line.get_ydata(), np.abs(explorer.view.grid - 1.0))
+    assert explorer.state.objective == "|z − t|" and changed(png, explorer.image.value)
+    assert explorer.view.axes["f"].get_ylim() == plotting.OBJECTIVE_YLIM["|z − t|"]
+
+
+def test_spread_panels_show_the_batch_estimates(explorer):
+    s = explorer.state
+    for i, p in enumerate(("mu", "sigma")):
+        art = explorer.view.spread[p]
+        assert np.allclose(art["score"].get_offsets()[:, 0], s.score[:, i].numpy())
+        assert np.allclose(art["pathwise"].get_offsets()[:, 0], s.pathwise[:, i].numpy())
+        assert art["exact"].get_xdata()[0] == pytest.approx(s.exact[i].item())
+        lo, hi = explorer.view.axes[p].get_xlim()
+        assert lo < s.score[:, i].min() and s.score[:, i].max() < hi
+
+
+def test_estimator_sd_plot_is_labelled():
+    rows = G.variance_table("(z − t)²", 0.0, 1.0, [10, 100], repeats=20, generator=torch.Generator().manual_seed(0))
+    ax = plotting.plot_estimator_sd(rows)
+    assert ax.get_title() and ax.get_xlabel() and ax.get_ylabel() and ax.get_xscale() == "log"
+    assert len(ax.get_lines()) == 5
+
+
+def test_same_eps_plot_puts_each_row_at_mu_plus_sigma_eps():
+    eps = torch.tensor([-1.0, 0.2, 1.5], dtype=torch.float64)
+    settings = [(0.0, 1.0), (1.5, 0.4)]
+    ax = plotting.plot_same_eps(eps, settings)
+    rows = [c.get_offsets() for c in ax.collections]
+    assert np.allclose(rows[0][:, 0], eps.numpy())
+    for (mu, sigma), row in zip(settings, rows[1:]):
+        assert np.allclose(row[:, 0], mu + sigma * eps.numpy()) and np.all(row[:, 1] == row[0, 1])
+    assert ax.get_title() and ax.get_xlabel() == "value"
+    assert [t.get_text() for t in ax.get_yticklabels()][1] == "μ = 0, σ = 1"
+
+
+def test_bad_explorer_arguments_are_refused():
+    with pytest.raises(ValueError, match="repeats must be a whole number"):
+        vw.ReparamExplorer(repeats=1)

@@ -1,0 +1,171 @@
+"""Notebook 05's maths against independent computations: autograd, quadrature, Monte Carlo."""
+
+import math
+
+import pytest
+import torch
+
+from vae_course import gradients as G
+from vae_course import losses
+
+NAMES = list(G.OBJECTIVES)
+SETTINGS = [(0.0, 1.0), (2.0, 0.5), (-1.3, 2.2), (1.0, 0.3)]
+D = torch.float64
+
+
+def _normal(mu, sigma):
+    return torch.distributions.Normal(torch.as_tensor(mu, dtype=D), torch.as_tensor(sigma, dtype=D))
+
+
+def _expectation(name, mu, sigma, t=1.0):
+    """E[f(z)] as a differentiable closed form written from scratch (torch.distributions' cdf and pdf)."""
+    a = mu - t
+    std = _normal(0.0, 1.0)
+    if name == "(z − t)²":
+        return a**2 + sigma**2
+    if name == "|z − t|":
+        return a * (2 * std.cdf(a / sigma) - 1) + 2 * sigma * std.log_prob(a / sigma).exp()
+    return std.cdf(a / sigma)
+
+
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("mu, sigma", SETTINGS)
+def test_exact_gradient_is_autograd_of_the_expectation_and_matches_quadrature(name, mu, sigma):
+    m, s = torch.tensor(mu, dtype=D, requires_grad=True), torch.tensor(sigma, dtype=D, requires_grad=True)
+    auto = torch.stack(torch.autograd.grad(_expectation(name, m, s), [m, s]))
+    exact = G.exact_grad(name, mu, sigma)
+    assert torch.allclose(exact, auto, atol=1e-12)
+    quad = G.quadrature_grad(lambda z: G.objective(name, z)[0], mu, sigma)
+    assert torch.allclose(exact, quad, atol=5e-5 / sigma)
+
+
+def test_closed_form_expectations_match_monte_carlo(gen):
+    z = torch.randn(400_000, generator=gen, dtype=D)
+    for name in NAMES:
+        f = G.objective(name, 0.7 + 1.4 * z)[0]
+        se = f.std() / math.sqrt(len(f))
+        assert abs(f.mean() - _expectation(name, torch.tensor(0.7, dtype=D), torch.tensor(1.4, dtype=D))) < 4 * se
+
+
+def test_quadrature_gradient_is_the_derivative_of_the_quadrature_expectation():
+    f = lambda z: torch.sin(2 * z) + z**3  # noqa: E731
+    u = torch.linspace(-12, 12, 200_001, dtype=D)
+    phi = torch.exp(-0.5 * u**2) / math.sqrt(2 * math.pi)
+    expect = lambda mu, sigma: torch.trapezoid(f(mu + sigma * u) * phi, u).item()  # noqa: E731
+    h = 1e-5
+    fd = [(expect(0.3 + h, 0.8) - expect(0.3 - h, 0.8)) / (2 * h), (expect(0.3, 0.8 + h) - expect(0.3, 0.8 - h)) / (2 * h)]
+    assert torch.allclose(G.quadrature_grad(f, 0.3, 0.8), torch.tensor(fd, dtype=D), atol=1e-7)
+
+
+@pytest.mark.parametrize("name", ["(z − t)²", "|z − t|"])
+def test_derivative_of_each_objective_is_autograds(name, gen):
+    z = (3 * torch.randn(50, generator=gen, dtype=D)).requires_grad_()
+    f, df = G.objective(name, z, t=0.5)
+    assert torch.allclose(torch.autograd.grad(f.sum(), z)[0], df)
+
+
+def test_step_objective_is_flat_almost_everywhere_and_jumps_at_t():
+    z = torch.tensor([-1.0, 0.999, 1.001, 3.0], dtype=D)
+    f, df = G.objective("step 1[z > t]", z, t=1.0)
+    assert f.tolist() == [0.0, 0.0, 1.0, 1.0] and df.abs().sum() == 0
+
+
+@pytest.mark.parametrize("name", ["(z − t)²", "|z − t|"])
+def test_pathwise_estimator_is_autograd_through_z_equals_mu_plus_sigma_eps(name, gen):
+    eps = torch.randn(3, 40, generator=gen, dtype=D)
+    mu, sigma = torch.tensor(0.4, dtype=D, requires_grad=True), torch.tensor(1.3, dtype=D, requires_grad=True)
+    z = mu + sigma * eps
+    f, df = G.objective(name, z.detach())
+    for b in range(3):
+        auto = torch.autograd.grad(G.objective(name, z[b])[0].mean(), [mu, sigma], retain_graph=True)
+        est = G.pathwise_grad(df, eps)
+        assert torch.allclose(torch.stack([est[0][b], est[1][b]]), torch.stack(auto))
+
+
+def test_score_function_estimator_is_autograd_of_the_surrogate_f_times_log_prob(gen):
+    mu, sigma = torch.tensor(-0.2, dtype=D, requires_grad=True), torch.tensor(0.9, dtype=D, requires_grad=True)
+    z = (-0.2 + 0.9 * torch.randn(2, 30, generator=gen, dtype=D))
+    f = torch.cos(z) + z**2
+    surrogate = f * torch.distributions.Normal(mu, sigma).log_prob(z)
+    auto = [torch.stack(torch.autograd.grad(surrogate[b].mean(), [mu, sigma], retain_graph=True)) for b in range(2)]
+    est = torch.stack(G.score_function_grad(f, z, -0.2, 0.9), -1)
+    assert torch.allclose(est, torch.stack(auto))
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_both_estimators_agree_with_the_exact_gradient_within_standard_errors(name, gen):
+    s = G.summarize(name, 0.3, 1.2, torch.randn(400, 500, generator=gen, dtype=D))
+    assert (s.z_scores("score").abs() < 4).all()
+    if name == "step 1[z > t]":  # f' = 0 almost everywhere: the pathwise estimate is 0, a biased estimator
+        assert torch.equal(s.pathwise, torch.zeros_like(s.pathwise))
+        assert torch.isinf(s.z_scores("pathwise")).all() and (s.exact.abs() > 0.1).all()
+    else:
+        assert (s.z_scores("pathwise").abs() < 4).all()
+
+
+def test_spread_falls_like_one_over_root_n_and_score_is_wider_on_a_smooth_f(gen):
+    rows = G.variance_table("(z − t)²", 0.0, 1.0, [100, 10_000], repeats=300, generator=gen)
+    for key in ("path_mu_sd", "path_sigma_sd", "score_mu_sd", "score_sigma_sd"):
+        assert rows[0][key] / rows[1][key] == pytest.approx(10, rel=0.2)
+    for row in rows:
+        assert row["score_mu_sd"] > 2 * row["path_mu_sd"] and row["score_sigma_sd"] > 2 * row["path_sigma_sd"]
+        assert row["exact_mu"] == -2 and row["exact_sigma"] == 2
+
+
+def test_a_constant_added_to_f_widens_the_score_function_only(gen):
+    eps = torch.randn(300, 100, generator=gen, dtype=D)
+    f, df = G.objective("(z − t)²", eps)
+    plain, shifted = G.score_function_grad(f, eps, 0.0, 1.0)[0], G.score_function_grad(f + 10, eps, 0.0, 1.0)[0]
+    assert shifted.std() > 2 * plain.std()
+    assert abs(shifted.mean() - plain.mean()) < 4 * shifted.std() / math.sqrt(300)
+
+
+def test_summary_shapes_samples_and_estimators(gen):
+    eps = torch.linspace(-2, 2, 12, dtype=D).reshape(3, 4)
+    s = G.summarize("|z − t|", 0.5, 2.0, eps)
+    assert torch.equal(s.z, 0.5 + 2.0 * eps) and s.pathwise.shape == (3, 2) and s.score.shape == (3, 2)
+    eps = torch.randn(5, 50, generator=gen, dtype=D)
+    for name in NAMES:
+        s = G.summarize(name, -0.4, 1.7, eps)
+        assert torch.allclose(s.score, torch.stack(G.score_function_grad(s.f, s.z, -0.4, 1.7), -1))
+        assert torch.allclose(s.pathwise, torch.stack(G.pathwise_grad(s.df, eps), -1))
+    assert torch.equal(s.mean("score"), s.score.mean(0)) and s.exact.shape == (2,)
+
+
+def test_central_difference_matches_autograd_and_restores_the_parameter():
+    w = torch.tensor([0.3, -1.2, 2.0], dtype=D, requires_grad=True)
+    loss = lambda: (torch.sin(w) * w**2).sum()  # noqa: E731
+    auto = torch.autograd.grad(loss(), w)[0]
+    before = w.detach().clone()
+    assert torch.allclose(G.central_difference(loss, w), auto, atol=1e-8)
+    assert torch.equal(w.detach(), before)
+
+
+def test_reparameterize_reference_has_the_stated_gradients(gen):
+    mu, log_var = torch.randn(4, 3, generator=gen, dtype=D, requires_grad=True), torch.randn(4, 3, generator=gen, dtype=D)
+    log_var.requires_grad_()
+    eps = torch.randn(6, 4, 3, generator=gen, dtype=D)
+    z = losses.reparameterize(mu, log_var, eps)
+    d_mu, d_lv = torch.autograd.grad(z.sum(), [mu, log_var])
+    assert torch.allclose(d_mu, torch.full_like(mu, 6.0))
+    assert torch.allclose(d_lv, (0.5 * torch.exp(0.5 * log_var) * eps).sum(0))
+
+
+def test_bad_inputs_get_clear_errors():
+    eps = torch.zeros(2, 3, dtype=D)
+    with pytest.raises(ValueError, match="objective must be one of"):
+        G.exact_grad("cubic", 0.0, 1.0)
+    with pytest.raises(ValueError, match="sigma must be > 0"):
+        G.summarize("(z − t)²", 0.0, 0.0, eps)
+    with pytest.raises(ValueError, match=r"shape \(R batches, N samples\)"):
+        G.summarize("(z − t)²", 0.0, 1.0, eps[0])
+    with pytest.raises(ValueError, match="same shape"):
+        G.score_function_grad(eps, eps[:, :2], 0.0, 1.0)
+    with pytest.raises(ValueError, match="same shape"):
+        G.pathwise_grad(eps, eps.T)
+    with pytest.raises(TypeError, match="torch.Tensor"):
+        G.pathwise_grad([1.0], [1.0])
+    with pytest.raises(ValueError, match="whole number"):
+        G.variance_table("(z − t)²", 0.0, 1.0, [1], 10, torch.Generator())
+    with pytest.raises(TypeError, match="torch.Tensor"):
+        G.central_difference(lambda: torch.zeros(()), 1.0)

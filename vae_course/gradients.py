@@ -1,0 +1,224 @@
+"""Gradients of an expectation E_{z ~ N(mu, sigma²)}[f(z)] with respect to mu and sigma.
+
+Two Monte Carlo estimators and the exact value, for the objectives of notebook 05:
+
+* pathwise (reparameterized): z = mu + sigma·eps, so d f(z)/d mu = f'(z)·1 and
+  d f(z)/d sigma = f'(z)·eps; average over the samples.
+* score function (REINFORCE): d/dθ E[f] = E[f(z) · d log p(z)/dθ], with the scores
+  (z − mu)/sigma² for mu and ((z − mu)²/sigma³ − 1/sigma) for sigma. It needs f only, not f'.
+* exact: closed forms for the three objectives, and Gauss–Hermite-free quadrature on a fine grid
+  for any f (used to check the closed forms).
+
+Conventions: samples lie along the LAST dimension; every estimator averages over it and keeps the
+leading (batch) dimensions, so R repeated batches of N samples are one (R, N) tensor.
+Pure tensor maths; no plotting.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Callable
+
+import torch
+from torch import Tensor
+
+from . import _validate as v
+
+_SQRT2 = math.sqrt(2.0)
+_SQRT2PI = math.sqrt(2 * math.pi)
+
+
+def _phi(u: Tensor) -> Tensor:
+    return torch.exp(-0.5 * u**2) / _SQRT2PI
+
+
+# ---------------------------------------------------------------- the objectives f(z) and f'(z)
+
+def _square(z, t):
+    return (z - t) ** 2, 2 * (z - t)
+
+
+def _absolute(z, t):
+    return (z - t).abs(), torch.sign(z - t)
+
+
+def _step(z, t):
+    return (z > t).to(z.dtype), torch.zeros_like(z)
+
+
+#: name → (f(z, t), f'(z, t)); f' is the derivative where it exists (the step's is 0 almost everywhere).
+OBJECTIVES: dict[str, Callable[[Tensor, float], tuple[Tensor, Tensor]]] = {
+    "(z − t)²": _square,
+    "|z − t|": _absolute,
+    "step 1[z > t]": _step,
+}
+
+
+def objective(name: str, z: Tensor, t: float = 1.0) -> tuple[Tensor, Tensor]:
+    """f(z) and f'(z) of the objective `name` (one of OBJECTIVES) at every entry of z."""
+    v.one_of(name, "objective", tuple(OBJECTIVES))
+    return OBJECTIVES[name](v.tensor(z, "z"), v.scalar(t, "t"))
+
+
+def _mu_sigma(mu, sigma) -> tuple[float, float]:
+    return v.scalar(mu, "mu"), v.scalar(sigma, "sigma", positive=True)
+
+
+def exact_grad(name: str, mu: float, sigma: float, t: float = 1.0) -> Tensor:
+    """Exact (d/d mu, d/d sigma) of E_{z ~ N(mu, sigma²)}[f(z)] in closed form, float64 (2,).
+
+    (z − t)²: E = (mu − t)² + sigma²            → (2(mu − t), 2 sigma)
+    |z − t|:  E = a(2Φ(a/σ) − 1) + 2σφ(a/σ)     → (2Φ(a/σ) − 1, 2φ(a/σ)),  a = mu − t
+    1[z > t]: E = Φ(a/σ)                         → (φ(a/σ)/σ, −a φ(a/σ)/σ²)
+    """
+    v.one_of(name, "objective", tuple(OBJECTIVES))
+    mu, sigma = _mu_sigma(mu, sigma)
+    a = mu - v.scalar(t, "t")
+    u = torch.tensor(a / sigma, dtype=torch.float64)
+    if name == "(z − t)²":
+        return torch.tensor([2 * a, 2 * sigma], dtype=torch.float64)
+    if name == "|z − t|":
+        return torch.stack([torch.erf(u / _SQRT2), 2 * _phi(u)])
+    return torch.stack([_phi(u) / sigma, -a * _phi(u) / sigma**2])
+
+
+def quadrature_grad(f: Callable[[Tensor], Tensor], mu: float, sigma: float, n: int = 200_001,
+                    width: float = 12.0) -> Tensor:
+    """(d/d mu, d/d sigma) of E[f(z)], z ~ N(mu, sigma²), by the trapezoid rule: float64 (2,).
+
+    Differentiates under the integral, ∫ f(z) ∂p(z)/∂θ dz, written in u = (z − mu)/sigma on
+    [−width, width]; needs only values of f, so it works for non-smooth and discontinuous f.
+    """
+    mu, sigma = _mu_sigma(mu, sigma)
+    u = torch.linspace(-width, width, n, dtype=torch.float64)
+    fw = f(mu + sigma * u) * _phi(u)
+    return torch.stack([torch.trapezoid(fw * u / sigma, u), torch.trapezoid(fw * (u**2 - 1) / sigma, u)])
+
+
+# ---------------------------------------------------------------- the two estimators
+
+def pathwise_grad(df_values: Tensor, eps: Tensor) -> tuple[Tensor, Tensor]:
+    """Pathwise estimates of (d/d mu, d/d sigma) E[f(z)] from f'(z_i) and the eps_i with z_i = mu + sigma·eps_i.
+
+    dz/d mu = 1 and dz/d sigma = eps, so the estimates are mean(f'(z)) and mean(f'(z)·eps) over the
+    last dimension. df_values, eps: (..., N) → two tensors of shape (...).
+    """
+    df_values, eps = v.tensor(df_values, "df_values"), v.tensor(eps, "eps")
+    if df_values.shape != eps.shape:
+        raise ValueError(f"df_values and eps must have the same shape, got {tuple(df_values.shape)} "
+                         f"and {tuple(eps.shape)}.")
+    return _pathwise(df_values, eps)
+
+
+def _pathwise(df_values: Tensor, eps: Tensor) -> tuple[Tensor, Tensor]:
+    return df_values.mean(-1), (df_values * eps).mean(-1)
+
+
+def score_function_grad(f_values: Tensor, z: Tensor, mu, sigma) -> tuple[Tensor, Tensor]:
+    """Score-function estimates of (d/d mu, d/d sigma) E[f(z)] from samples z ~ N(mu, sigma²).
+
+    mean(f(z)·(z − mu)/sigma²) and mean(f(z)·((z − mu)²/sigma³ − 1/sigma)) over the last dimension:
+    f times the derivative of log N(z; mu, sigma²). f_values, z: (..., N) → two tensors (...).
+    """
+    f_values, z = v.tensor(f_values, "f_values"), v.tensor(z, "z")
+    if f_values.shape != z.shape:
+        raise ValueError(f"f_values and z must have the same shape, got {tuple(f_values.shape)} and {tuple(z.shape)}.")
+    return _score(f_values, z, *_mu_sigma(mu, sigma))
+
+
+def _score(f_values: Tensor, z: Tensor, mu: float, sigma: float) -> tuple[Tensor, Tensor]:
+    d = z - mu
+    return (f_values * d / sigma**2).mean(-1), (f_values * (d**2 / sigma**3 - 1 / sigma)).mean(-1)
+
+
+# ---------------------------------------------------------------- everything the explorer shows
+
+@dataclass
+class GradientSummary:
+    """One setting of the explorer. eps, z, f, df: (R, N); pathwise, score: (R, 2) batch estimates
+    of (d/d mu, d/d sigma); exact: (2,); mean and sd over the R batches of each estimator: (2,)."""
+
+    objective: str
+    mu: float
+    sigma: float
+    t: float
+    eps: Tensor
+    z: Tensor
+    f: Tensor
+    df: Tensor
+    pathwise: Tensor
+    score: Tensor
+    exact: Tensor
+
+    def mean(self, which: str) -> Tensor:
+        return getattr(self, which).mean(0)
+
+    def sd(self, which: str) -> Tensor:
+        return getattr(self, which).std(0)
+
+    def z_scores(self, which: str) -> Tensor:
+        """(mean − exact) in standard errors of the mean over the R batches, for mu and sigma.
+
+        An estimator with no spread at all is exact (0) or off by infinitely many standard errors (inf).
+        """
+        est = getattr(self, which)
+        gap, se = est.mean(0) - self.exact, est.std(0) / math.sqrt(len(est))
+        off = torch.where(gap.abs() > 1e-12, torch.full_like(gap, math.inf), torch.zeros_like(gap))
+        return torch.where(se > 0, gap / se, off)
+
+
+def summarize(name: str, mu: float, sigma: float, eps: Tensor, t: float = 1.0) -> GradientSummary:
+    """Samples z = mu + sigma·eps for a fixed eps (R, N), both estimators per batch, and the exact gradient."""
+    mu, sigma = _mu_sigma(mu, sigma)
+    eps = v.tensor(eps, "eps")
+    if eps.ndim != 2:
+        raise ValueError(f"eps must have shape (R batches, N samples), got {tuple(eps.shape)}.")
+    v.one_of(name, "objective", tuple(OBJECTIVES))
+    t = v.scalar(t, "t")
+    z = mu + sigma * eps
+    f, df = OBJECTIVES[name](z, t)
+    pathwise = torch.stack(_pathwise(df, eps), -1)
+    # the score-function formulas with z − mu = sigma·eps (fewer passes over the samples)
+    f_eps = f * eps
+    score = torch.stack([f_eps.mean(-1) / sigma, (f_eps * eps - f).mean(-1) / sigma], -1)
+    return GradientSummary(name, mu, sigma, t, eps, z, f, df, pathwise, score, exact_grad(name, mu, sigma, t))
+
+
+def variance_table(name: str, mu: float, sigma: float, ns, repeats: int, generator: torch.Generator,
+                   t: float = 1.0) -> list[dict]:
+    """For each sample size n: the exact gradient and each estimator's mean and sd over `repeats` batches.
+
+    Rows: {"n", "exact_mu", "exact_sigma", "path_mu_mean", "path_mu_sd", ..., "score_sigma_sd"}.
+    """
+    rows = []
+    for n in ns:
+        if isinstance(n, bool) or not isinstance(n, int) or n < 2:
+            raise ValueError(f"every sample size must be a whole number ≥ 2, got {n!r}.")
+        s = summarize(name, mu, sigma, torch.randn(repeats, n, generator=generator, dtype=torch.float64), t)
+        row = {"n": n, "exact_mu": s.exact[0].item(), "exact_sigma": s.exact[1].item()}
+        for which, key in (("pathwise", "path"), ("score", "score")):
+            for i, p in enumerate(("mu", "sigma")):
+                row[f"{key}_{p}_mean"] = s.mean(which)[i].item()
+                row[f"{key}_{p}_sd"] = s.sd(which)[i].item()
+        rows.append(row)
+    return rows
+
+
+def central_difference(fn: Callable[[], Tensor], param: Tensor, h: float = 1e-6) -> Tensor:
+    """Central finite differences of the scalar fn() with respect to every entry of `param` (changed in place,
+    then restored). Use float64. Returns a tensor shaped like param."""
+    if not isinstance(param, Tensor):
+        raise TypeError(f"param must be a torch.Tensor, got {type(param).__name__}.")
+    grad = torch.zeros_like(param)
+    with torch.no_grad():
+        flat, out = param.view(-1), grad.view(-1)
+        for i in range(flat.numel()):
+            old = flat[i].item()
+            flat[i] = old + h
+            up = fn().item()
+            flat[i] = old - h
+            down = fn().item()
+            flat[i] = old
+            out[i] = (up - down) / (2 * h)
+    return grad
