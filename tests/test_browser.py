@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import ast
 import base64
+import re
 import hashlib
 import json
 import os
@@ -61,6 +62,7 @@ START_TIMEOUT = 90      # s: JupyterLab server up, Lab page restored
 RUN_ALL_TIMEOUT = 600   # s: one notebook's Run All (later notebooks train small models)
 UPDATE_TIMEOUT = 30     # s: one slider key press → kernel callback → new picture in the page
 NOT_ATTEMPTED, PASSED = "not attempted yet", "passed"
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
 def _label(path: Path) -> str:
@@ -120,9 +122,23 @@ def _api(lab: dict, path: str, method: str = "GET"):
     return json.loads(body) if body else None
 
 
+def _exit_on_sigterm(signum, frame):
+    raise SystemExit(f"terminated by signal {signum}")  # so that the fixtures' `finally` still run
+
+
 @pytest.fixture(scope="module")
 def lab():
     """A JupyterLab server on 127.0.0.1 serving a temporary copy of notebooks/; ended afterwards."""
+    if not Path(CHROMIUM).exists():
+        _unavailable(f"no Chromium at {CHROMIUM} (apt-get install chromium, or set VAE_COURSE_CHROMIUM)")
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        _unavailable("the playwright package is not installed (pip install playwright; no browser download needed)")
+    try:
+        previous = signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    except ValueError:  # not the main thread
+        previous = None
     tmp = Path(tempfile.mkdtemp(prefix="vae-course-browser-"))
     dirs = {name: tmp / name for name in ("config", "runtime", "data", "ipython", "settings", "user-settings",
                                           "workspaces", "root")}
@@ -177,18 +193,16 @@ def lab():
         log.close()
         left = _processes_mentioning(str(tmp))
         shutil.rmtree(tmp, ignore_errors=True)
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
         assert not left, f"processes still running after the browser tests: {left}"
 
 
 @pytest.fixture(scope="module")
 def page(lab):
     """Headless Chromium showing JupyterLab; console errors are collected in `page.vc_errors`."""
-    if not Path(CHROMIUM).exists():
-        _unavailable(f"no Chromium at {CHROMIUM} (apt-get install chromium, or set VAE_COURSE_CHROMIUM)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _unavailable("the playwright package is not installed (pip install playwright; no browser download needed)")
+    from playwright.sync_api import sync_playwright
+
     profile = lab["tmp"] / "chromium-profile"
     with sync_playwright() as pw:
         context = pw.chromium.launch_persistent_context(
@@ -212,7 +226,7 @@ def page(lab):
 
 # ---------------------------------------------------------------- JupyterLab, driven from the page
 
-OPEN = """async (path) => {
+OPEN = r"""async (path) => {
   const app = window.jupyterapp;
   const panel = await app.commands.execute('docmanager:open', {path, factory: 'Notebook'});
   await panel.context.ready;
@@ -220,13 +234,21 @@ OPEN = """async (path) => {
   app.shell.activateById(panel.id);
   window.vcPanel = panel;
   window.vcRun = null;
+  window.vcCallbackErrors = [];  // tracebacks of widget callbacks: they reach no cell, so catch them here
+  panel.sessionContext.iopubMessage.connect((_, msg) => {
+    if (msg.parent_header?.msg_type !== 'comm_msg') return;
+    const c = msg.content;
+    if (msg.header.msg_type === 'error') window.vcCallbackErrors.push(c.traceback.join('\n'));
+    if (msg.header.msg_type === 'stream' && c.name === 'stderr') window.vcCallbackErrors.push(c.text);
+  });
 }"""
 KERNEL_IDLE = """() => { const k = window.vcPanel.sessionContext.session?.kernel;
   return k && k.status === 'idle' && k.connectionStatus === 'connected'; }"""
-RUN_ALL = """() => { window.jupyterapp.commands.execute('notebook:run-all-cells').then(
+RUN_ALL = """() => { window.vcCallbackErrors = [];  // before: the widget manager's 'No such comm' at kernel start
+  window.jupyterapp.commands.execute('notebook:run-all-cells').then(
   ok => { window.vcRun = {ok}; }, err => { window.vcRun = {error: String(err)}; }); }"""
-ALL_RAN = """() => window.vcRun !== null && window.vcPanel.content.widgets.every(c => c.model.type !== 'code'
-  || (c.model.executionCount !== null && c.model.executionState !== 'running'))"""
+RAN = """() => window.vcRun !== null && window.vcPanel.content.widgets.every(c => c.model.type !== 'code'
+  || c.model.executionState !== 'running')"""  # Run All stops at a failing cell: the rest never runs
 CELLS = """() => window.vcPanel.content.widgets.map((cell, index) => {
   const explorers = [...cell.node.querySelectorAll('.vc-explorer')];
   explorers.forEach((el, k) => { el.dataset.vcKey = `${index}-${k}`; });
@@ -305,6 +327,11 @@ def _shown(page, key: str) -> dict:
     return state
 
 
+def _callback_errors(page) -> str:
+    errors = page.evaluate("() => window.vcCallbackErrors")
+    return "\nthe kernel reported, from a widget callback:\n" + ANSI.sub("", "\n".join(errors)) if errors else ""
+
+
 def _text(page, html_value: str) -> str:
     return page.evaluate(TEXT_OF_HTML, html_value)
 
@@ -367,7 +394,7 @@ def test_notebook_runs_in_jupyterlab(lab, page, path):
         _wait_idle(page, START_TIMEOUT)
         t1 = time.monotonic()
         page.evaluate(RUN_ALL)
-        page.wait_for_function(ALL_RAN, timeout=RUN_ALL_TIMEOUT * 1000, polling=250)
+        page.wait_for_function(RAN, timeout=RUN_ALL_TIMEOUT * 1000, polling=250)
         _wait_idle(page, RUN_ALL_TIMEOUT)
         t2 = time.monotonic()
         cells = page.evaluate(CELLS)
@@ -376,6 +403,7 @@ def test_notebook_runs_in_jupyterlab(lab, page, path):
         print(f"{label}: open + kernel {t1 - t0:.1f} s, Run All {t2 - t1:.1f} s, "
               f"cells + explorers checked in {time.monotonic() - t2:.1f} s")
         assert page.evaluate("() => window.vcRun") == {"ok": True}, "Run All reported a failure"
+        assert not _callback_errors(page), _callback_errors(page)
         errors = page.vc_errors[errors_before:]
         assert errors == [], f"browser console errors while running {label}:\n" + "\n".join(errors)
     finally:
@@ -461,7 +489,8 @@ def _move_a_slider(page, key: str, roots: list[str], k: int, cls: str, shot: Pat
                                arg=[key, shown_before["src"]], timeout=UPDATE_TIMEOUT * 1000, polling=50)
     except Exception as err:
         raise AssertionError(f"{cls}: the picture did not change within {UPDATE_TIMEOUT} s of pressing {key_name} "
-                             f"on the slider {name!r} (readout now {_shown(page, key)['readout']!r})") from err
+                             f"on the slider {name!r} (readout now {_shown(page, key)['readout']!r})"
+                             f"{_callback_errors(page)}") from err
     _wait_idle(page, UPDATE_TIMEOUT)
 
     deadline = time.monotonic() + UPDATE_TIMEOUT
