@@ -514,3 +514,20 @@ def _move_a_slider(page, key: str, roots: list[str], k: int, cls: str, shot: Pat
     if shot is not None:
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         el.screenshot(path=str(shot))
+
+
+def test_readouts_come_from_a_replica_or_else_from_the_kernel(page):
+    from vae_course import widgets as vw
+
+    e = vw.InstallationCheck()
+    before = {"values": e.values(), "readout": e.readout.value}
+    e.controls["sigma"].value = 1.1
+    after = {"values": e.values(), "readout": e.readout.value}
+    texts = (_text(page, before["readout"]), _text(page, after["readout"]))
+    assert _expected_readouts(page, "InstallationCheck", before, after) == (*texts, "replica")
+    with pytest.warns(UserWarning, match="where the notebook's reads"):  # built with other arguments
+        assert _expected_readouts(page, "InstallationCheck", {**before, "readout": "<b>σ</b><br>?"},
+                                  after)[2] == "kernel"
+    with pytest.warns(UserWarning, match=r"Explorer\(\) needs arguments"):  # e.g. a model trained in the notebook
+        assert _expected_readouts(page, "Explorer", {"values": {}, "readout": "<b>a</b><br>b"},
+                                  {"values": {}, "readout": "c"}) == ("a\nb", "c", "kernel")
