@@ -56,6 +56,10 @@ class Explorer:
         rows = [widgets.HTML(f"<b>{html.escape(caption)}</b>")] if caption else []
         self.widget = widgets.VBox(rows + [widgets.HBox([widgets.VBox(list(controls.values())), self.readout]),
                                            self.image])
+        # CSS classes let a browser test find every explorer, its class, its readout and its image.
+        self.widget.add_class("vc-explorer").add_class(f"vc-{type(self).__name__}")
+        self.readout.add_class("vc-readout")
+        self.image.add_class("vc-image")
         self.refresh()
 
     def values(self) -> dict:
