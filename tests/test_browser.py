@@ -300,8 +300,11 @@ for model_id in ROOTS:
     if model_id in roots:
         walk(roots[model_id])
 def control(c):
-    return {"view": c._view_name, "step": getattr(c, "step", None), "min": getattr(c, "min", None),
+    spec = {"view": c._view_name, "step": getattr(c, "step", None), "min": getattr(c, "min", None),
             "max": getattr(c, "max", None)}
+    if c._view_name == "SelectionSliderView":  # moves by one option: index, not value
+        spec.update(step=1, min=0, max=len(c.options) - 1, index=c.index)
+    return spec
 result = [{"cls": type(e).__name__, "values": e.values(), "readout": e.readout.value, "updates": e.updates,
            "png": hashlib.sha256(bytes(e.image.value)).hexdigest(),
            "controls": {name: control(c) for name, c in e.controls.items()}} for e in found]
@@ -439,11 +442,11 @@ def _check_cells(path: Path, cells: list[dict], solved: bool) -> None:
     assert not problems, "\n".join(problems)
 
 
-SLIDER_VIEWS = {"FloatSliderView", "IntSliderView", "FloatLogSliderView"}
+SLIDER_VIEWS = {"FloatSliderView", "IntSliderView", "FloatLogSliderView", "SelectionSliderView"}
 
 
 def _check_explorers(page, path: Path, cells: list[dict], label: str) -> None:
-    stored = sum("move the controls above the picture>" in "".join(o.get("data", {}).get("text/plain", ""))
+    stored = sum("an interactive widget; run this cell" in "".join(o.get("data", {}).get("text/plain", ""))
                  for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code" for o in c.outputs)
     shown = [(cell, e) for cell in cells for e in cell["explorers"]]
     assert len(shown) >= stored, f"{stored} explorers in the stored notebook, {len(shown)} rendered in the browser"
@@ -480,7 +483,8 @@ def _move_a_slider(page, key: str, roots: list[str], k: int, cls: str, shot: Pat
     sliders = [name for name, c in before["controls"].items() if c["view"] in SLIDER_VIEWS]
     assert sliders, f"{cls} has no slider to move"
     name, spec = sliders[0], before["controls"][sliders[0]]
-    key_name, sign = ("ArrowRight", 1) if before["values"][name] + spec["step"] <= spec["max"] else ("ArrowLeft", -1)
+    position = spec.get("index", before["values"][name])
+    key_name, sign = ("ArrowRight", 1) if position + spec["step"] <= spec["max"] else ("ArrowLeft", -1)
     handle = el.locator(".widget-slider .noUi-handle").first
     handle.focus()
     page.keyboard.press(key_name)
@@ -504,7 +508,8 @@ def _move_a_slider(page, key: str, roots: list[str], k: int, cls: str, shot: Pat
     assert shown_after["png"] != shown_before["png"], f"{cls}: the picture's bytes did not change"
     moved = {n: v for n, v in after["values"].items() if v != before["values"][n]}
     assert list(moved) == [name], f"{cls}: {key_name} on {name!r} changed {moved}"
-    assert moved[name] == pytest.approx(before["values"][name] + sign * spec["step"], abs=1e-9)
+    now = after["controls"][name].get("index", moved[name])
+    assert now == pytest.approx(position + sign * spec["step"], abs=1e-9)
     assert after["updates"] == before["updates"] + 1, f"{cls}: {after['updates'] - before['updates']} redraws for one key"
 
     want_before, want_after, how = _expected_readouts(page, cls, before, after)
