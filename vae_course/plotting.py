@@ -29,14 +29,9 @@ def _np(t) -> np.ndarray:
 def image_grid(images, ncols: int | None = None, *, ax: Axes | None = None, title: str = "",
                pad: int = 1) -> Axes:
     """Tile 8×8 images (N, 64) or (N, 8, 8), values in [0, 1], into one picture on `ax`."""
-    imgs = _np(images).reshape(len(images), 8, 8)
-    n = len(imgs)
-    ncols = ncols or n
-    nrows = -(-n // ncols)
-    canvas = np.full((nrows * (8 + pad) - pad, ncols * (8 + pad) - pad), np.nan)
-    for i, img in enumerate(imgs):
-        r, c = divmod(i, ncols)
-        canvas[r * (8 + pad):r * (8 + pad) + 8, c * (8 + pad):c * (8 + pad) + 8] = img
+    ncols = ncols or len(images)
+    nrows = -(-len(images) // ncols)
+    canvas = _tile(images, ncols, pad)
     ax = _ax(ax, figsize=(ncols * 0.6 + 0.4, nrows * 0.6 + 0.6))
     cmap = plt.get_cmap("gray").with_extremes(bad="white")
     ax.imshow(canvas, **{**IMAGE_KW, "cmap": cmap})
@@ -192,3 +187,121 @@ def plot_bars(values: dict, *, ax: Axes | None = None, title: str = "", ylabel: 
     ax.set(title=title, ylabel=ylabel)
     ax.margins(y=0.15)
     return ax
+
+
+# ---------------------------------------------------------------- notebook 03: one posterior per sample
+
+DIGIT_COLORS = plt.get_cmap("tab10").colors
+
+
+def _ellipse_collection(mu, sigma, colors, n_sigma: float, ax: Axes, **kw):
+    from matplotlib.collections import EllipseCollection
+
+    coll = EllipseCollection(2 * n_sigma * sigma[:, 0], 2 * n_sigma * sigma[:, 1], np.zeros(len(mu)), units="xy",
+                             offsets=mu, offset_transform=ax.transData, facecolors=colors, **kw)
+    ax.add_collection(coll)
+    return coll
+
+
+def _posterior_limits(mu, sigma, n_sigma: float, ax: Axes) -> None:
+    lo, hi = (mu - n_sigma * sigma).min(0), (mu + n_sigma * sigma).max(0)
+    pad = 0.05 * (hi - lo)
+    ax.set(xlim=(lo[0] - pad[0], hi[0] + pad[0]), ylim=(lo[1] - pad[1], hi[1] + pad[1]))
+
+
+def plot_posterior_ellipses(mu, log_var, labels, *, ax: Axes | None = None, n_sigma: float = 1.0,
+                            title: str = "", alpha: float = 0.25, legend: bool = True) -> Axes:
+    """One ellipse per sample: the n_sigma contour of N(mu_k, diag(exp(log_var_k))), coloured by digit.
+
+    mu, log_var: (N, 2); labels: (N,) digits 0–9. The ellipses are axis-aligned (diagonal covariance)
+    with half-axes n_sigma·σ_k.
+    """
+    mu, sigma, labels = _np(mu), np.exp(0.5 * _np(log_var)), _np(labels).astype(int)
+    if mu.ndim != 2 or mu.shape[1] != 2 or sigma.shape != mu.shape or labels.shape != (len(mu),):
+        raise ValueError(f"mu and log_var must have shape (N, 2) and labels (N,); got {mu.shape}, "
+                         f"{sigma.shape}, {labels.shape}.")
+    ax = _ax(ax, figsize=(5.6, 4.6))
+    _ellipse_collection(mu, sigma, [(*DIGIT_COLORS[d], alpha) for d in labels], n_sigma, ax,
+                        edgecolors=[DIGIT_COLORS[d] for d in labels], linewidths=0.5)
+    _posterior_limits(mu, sigma, n_sigma, ax)
+    if legend:
+        for d in np.unique(labels):
+            ax.scatter([], [], color=DIGIT_COLORS[d], label=str(d))
+        ax.legend(title="digit", fontsize="small", loc="center left", bbox_to_anchor=(1.0, 0.5))
+    ax.set(title=title or f"{len(mu)} posteriors: the {n_sigma:g}σ ellipse of each $\\mathcal{{N}}(\\mu_k, \\sigma_k^2)$",
+           xlabel="$z_1$", ylabel="$z_2$", aspect="equal")
+    return ax
+
+
+def plot_curves(curves: dict, *, ax: Axes | None = None, title: str = "", xlabel: str = "epoch",
+                ylabel: str = "", ylim=None) -> Axes:
+    """Named curves {name: values} against their index (e.g. loss per epoch), one line each."""
+    ax = _ax(ax)
+    for name, values in curves.items():
+        ax.plot(np.arange(1, len(values) + 1), _np(values), lw=1.8, label=name)
+    ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
+    if ylim is not None:
+        ax.set_ylim(*ylim)
+    ax.legend(fontsize="small")
+    return ax
+
+
+class PosteriorFigure:
+    """The posterior explorer's picture: all ellipses (static), the chosen one with its draws, and the
+    original digit beside the decodings of those draws (dynamic). show(k) redraws; png() encodes.
+
+    table: a `vae_course.posterior.PosteriorTable` with a 2-D latent space.
+    """
+
+    def __init__(self, table, n_sigma: float = 1.0, figsize=(9.6, 4.2), dpi=80):
+        self.table, self.n_sigma = table, n_sigma
+        mu, sigma = _np(table.mu), np.exp(0.5 * _np(table.log_var))
+        labels = _np(table.labels).astype(int)
+        fig = Figure(figsize=figsize, dpi=dpi)
+        ax = self.ax = fig.add_axes([0.07, 0.12, 0.42, 0.78])
+        _ellipse_collection(mu, sigma, [(*DIGIT_COLORS[d], 0.15) for d in labels], n_sigma, ax,
+                            edgecolors="none")
+        _posterior_limits(mu, sigma, n_sigma, ax)
+        ax.set(xlabel="$z_1$", ylabel="$z_2$", aspect="equal",
+               title=f"all {len(mu)} test posteriors ({n_sigma:g}σ ellipses, colour = digit)")
+        from matplotlib.patches import Ellipse
+
+        self.ellipse = ax.add_patch(Ellipse((0, 0), 1, 1, fill=False, lw=2.2, color="black"))
+        self.draws = ax.scatter(np.zeros(table.z.shape[1]), np.zeros(table.z.shape[1]), s=22, color="black",
+                                marker="x", zorder=5)
+        self.centre = ax.scatter([0], [0], s=40, color="black", zorder=6)
+        k = table.z.shape[1]
+        self.ncols = min(k + 1, 5)
+        self.img_ax = fig.add_axes([0.55, 0.08, 0.43, 0.78])
+        self.img = self.img_ax.imshow(_tile(np.zeros((k + 1, 64)), self.ncols),
+                                      **{**IMAGE_KW, "cmap": plt.get_cmap("gray").with_extremes(bad="white")})
+        self.img_ax.set_xticks([])
+        self.img_ax.set_yticks([])
+        self.img_title = self.img_ax.set_title("")
+        self.blit = BlitFigure(fig, [self.ellipse, self.draws, self.centre, self.img, self.img_title])
+        self.fig = fig
+
+    def show(self, k: int) -> None:
+        t = self.table
+        mu, sigma = _np(t.mu[k]), np.exp(0.5 * _np(t.log_var[k]))
+        self.ellipse.set_center(mu)
+        self.ellipse.width, self.ellipse.height = 2 * self.n_sigma * sigma
+        self.draws.set_offsets(_np(t.z[k]))
+        self.centre.set_offsets(mu[None])
+        self.img.set_data(_tile(np.concatenate([_np(t.x[k])[None], _np(t.x_draws[k])]), self.ncols))
+        self.img_title.set_text(f"original digit (top left, label {int(t.labels[k])}) and the decodings\n"
+                                f"of {t.z.shape[1]} draws $z \\sim \\mathcal{{N}}(\\mu_k, \\sigma_k^2)$")
+
+    def png(self) -> bytes:
+        return self.blit.png()
+
+
+def _tile(images, ncols: int, pad: int = 1) -> np.ndarray:
+    """8×8 images (N, 64) tiled row by row into one array, NaN (drawn white) between and after them."""
+    imgs = _np(images).reshape(len(images), 8, 8)
+    nrows = -(-len(imgs) // ncols)
+    canvas = np.full((nrows * (8 + pad) - pad, ncols * (8 + pad) - pad), np.nan)
+    for i, img in enumerate(imgs):
+        r, c = divmod(i, ncols)
+        canvas[r * (8 + pad):r * (8 + pad) + 8, c * (8 + pad):c * (8 + pad) + 8] = img
+    return canvas
