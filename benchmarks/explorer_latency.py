@@ -26,6 +26,16 @@ def measure(explorer, control: str, values: list, repeats: int) -> list[float]:
     return times
 
 
+def _posterior_table():
+    """Notebook 03's lookup table from an untrained 2-D VAE: the redraw cost does not depend on training."""
+    from vae_course import data, models, posterior
+
+    torch.manual_seed(0)
+    test = data.load_digits("test")
+    return posterior.posterior_table(models.VAE(latent_dim=2).eval(), test.x, test.labels, n_draws=9,
+                                     generator=torch.Generator().manual_seed(0))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeats", type=int, default=60)
@@ -35,6 +45,8 @@ def main() -> None:
         ("pushforward (01), slider a", widgets.PushforwardExplorer(), "a", [0.5 + 0.05 * k for k in range(20)]),
         ("pushforward (01), map", widgets.PushforwardExplorer(), "map", ["exp", "sigmoid", "affine"]),
         ("installation check (00), σ", widgets.InstallationCheck(), "sigma", [0.3 + 0.1 * k for k in range(15)]),
+        ("posterior (03), test digit", widgets.PosteriorExplorer(_posterior_table()), "index",
+         [7 * k for k in range(60)]),
     ]
     print(f"{'explorer':34s} {'median':>8s} {'p90':>8s}   ({args.repeats} updates each)")
     for name, explorer, control, values in cases:

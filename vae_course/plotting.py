@@ -277,8 +277,9 @@ class PosteriorFigure:
                                       **{**IMAGE_KW, "cmap": plt.get_cmap("gray").with_extremes(bad="white")})
         self.img_ax.set_xticks([])
         self.img_ax.set_yticks([])
-        self.img_title = self.img_ax.set_title("")
-        self.blit = BlitFigure(fig, [self.ellipse, self.draws, self.centre, self.img, self.img_title])
+        self.img_ax.set_title(f"the original digit (top left) and the decodings\n"
+                              f"of {k} draws $z \\sim \\mathcal{{N}}(\\mu_k, \\sigma_k^2)$ from its posterior")
+        self.blit = BlitFigure(fig, [self.ellipse, self.draws, self.centre, self.img])
         self.fig = fig
 
     def show(self, k: int) -> None:
@@ -289,8 +290,6 @@ class PosteriorFigure:
         self.draws.set_offsets(_np(t.z[k]))
         self.centre.set_offsets(mu[None])
         self.img.set_data(_tile(np.concatenate([_np(t.x[k])[None], _np(t.x_draws[k])]), self.ncols))
-        self.img_title.set_text(f"original digit (top left, label {int(t.labels[k])}) and the decodings\n"
-                                f"of {t.z.shape[1]} draws $z \\sim \\mathcal{{N}}(\\mu_k, \\sigma_k^2)$")
 
     def png(self) -> bytes:
         return self.blit.png()
