@@ -287,3 +287,22 @@ def test_explorer_needs_a_2d_latent_space(table):
     flat = table._replace(mu=torch.zeros(60, 3), log_var=torch.zeros(60, 3))
     with pytest.raises(ValueError, match="2-D"):
         widgets.PosteriorExplorer(flat)
+
+
+def test_per_sample_flow_draws_each_column_for_its_own_digit(table):
+    x, mu, log_var, z, x_hat = table.x[:6], table.mu[:6], table.log_var[:6], table.z[:6, 0], table.x_draws[:6, 0]
+    fig = plotting.plot_per_sample_flow(x, mu, log_var, z, x_hat)
+    ax_z, *image_axes = fig.axes
+    (coll,) = [c for c in ax_z.collections if isinstance(c, matplotlib.collections.EllipseCollection)]
+    assert np.allclose(coll.get_offsets(), mu.numpy())
+    assert np.allclose(ax_z.collections[1].get_offsets(), z.numpy())
+    assert ax_z.get_xlabel() == "$z_1$" and ax_z.get_ylabel() == "$z_2$"
+    tops, bottoms = image_axes[:6], image_axes[6:]
+    for k in range(6):
+        assert np.allclose(tops[k].get_images()[0].get_array(), x[k].reshape(8, 8).numpy())
+        assert np.allclose(bottoms[k].get_images()[0].get_array(), x_hat[k].reshape(8, 8).numpy())
+        assert tops[k].spines["left"].get_edgecolor() == bottoms[k].spines["left"].get_edgecolor()
+        assert f"{k + 1}" in tops[k].get_title()
+    plt.close("all")
+    with pytest.raises(ValueError, match="same K"):
+        plotting.plot_per_sample_flow(x, mu[:5], log_var, z, x_hat)

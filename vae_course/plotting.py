@@ -304,3 +304,38 @@ def _tile(images, ncols: int, pad: int = 1) -> np.ndarray:
         r, c = divmod(i, ncols)
         canvas[r * (8 + pad):r * (8 + pad) + 8, c * (8 + pad):c * (8 + pad) + 8] = img
     return canvas
+
+
+def plot_per_sample_flow(x, mu, log_var, z, x_hat) -> Figure:
+    """Notebook 01's six-sample picture redrawn the VAE way: X_k → N(mu_k, σ_k²) → Z_k → X̂_k = g(Z_k).
+
+    x, x_hat: (K, 64) images; mu, log_var, z: (K, 2). Top row the data, middle the posteriors (1σ
+    ellipses) with one draw Z_k each, bottom row the decodings, column k belonging to X_k.
+    """
+    x, mu, sigma, z, x_hat = _np(x), _np(mu), np.exp(0.5 * _np(log_var)), _np(z), _np(x_hat)
+    k = len(x)
+    if not (mu.shape == sigma.shape == z.shape == (k, 2) and x_hat.shape[0] == k):
+        raise ValueError(f"expected x, x_hat (K, 64) and mu, log_var, z (K, 2) with the same K; got {x.shape}, "
+                         f"{mu.shape}, {sigma.shape}, {z.shape}, {x_hat.shape}.")
+    fig = plt.figure(figsize=(1.3 * k + 1.0, 6.4), layout="constrained")
+    grid = fig.add_gridspec(3, k, height_ratios=[1, 1.8, 1])
+    ax_z = fig.add_subplot(grid[1, :])
+    colors = [plt.get_cmap("Dark2")(i % 8) for i in range(k)]
+    _ellipse_collection(mu, sigma, [(*c[:3], 0.25) for c in colors], 1.0, ax_z, edgecolors=colors)
+    ax_z.scatter(z[:, 0], z[:, 1], color=colors, marker="x", zorder=3)
+    for i, (a, b) in enumerate(z):
+        ax_z.annotate(f"$Z_{i + 1}$", (a, b), textcoords="offset points", xytext=(5, 4), fontsize="small")
+    _posterior_limits(np.concatenate([mu, z]), np.concatenate([sigma, 0 * sigma]), 1.3, ax_z)
+    ax_z.set(title=r"$Z_k \sim \mathcal{N}(\mu_k, \sigma_k^2)$, drawn for $X_k$ ($1\sigma$ ellipses)",
+             xlabel="$z_1$", ylabel="$z_2$")
+    for row, imgs, name in ((0, x, "data $X_{%d}$"), (2, x_hat, r"$\hat X_{%d} = g(Z_{%d})$")):
+        for i in range(k):
+            ax = fig.add_subplot(grid[row, i])
+            ax.imshow(imgs[i].reshape(8, 8), **IMAGE_KW)
+            ax.set_xticks([])
+            ax.set_yticks([])
+            for side in ax.spines.values():
+                side.set(visible=True, color=colors[i], lw=3)
+            ax.set_title(name % ((i + 1,) if row == 0 else (i + 1, i + 1)), fontsize="small")
+    fig.suptitle("Each $X_k$ gets its own normal: $\\hat X_k$ has its partner by construction")
+    return fig
