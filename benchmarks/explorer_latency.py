@@ -38,6 +38,14 @@ def _beta_dial():
     family = {"autoencoder": pm.Autoencoder(), "β = 1": models.VAE(), "β = 4": models.VAE()}
     return widgets.BetaDialExplorer({name: pm.summarize(name, m, x, labels, x[:8], z_prior, eps, z_ref)
                                      for name, m in family.items()})
+def _posterior_table():
+    """Notebook 03's lookup table from an untrained 2-D VAE: the redraw cost does not depend on training."""
+    from vae_course import data, models, posterior
+
+    torch.manual_seed(0)
+    test = data.load_digits("test")
+    return posterior.posterior_table(models.VAE(latent_dim=2).eval(), test.x, test.labels, n_draws=9,
+                                     generator=torch.Generator().manual_seed(0))
 
 
 def main() -> None:
@@ -53,6 +61,8 @@ def main() -> None:
         ("latent (02), slider x1", widgets.LatentExplorer(), "x1", [-2.0 + 0.2 * k for k in range(21)]),
         ("reparameterization (05), μ, n=1000", widgets.ReparamExplorer(), "mu", [-1.5 + 0.05 * k for k in range(60)]),
         ("reparameterization (05), σ, n=1000", widgets.ReparamExplorer(), "sigma", [0.4 + 0.05 * k for k in range(30)]),
+        ("posterior (03), test digit", widgets.PosteriorExplorer(_posterior_table()), "index",
+         [7 * k for k in range(60)]),
     ]
     print(f"{'explorer':34s} {'median':>8s} {'p90':>8s}   ({args.repeats} updates each)")
     for name, explorer, control, values in cases:

@@ -53,12 +53,18 @@ class VAE(torch.nn.Module):
     (x must be levels / 16), so −ELBO is an honest bound on −log p(x) in nats.
     likelihood="bernoulli": p(x|z) is a Bernoulli per pixel, for binarized digits (x ∈ {0, 1}).
     encode: x (B, 64) → mu, log_var (B, L). decode: z (B, L) → logits (B, 64, 17) or (B, 64).
+    variance: how the encoder's second output r becomes log σ² (`vae_course.posterior.VARIANCES`):
+    "log_var" (r = log σ², the default), "log_sigma" (r = log σ), "softplus" (σ² = softplus(r)) or
+    "var" (σ² = r, NaN for r < 0; shown in notebook 03 as what goes wrong).
     """
 
     def __init__(self, latent_dim: int = 2, hidden: int = 128, data_dim: int = 64,
-                 likelihood: str = "categorical", n_levels: int = 17):
+                 likelihood: str = "categorical", n_levels: int = 17, variance: str = "log_var"):
+        from .posterior import VARIANCES
+
         super().__init__()
         v.one_of(likelihood, "likelihood", ("categorical", "bernoulli"))
+        self.variance = v.one_of(variance, "variance", VARIANCES)
         for name, value in (("latent_dim", latent_dim), ("hidden", hidden), ("data_dim", data_dim)):
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be a positive whole number, got {value!r}.")
@@ -80,8 +86,10 @@ class VAE(torch.nn.Module):
 
     def encode(self, x: Tensor) -> tuple[Tensor, Tensor]:
         """mu, log_var of q(z|x): (B, 64) → (B, L), (B, L)."""
-        mu, log_var = self.encoder(self._check_x(x)).chunk(2, dim=-1)
-        return mu, log_var
+        from .posterior import head_to_log_var
+
+        mu, raw = self.encoder(self._check_x(x)).chunk(2, dim=-1)
+        return mu, head_to_log_var(raw, self.variance)
 
     def decode(self, z: Tensor) -> Tensor:
         """Logits of p(x|z): (B, L) → (B, 64, 17) (categorical) or (B, 64) (bernoulli)."""
