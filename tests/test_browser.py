@@ -286,9 +286,14 @@ PROBE = r'''
 import gc, hashlib
 import ipywidgets
 from vae_course.widgets import Explorer
+def _is(o, cls):
+    try:  # dead weak proxies among gc's objects raise ReferenceError on any access
+        return isinstance(o, cls)
+    except ReferenceError:
+        return False
 objects = gc.get_objects()
-explorers = {id(o.widget): o for o in objects if isinstance(o, Explorer)}
-roots = {o.model_id: o for o in objects if isinstance(o, ipywidgets.Widget) and getattr(o, "comm", None) is not None
+explorers = {id(o.widget): o for o in objects if _is(o, Explorer)}
+roots = {o.model_id: o for o in objects if _is(o, ipywidgets.Widget) and getattr(o, "comm", None) is not None
          and o.model_id in ROOTS}
 found = []
 def walk(w):
