@@ -6,5 +6,7 @@ Each checker runs a few checks on fixed inputs, prints one line (âœ“ passed / â€
 
 from ._core import CheckFailed, Exercise, matches, returns_tensor
 from .nb01 import exercise_1_1, exercise_1_2
+from .nb06 import exercise_6_1
 
-__all__ = ["CheckFailed", "Exercise", "matches", "returns_tensor", "exercise_1_1", "exercise_1_2"]
+__all__ = ["CheckFailed", "Exercise", "matches", "returns_tensor", "exercise_1_1", "exercise_1_2",
+           "exercise_6_1"]
