@@ -26,6 +26,20 @@ def measure(explorer, control: str, values: list, repeats: int) -> list[float]:
     return times
 
 
+def _interpolation():
+    from vae_course import data, models
+
+    torch.manual_seed(0)  # untrained weights decode as fast as trained ones
+    return widgets.InterpolationExplorer(models.VAE(8, 128).eval(), data.load_digits("test").x)
+
+
+def _latent_grid():
+    from vae_course import models
+
+    torch.manual_seed(0)
+    return widgets.LatentGridExplorer(models.VAE(2, 128).eval())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeats", type=int, default=60)
@@ -35,6 +49,9 @@ def main() -> None:
         ("pushforward (01), slider a", widgets.PushforwardExplorer(), "a", [0.5 + 0.05 * k for k in range(20)]),
         ("pushforward (01), map", widgets.PushforwardExplorer(), "map", ["exp", "sigmoid", "affine"]),
         ("installation check (00), σ", widgets.InstallationCheck(), "sigma", [0.3 + 0.1 * k for k in range(15)]),
+        ("interpolation (06), t", _interpolation(), "t", [0.05 * k for k in range(21)]),
+        ("interpolation (06), digit B", _interpolation(), "b", list(range(1, 30))),
+        ("latent grid (06), z₁", _latent_grid(), "z1", [-2.0 + 0.2 * k for k in range(21)]),
     ]
     print(f"{'explorer':34s} {'median':>8s} {'p90':>8s}   ({args.repeats} updates each)")
     for name, explorer, control, values in cases:
