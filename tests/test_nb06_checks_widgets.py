@@ -133,3 +133,18 @@ def test_train_options_validate_and_iwae_runs():
         training.train(m, tr, tr, epochs=1, iw_samples=2, beta=2.0, progress=False)
     with pytest.raises(ValueError):
         models.VAE(2, 16, dropout=1.0)
+
+
+def test_kl_warmup_is_a_smaller_beta_in_the_first_epoch():
+    from vae_course import training
+    tr = data.load_digits("train").x[:200]
+    weights = []
+    for kwargs in (dict(warmup_epochs=10), dict(beta=0.1), dict()):
+        torch.manual_seed(0)
+        m = models.VAE(2, 16)
+        training.train(m, tr, tr[:50], epochs=1, progress=False, generator=torch.Generator().manual_seed(0), **kwargs)
+        weights.append(m.decoder[0].weight.detach().clone())
+    assert torch.equal(weights[0], weights[1])        # epoch 1 of 10 warm-up epochs: beta = 0.1
+    assert not torch.equal(weights[0], weights[2])
+    with pytest.raises(ValueError):
+        training.train(models.VAE(2, 8), tr, tr, epochs=1, warmup_epochs=-1, progress=False)

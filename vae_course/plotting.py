@@ -245,7 +245,7 @@ class InterpolationFigure:
             self.images.append(ax.imshow(blank, **IMAGE_KW))
             ax.set(xticks=[], yticks=[], title=name)
         self.t_ax = axes[3]
-        self.t_ax.set(xlim=(0, 1), ylim=(-0.5, 0.5), yticks=[], xlabel="t", title="z(t) = (1 − t)·z_A + t·z_B")
+        self.t_ax.set(xlim=(0, 1), ylim=(-0.5, 0.5), yticks=[], xlabel="t", title="z(t) on the path A → B")
         self.t_ax.plot([0, 1], [0, 0], color="0.7")
         (self.marker,) = self.t_ax.plot([0], [0], "o", color=COLORS["target"], ms=10)
         self.suptitle = fig.suptitle("")
@@ -262,26 +262,32 @@ class InterpolationFigure:
         return self.blit.png()
 
 
-def plot_latent_grid(images, extent: float, *, codes=None, labels=None, ax: Axes | None = None,
-                     title: str = "") -> Axes:
-    """Decoded digits on an n×n grid of z ∈ [−extent, extent]² (images (n·n, 64), rows from z₂ high
-    to low, columns z₁ low to high), optionally with test codes (N, 2) coloured by label on top."""
+def plot_latent_grid(images, extent: float, *, ax: Axes | None = None, title: str = "") -> Axes:
+    """Decoded digits on an n×n grid of z ∈ [−extent, extent]²: images (n·n, 64), rows from z₂ high
+    to low, columns z₁ low to high (as `evaluation.latent_grid_codes` orders them)."""
     imgs = _np(images)
     n = int(round(len(imgs) ** 0.5))
-    if n * n != len(imgs):
-        raise ValueError(f"images must hold a square number of digits, got {len(imgs)}.")
-    canvas = imgs.reshape(n, n, 8, 8).transpose(0, 2, 1, 3).reshape(8 * n, 8 * n)
+    if n < 2 or n * n != len(imgs):
+        raise ValueError(f"images must hold a square number (≥ 4) of digits, got {len(imgs)}.")
+    canvas = np.full((n, 9, n, 9), np.nan)  # a one-pixel white gap after every tile
+    canvas[:, :8, :, :8] = imgs.reshape(n, n, 8, 8).transpose(0, 2, 1, 3)
+    canvas = canvas.reshape(9 * n, 9 * n)[:-1, :-1]
     ax = _ax(ax, figsize=(5.2, 5.2))
     edge = extent * n / (n - 1)  # grid codes sit at the centres of the tiles
-    ax.imshow(canvas, **{**IMAGE_KW, "extent": (-edge, edge, -edge, edge)})
-    if codes is not None:
-        c = _np(codes)
-        sc = ax.scatter(c[:, 0], c[:, 1], c=None if labels is None else _np(labels), cmap="tab10", s=6,
-                        alpha=0.8)
-        if labels is not None:
-            ax.legend(*sc.legend_elements(), title="digit", fontsize="x-small", loc="upper left",
-                      bbox_to_anchor=(1.01, 1))
+    cmap = plt.get_cmap("gray").with_extremes(bad="white")
+    ax.imshow(canvas, **{**IMAGE_KW, "cmap": cmap, "extent": (-edge, edge, -edge, edge)})
+    ax.grid(False)
     ax.set(title=title, xlabel="$z_1$", ylabel="$z_2$")
+    return ax
+
+
+def plot_codes(codes, labels, *, ax: Axes | None = None, title: str = "") -> Axes:
+    """Latent codes (N, 2) as points coloured by their digit label (N,), with a legend."""
+    c, lab = _np(codes), _np(labels)
+    ax = _ax(ax, figsize=(5.2, 5.2))
+    sc = ax.scatter(c[:, 0], c[:, 1], c=lab, cmap="tab10", vmin=-0.5, vmax=9.5, s=8, alpha=0.8)
+    ax.legend(*sc.legend_elements(), title="digit", fontsize="x-small", loc="upper left", bbox_to_anchor=(1.01, 1))
+    ax.set(title=title, xlabel="$z_1$", ylabel="$z_2$", aspect="equal")
     return ax
 
 
@@ -292,6 +298,7 @@ class LatentGridFigure:
         fig = Figure(figsize=figsize, dpi=dpi)
         fig.subplots_adjust(left=0.08, right=0.98, top=0.86, bottom=0.13, wspace=0.25)
         ax_grid, ax_img = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.6, 1]})
+        ax_img.grid(False)
         plot_latent_grid(grid_images, extent, ax=ax_grid, title="decoded grid of codes")
         (self.marker,) = ax_grid.plot([0], [0], "+", color=COLORS["target"], ms=18, mew=3)
         self.image = ax_img.imshow(np.zeros((8, 8)), **IMAGE_KW)

@@ -83,7 +83,8 @@ def _iw_step_terms(model, x: Tensor, k: int, generator) -> dict:
 
 def train(model, x_train: Tensor, x_val: Tensor, *, epochs: int = 50, batch_size: int = 100, lr: float = 1e-3,
           beta: float = 1.0, patience: int | None = None, generator: torch.Generator | None = None,
-          progress: bool = True, iw_samples: int = 1, weight_decay: float = 0.0) -> History:
+          progress: bool = True, iw_samples: int = 1, weight_decay: float = 0.0,
+          warmup_epochs: int = 0) -> History:
     """Train `model` (a `vae_course.models.VAE`) with Adam on −ELBO; keep the best weights on x_val.
 
     x_train (N, 64), x_val (M, 64). Each epoch shuffles with `generator`; the validation loss is a
@@ -92,7 +93,9 @@ def train(model, x_train: Tensor, x_val: Tensor, *, epochs: int = 50, batch_size
 
     Optional: `iw_samples` = K > 1 trains on the importance-weighted bound −L_K (IWAE, Burda et al.
     2016; K = 1 is the ELBO; the recorded training terms are then −L_K and the first draw's
-    reconstruction and KL); `weight_decay` > 0 uses AdamW with that decay. The validation loss is
+    reconstruction and KL); `weight_decay` > 0 uses AdamW with that decay; `warmup_epochs` = W > 0
+    raises the KL weight linearly from beta/W to beta over the first W epochs (KL warm-up, against
+    an early collapse of the codes onto the prior; validation always uses beta). The validation loss is
     always the one-sample −ELBO.
     """
     x_train, x_val = v.tensor(x_train, "x_train"), v.tensor(x_val, "x_val")
@@ -103,8 +106,11 @@ def train(model, x_train: Tensor, x_val: Tensor, *, epochs: int = 50, batch_size
         raise ValueError(f"epochs must be a positive whole number, got {epochs!r}.")
     if isinstance(iw_samples, bool) or not isinstance(iw_samples, int) or iw_samples < 1:
         raise ValueError(f"iw_samples must be a positive whole number, got {iw_samples!r}.")
-    if iw_samples > 1 and beta != 1.0:
-        raise ValueError("iw_samples > 1 trains on the importance-weighted bound, which has no beta; use beta = 1.")
+    if isinstance(warmup_epochs, bool) or not isinstance(warmup_epochs, int) or warmup_epochs < 0:
+        raise ValueError(f"warmup_epochs must be a whole number ≥ 0, got {warmup_epochs!r}.")
+    if iw_samples > 1 and (beta != 1.0 or warmup_epochs):
+        raise ValueError("iw_samples > 1 trains on the importance-weighted bound, which has no beta; "
+                         "use beta = 1 and no warm-up.")
     weight_decay = v.scalar(weight_decay, "weight_decay")
     if weight_decay < 0:
         raise ValueError(f"weight_decay must be ≥ 0, got {weight_decay}.")
@@ -118,10 +124,11 @@ def train(model, x_train: Tensor, x_val: Tensor, *, epochs: int = 50, batch_size
         model.train()
         perm = torch.randperm(len(x_train), generator=generator)
         sums = torch.zeros(3)
+        beta_now = beta * min(1.0, (epoch + 1) / warmup_epochs) if warmup_epochs else beta
         for i in range(0, len(x_train), batch_size):
             batch = x_train[perm[i:i + batch_size]]
             if iw_samples == 1:
-                t = model.elbo_terms(batch, generator=generator, beta=beta)
+                t = model.elbo_terms(batch, generator=generator, beta=beta_now)
             else:
                 t = _iw_step_terms(model, batch, iw_samples, generator)
             loss = -t["elbo"].mean()
