@@ -46,6 +46,18 @@ def _posterior_table():
     test = data.load_digits("test")
     return posterior.posterior_table(models.VAE(latent_dim=2).eval(), test.x, test.labels, n_draws=9,
                                      generator=torch.Generator().manual_seed(0))
+def _interpolation():
+    from vae_course import data, models
+
+    torch.manual_seed(0)  # untrained weights decode as fast as trained ones
+    return widgets.InterpolationExplorer(models.VAE(8, 128).eval(), data.load_digits("test").x)
+
+
+def _latent_grid():
+    from vae_course import models
+
+    torch.manual_seed(0)
+    return widgets.LatentGridExplorer(models.VAE(2, 128).eval())
 
 
 def main() -> None:
@@ -63,6 +75,9 @@ def main() -> None:
         ("reparameterization (05), σ, n=1000", widgets.ReparamExplorer(), "sigma", [0.4 + 0.05 * k for k in range(30)]),
         ("posterior (03), test digit", widgets.PosteriorExplorer(_posterior_table()), "index",
          [7 * k for k in range(60)]),
+        ("interpolation (06), t", _interpolation(), "t", [0.05 * k for k in range(21)]),
+        ("interpolation (06), digit B", _interpolation(), "b", list(range(1, 30))),
+        ("latent grid (06), z₁", _latent_grid(), "z1", [-2.0 + 0.2 * k for k in range(21)]),
     ]
     print(f"{'explorer':34s} {'median':>8s} {'p90':>8s}   ({args.repeats} updates each)")
     for name, explorer, control, values in cases:

@@ -52,6 +52,7 @@ class VAE(torch.nn.Module):
     likelihood="categorical": p(x|z) is a categorical over the 17 grey levels of every pixel
     (x must be levels / 16), so −ELBO is an honest bound on −log p(x) in nats.
     likelihood="bernoulli": p(x|z) is a Bernoulli per pixel, for binarized digits (x ∈ {0, 1}).
+    dropout > 0 adds dropout after every hidden layer (active in training mode only).
     encode: x (B, 64) → mu, log_var (B, L). decode: z (B, L) → logits (B, 64, 17) or (B, 64).
     variance: how the encoder's second output r becomes log σ² (`vae_course.posterior.VARIANCES`):
     "log_var" (r = log σ², the default), "log_sigma" (r = log σ), "softplus" (σ² = softplus(r)) or
@@ -59,10 +60,13 @@ class VAE(torch.nn.Module):
     """
 
     def __init__(self, latent_dim: int = 2, hidden: int = 128, data_dim: int = 64,
-                 likelihood: str = "categorical", n_levels: int = 17, variance: str = "log_var"):
+                 likelihood: str = "categorical", n_levels: int = 17, variance: str = "log_var",
+                 dropout: float = 0.0):
         from .posterior import VARIANCES
 
         super().__init__()
+        if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0 <= dropout < 1:
+            raise ValueError(f"dropout must be a probability in [0, 1), got {dropout!r}.")
         v.one_of(likelihood, "likelihood", ("categorical", "bernoulli"))
         self.variance = v.one_of(variance, "variance", VARIANCES)
         for name, value in (("latent_dim", latent_dim), ("hidden", hidden), ("data_dim", data_dim)):
@@ -71,9 +75,13 @@ class VAE(torch.nn.Module):
         self.latent_dim, self.data_dim, self.likelihood = latent_dim, data_dim, likelihood
         self.n_levels = n_levels if likelihood == "categorical" else 1
         nn = torch.nn
-        self.encoder = nn.Sequential(nn.Linear(data_dim, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU(),
+
+        def act():  # dropout after each hidden layer only when asked, so default state_dicts keep their keys
+            return [nn.ReLU(), nn.Dropout(dropout)] if dropout else [nn.ReLU()]
+
+        self.encoder = nn.Sequential(nn.Linear(data_dim, hidden), *act(), nn.Linear(hidden, hidden), *act(),
                                      nn.Linear(hidden, 2 * latent_dim))
-        self.decoder = nn.Sequential(nn.Linear(latent_dim, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU(),
+        self.decoder = nn.Sequential(nn.Linear(latent_dim, hidden), *act(), nn.Linear(hidden, hidden), *act(),
                                      nn.Linear(hidden, data_dim * self.n_levels))
 
     def _check_x(self, x) -> Tensor:

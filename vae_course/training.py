@@ -73,14 +73,30 @@ class _StableWidget:
         return data
 
 
+def _iw_step_terms(model, x: Tensor, k: int, generator) -> dict:
+    from . import evaluation, losses
+
+    t = evaluation.iw_terms(model, model._check_x(x), k, generator)
+    return {"elbo": evaluation.iw_bound(t["log_w"]), "log_lik": t["log_lik"][0],
+            "kl": losses.gaussian_kl(t["mu"], t["log_var"])}
+
+
 def train(model, x_train: Tensor, x_val: Tensor, *, epochs: int = 50, batch_size: int = 100, lr: float = 1e-3,
           beta: float = 1.0, patience: int | None = None, generator: torch.Generator | None = None,
-          progress: bool = True) -> History:
+          progress: bool = True, iw_samples: int = 1, weight_decay: float = 0.0,
+          warmup_epochs: int = 0) -> History:
     """Train `model` (a `vae_course.models.VAE`) with Adam on −ELBO; keep the best weights on x_val.
 
     x_train (N, 64), x_val (M, 64). Each epoch shuffles with `generator`; the validation loss is a
     one-sample estimate with a fixed generator, so epochs compare fairly. With `patience`, stops
     after that many epochs without a better validation loss. Returns the `History`.
+
+    Optional: `iw_samples` = K > 1 trains on the importance-weighted bound −L_K (IWAE, Burda et al.
+    2016; K = 1 is the ELBO; the recorded training terms are then −L_K and the first draw's
+    reconstruction and KL); `weight_decay` > 0 uses AdamW with that decay; `warmup_epochs` = W > 0
+    raises the KL weight linearly from beta/W to beta over the first W epochs (KL warm-up, against
+    an early collapse of the codes onto the prior; validation always uses beta). The validation loss is
+    always the one-sample −ELBO.
     """
     x_train, x_val = v.tensor(x_train, "x_train"), v.tensor(x_val, "x_val")
     beta = v.scalar(beta, "beta")
@@ -88,8 +104,19 @@ def train(model, x_train: Tensor, x_val: Tensor, *, epochs: int = 50, batch_size
         raise ValueError(f"beta must be ≥ 0, got {beta}.")
     if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
         raise ValueError(f"epochs must be a positive whole number, got {epochs!r}.")
+    if isinstance(iw_samples, bool) or not isinstance(iw_samples, int) or iw_samples < 1:
+        raise ValueError(f"iw_samples must be a positive whole number, got {iw_samples!r}.")
+    if isinstance(warmup_epochs, bool) or not isinstance(warmup_epochs, int) or warmup_epochs < 0:
+        raise ValueError(f"warmup_epochs must be a whole number ≥ 0, got {warmup_epochs!r}.")
+    if iw_samples > 1 and (beta != 1.0 or warmup_epochs):
+        raise ValueError("iw_samples > 1 trains on the importance-weighted bound, which has no beta; "
+                         "use beta = 1 and no warm-up.")
+    weight_decay = v.scalar(weight_decay, "weight_decay")
+    if weight_decay < 0:
+        raise ValueError(f"weight_decay must be ≥ 0, got {weight_decay}.")
     generator = generator if generator is not None else torch.Generator().manual_seed(0)
-    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    opt = (torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay) if weight_decay
+           else torch.optim.Adam(model.parameters(), lr=lr))
     hist, best, best_state, waited = History(), float("inf"), None, 0
     start = time.perf_counter()
     bar = progress_bar(epochs, "training", progress)
@@ -97,9 +124,13 @@ def train(model, x_train: Tensor, x_val: Tensor, *, epochs: int = 50, batch_size
         model.train()
         perm = torch.randperm(len(x_train), generator=generator)
         sums = torch.zeros(3)
+        beta_now = beta * min(1.0, (epoch + 1) / warmup_epochs) if warmup_epochs else beta
         for i in range(0, len(x_train), batch_size):
             batch = x_train[perm[i:i + batch_size]]
-            t = model.elbo_terms(batch, generator=generator, beta=beta)
+            if iw_samples == 1:
+                t = model.elbo_terms(batch, generator=generator, beta=beta_now)
+            else:
+                t = _iw_step_terms(model, batch, iw_samples, generator)
             loss = -t["elbo"].mean()
             opt.zero_grad()
             loss.backward()

@@ -10,7 +10,8 @@ from .nb02 import exercise_2_1
 from .nb03 import exercise_3_1, exercise_3_2
 from .nb04 import exercise_4_1
 from .nb05 import exercise_5_1, exercise_5_2
+from .nb06 import exercise_6_1
 
 __all__ = ["CheckFailed", "Exercise", "matches", "returns_tensor", "exercise_1_1", "exercise_1_2",
            "exercise_2_1", "exercise_3_1", "exercise_3_2", "exercise_4_1", "exercise_5_1",
-           "exercise_5_2"]
+           "exercise_5_2", "exercise_6_1"]

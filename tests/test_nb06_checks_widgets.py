@@ -1,0 +1,150 @@
+"""Notebook 06: the loss checker rejects the typical mistakes; the explorers follow their controls."""
+
+import io
+
+import matplotlib.image as mpimg
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from vae_course import checks, data, evaluation, models, widgets as vw
+
+
+def _rec(x_logits, levels):
+    return F.cross_entropy(x_logits.transpose(1, 2), levels, reduction="none")  # (B, D) per pixel
+
+
+def _kl(mu, log_var):
+    return 0.5 * (mu**2 + log_var.exp() - log_var - 1)  # (B, L) per dimension
+
+
+CORRECT = lambda x_logits, levels, mu, log_var: (  # noqa: E731  a different but correct answer
+    -torch.distributions.Categorical(logits=x_logits).log_prob(levels).sum(-1)
+    + torch.distributions.kl_divergence(torch.distributions.Normal(mu, torch.exp(0.5 * log_var)),
+                                        torch.distributions.Normal(0.0, 1.0)).sum(-1)).mean()
+
+MISTAKES = [
+    (lambda xl, lv, mu, log_var: (_rec(xl, lv).sum(-1) - _kl(mu, log_var).sum(-1)).mean(), "KL sign is flipped"),
+    (lambda xl, lv, mu, log_var: (_rec(xl, lv).mean(-1) + _kl(mu, log_var).sum(-1)).mean(), "mean over pixels"),
+    (lambda xl, lv, mu, log_var: _rec(xl, lv).sum(-1).mean(), "KL(q(z|x) ‖ N(0, I)) term is missing"),
+    (lambda xl, lv, mu, log_var: (_rec(xl, lv).sum(-1) + 0.5 * (mu**2 + log_var**2 - torch.log(log_var**2) - 1)
+                                  .sum(-1)).mean(), "log_var used as σ"),
+    (lambda xl, lv, mu, log_var: (_rec(xl, lv).sum(-1) + _kl(mu, log_var).sum(-1)).sum(), "sum over the batch"),
+    (lambda xl, lv, mu, log_var: (_rec(xl, lv).mean(-1) + _kl(mu, log_var).mean(-1)).mean(),
+     "means over pixels and latent dimensions"),
+    (lambda xl, lv, mu, log_var: _rec(xl, lv).sum(-1) + _kl(mu, log_var).sum(-1), "one number"),
+    (lambda xl, lv, mu, log_var: torch.tensor(evaluation.vae_loss(xl, lv, mu, log_var).item()), "autograd"),
+    (lambda xl, lv, mu, log_var: evaluation.vae_loss(xl, lv, mu, log_var) + 0.1, "values differ"),
+]
+
+
+def test_right_answers_pass(capsys):
+    for fn in (lambda *args: evaluation.vae_loss(*args), CORRECT):
+        assert checks.exercise_6_1(fn) is fn
+        assert capsys.readouterr().out == "✓ Exercise 6.1 passed (3 checks)\n"
+
+
+def test_not_attempted_falls_back(capsys):
+    def stub(*args):
+        raise NotImplementedError("Exercise 6.1")
+    assert checks.exercise_6_1(stub) is evaluation.vae_loss
+    out = capsys.readouterr().out
+    assert out.startswith("… Exercise 6.1 not attempted yet") and "reference solution" in out
+
+
+@pytest.mark.parametrize("k", range(len(MISTAKES)))
+def test_typical_mistakes_are_rejected_and_named(k, capsys):
+    fn, words = MISTAKES[k]
+    assert checks.exercise_6_1(fn) is evaluation.vae_loss
+    out = capsys.readouterr().out
+    assert out.startswith("✗ Exercise 6.1:") and words in out, out
+
+
+# ---------------------------------------------------------------- explorers
+
+def pixels(png: bytes) -> np.ndarray:
+    return mpimg.imread(io.BytesIO(bytes(png)), format="png")
+
+
+@pytest.fixture(scope="module")
+def model2():
+    torch.manual_seed(0)
+    return models.VAE(2, 16).eval()
+
+
+@pytest.fixture(scope="module")
+def x():
+    return data.load_digits("test").x[:20]
+
+
+def test_interpolation_explorer_decodes_the_mixed_code(model2, x):
+    explorer = vw.InterpolationExplorer(model2, x, a=0, b=5)
+    first = explorer.image.value
+    with torch.no_grad():
+        mu = model2.encode(x)[0]
+    assert torch.allclose(explorer.state["z"], 0.5 * mu[0] + 0.5 * mu[5])
+    explorer.controls["t"].value = 1.0
+    assert torch.allclose(explorer.state["z"], mu[5])
+    with torch.no_grad():
+        assert torch.allclose(explorer.state["x_t"], model2.reconstruct(x[5:6])[0])
+    assert "t = 1.00" in explorer.readout.value
+    explorer.controls["b"].value = 7
+    assert torch.allclose(explorer.state["z"], mu[7])
+    img = explorer.view.images[2].get_array()
+    assert np.allclose(img, x[7].reshape(8, 8).numpy())  # panel B shows digit 7
+    assert np.abs(pixels(explorer.image.value) - pixels(first)).max() > 0.05
+    assert explorer._repr_mimebundle_()["text/plain"] == "[interpolation explorer: an interactive widget; run this cell in Jupyter to use it]"
+
+
+def test_latent_grid_explorer_follows_z(model2):
+    explorer = vw.LatentGridExplorer(model2, extent=2.0, n=5)
+    first = explorer.image.value
+    assert explorer.grid_images.shape == (25, 64)
+    explorer.controls["z1"].value = 1.5
+    explorer.controls["z2"].value = -1.0
+    assert explorer.state["z"].tolist() == [1.5, -1.0]
+    with torch.no_grad():
+        expected = model2.mean_image(model2.decode(torch.tensor([[1.5, -1.0]])))[0]
+    assert torch.allclose(explorer.state["x"], expected)
+    assert list(explorer.view.marker.get_data()[0]) == [1.5] and list(explorer.view.marker.get_data()[1]) == [-1.0]
+    assert f"{np.exp(-0.5 * 3.25) / (2 * np.pi):.3f}" in explorer.readout.value
+    assert np.abs(pixels(explorer.image.value) - pixels(first)).max() > 0.05
+
+
+def test_explorers_reject_bad_models_and_indices(model2, x):
+    with pytest.raises(ValueError, match="latent_dim = 2"):
+        vw.LatentGridExplorer(models.VAE(3, 8))
+    with pytest.raises(ValueError, match="index"):
+        vw.InterpolationExplorer(model2, x, a=0, b=20)
+
+
+def test_train_options_validate_and_iwae_runs():
+    from vae_course import training
+    tr = data.load_digits("train").x[:200]
+    m = models.VAE(2, 16, dropout=0.2)
+    assert any(isinstance(layer, torch.nn.Dropout) for layer in m.decoder)
+    assert not any(isinstance(layer, torch.nn.Dropout) for layer in models.VAE(2, 16).decoder)
+    h = training.train(m, tr, tr[:50], epochs=2, iw_samples=3, weight_decay=1e-3, progress=False)
+    assert len(h.train_loss) == 2 and np.isfinite(h.train_loss).all()
+    with pytest.raises(ValueError):
+        training.train(m, tr, tr, epochs=1, iw_samples=0, progress=False)
+    with pytest.raises(ValueError):
+        training.train(m, tr, tr, epochs=1, iw_samples=2, beta=2.0, progress=False)
+    with pytest.raises(ValueError):
+        models.VAE(2, 16, dropout=1.0)
+
+
+def test_kl_warmup_is_a_smaller_beta_in_the_first_epoch():
+    from vae_course import training
+    tr = data.load_digits("train").x[:200]
+    weights = []
+    for kwargs in (dict(warmup_epochs=10), dict(beta=0.1), dict()):
+        torch.manual_seed(0)
+        m = models.VAE(2, 16)
+        training.train(m, tr, tr[:50], epochs=1, progress=False, generator=torch.Generator().manual_seed(0), **kwargs)
+        weights.append(m.decoder[0].weight.detach().clone())
+    assert torch.equal(weights[0], weights[1])        # epoch 1 of 10 warm-up epochs: beta = 0.1
+    assert not torch.equal(weights[0], weights[2])
+    with pytest.raises(ValueError):
+        training.train(models.VAE(2, 8), tr, tr, epochs=1, warmup_epochs=-1, progress=False)
