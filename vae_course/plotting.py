@@ -491,69 +491,6 @@ class ReparamFigure:
                 width = max(hi - lo, 0.02 * max(abs(lo), abs(hi)), 0.05)
                 axp.set_xlim(lo - 0.75 * width, hi + 0.75 * width)
                 self.blit.invalidate()
-# ---------------------------------------------------------------- notebook 06: training and browsing a VAE
-
-def plot_loss_terms(history, term: str = "rec", *, ax: Axes | None = None, title: str = "") -> Axes:
-    """One term of a `training.History` per epoch, training and validation: term 'rec', 'kl' or 'loss'.
-
-    Marks the best (kept) epoch. Values are nats per example.
-    """
-    if term not in ("rec", "kl", "loss"):
-        raise ValueError(f"term must be 'rec', 'kl' or 'loss', got {term!r}.")
-    ax = _ax(ax)
-    epochs = np.arange(1, len(getattr(history, f"train_{term}")) + 1)
-    ax.plot(epochs, getattr(history, f"train_{term}"), color=COLORS["density"], label="training")
-    ax.plot(epochs, getattr(history, f"val_{term}"), color=COLORS["target"], label="validation")
-    ax.axvline(history.best_epoch + 1, color="0.5", ls=":", label="best validation epoch (kept)")
-    names = {"rec": r"reconstruction $-\mathbb{E}_q \log p(x|z)$", "kl": r"KL$(q(z|x)\,\|\,p(z))$",
-             "loss": r"$-$ELBO"}
-    ax.set(title=title or names[term], xlabel="epoch", ylabel=f"{names[term]}\n(nats per digit)")
-    ax.legend(fontsize="small")
-    return ax
-
-
-def plot_nll_estimates(estimates: dict, baselines: dict | None = None, *, ax: Axes | None = None,
-                       title: str = "") -> Axes:
-    """Importance-sampled −log p(x) estimates {K: nats} on a log-K axis, with horizontal baselines."""
-    ax = _ax(ax)
-    ks = np.array(sorted(estimates))
-    ax.plot(ks, [estimates[k] for k in ks], "o-", color=COLORS["density"], label=r"VAE: $-\mathcal{L}_K$")
-    for (name, value), color in zip((baselines or {}).items(), (COLORS["target"], COLORS["data"], "0.5")):
-        ax.axhline(value, color=color, ls="--", label=f"{name}: {value:.1f}")
-    ax.set_xscale("log")
-    ax.set(title=title, xlabel="K (importance samples per digit)", ylabel=r"$-\log p(x)$ estimate (nats)")
-    ax.legend(fontsize="small")
-    return ax
-
-
-class InterpolationFigure:
-    """The interpolation explorer's picture: digit A, the decoding of z(t), digit B, and where z(t) is.
-
-    draw(x_a, x_t, x_b, t, title) updates the three images and the marker in place; png() → bytes.
-    """
-
-    def __init__(self, figsize=(6.4, 2.3), dpi=90):
-        fig = Figure(figsize=figsize, dpi=dpi)
-        fig.subplots_adjust(left=0.02, right=0.98, top=0.78, bottom=0.2, wspace=0.15)
-        axes = fig.subplots(1, 4, gridspec_kw={"width_ratios": [1, 1, 1, 1.6]})
-        blank = np.zeros((8, 8))
-        self.images = []
-        for ax, name in zip(axes[:3], ("digit A", "decoded z(t)", "digit B")):
-            self.images.append(ax.imshow(blank, **IMAGE_KW))
-            ax.set(xticks=[], yticks=[], title=name)
-        self.t_ax = axes[3]
-        self.t_ax.set(xlim=(0, 1), ylim=(-0.5, 0.5), yticks=[], xlabel="t", title="z(t) on the path A → B")
-        self.t_ax.plot([0, 1], [0, 0], color="0.7")
-        (self.marker,) = self.t_ax.plot([0], [0], "o", color=COLORS["target"], ms=10)
-        self.suptitle = fig.suptitle("")
-        self.fig = fig
-        self.blit = BlitFigure(fig, self.images + [self.marker, self.suptitle])
-
-    def draw(self, x_a, x_t, x_b, t: float, title: str) -> None:
-        for image, x in zip(self.images, (x_a, x_t, x_b)):
-            image.set_data(_np(x).reshape(8, 8))
-        self.marker.set_xdata([t])
-        self.suptitle.set_text(title)
 
     def png(self) -> bytes:
         return self.blit.png()
@@ -748,6 +685,76 @@ def plot_per_sample_flow(x, mu, log_var, z, x_hat) -> Figure:
             ax.set_title(name % ((i + 1,) if row == 0 else (i + 1, i + 1)), fontsize="small")
     fig.suptitle("Each $X_k$ gets its own normal: $\\hat X_k$ has its partner by construction")
     return fig
+
+
+# ---------------------------------------------------------------- notebook 06: training and browsing a VAE
+
+def plot_loss_terms(history, term: str = "rec", *, ax: Axes | None = None, title: str = "") -> Axes:
+    """One term of a `training.History` per epoch, training and validation: term 'rec', 'kl' or 'loss'.
+
+    Marks the best (kept) epoch. Values are nats per example.
+    """
+    if term not in ("rec", "kl", "loss"):
+        raise ValueError(f"term must be 'rec', 'kl' or 'loss', got {term!r}.")
+    ax = _ax(ax)
+    epochs = np.arange(1, len(getattr(history, f"train_{term}")) + 1)
+    ax.plot(epochs, getattr(history, f"train_{term}"), color=COLORS["density"], label="training")
+    ax.plot(epochs, getattr(history, f"val_{term}"), color=COLORS["target"], label="validation")
+    ax.axvline(history.best_epoch + 1, color="0.5", ls=":", label="best validation epoch (kept)")
+    names = {"rec": r"reconstruction $-\mathbb{E}_q \log p(x|z)$", "kl": r"KL$(q(z|x)\,\|\,p(z))$",
+             "loss": r"$-$ELBO"}
+    ax.set(title=title or names[term], xlabel="epoch", ylabel=f"{names[term]}\n(nats per digit)")
+    ax.legend(fontsize="small")
+    return ax
+
+
+def plot_nll_estimates(estimates: dict, baselines: dict | None = None, *, ax: Axes | None = None,
+                       title: str = "") -> Axes:
+    """Importance-sampled −log p(x) estimates {K: nats} on a log-K axis, with horizontal baselines."""
+    ax = _ax(ax)
+    ks = np.array(sorted(estimates))
+    ax.plot(ks, [estimates[k] for k in ks], "o-", color=COLORS["density"], label=r"VAE: $-\mathcal{L}_K$")
+    for (name, value), color in zip((baselines or {}).items(), (COLORS["target"], COLORS["data"], "0.5")):
+        ax.axhline(value, color=color, ls="--", label=f"{name}: {value:.1f}")
+    ax.set_xscale("log")
+    ax.set(title=title, xlabel="K (importance samples per digit)", ylabel=r"$-\log p(x)$ estimate (nats)")
+    ax.legend(fontsize="small")
+    return ax
+
+
+class InterpolationFigure:
+    """The interpolation explorer's picture: digit A, the decoding of z(t), digit B, and where z(t) is.
+
+    draw(x_a, x_t, x_b, t, title) updates the three images and the marker in place; png() → bytes.
+    """
+
+    def __init__(self, figsize=(6.4, 2.3), dpi=90):
+        fig = Figure(figsize=figsize, dpi=dpi)
+        fig.subplots_adjust(left=0.02, right=0.98, top=0.78, bottom=0.2, wspace=0.15)
+        axes = fig.subplots(1, 4, gridspec_kw={"width_ratios": [1, 1, 1, 1.6]})
+        blank = np.zeros((8, 8))
+        self.images = []
+        for ax, name in zip(axes[:3], ("digit A", "decoded z(t)", "digit B")):
+            self.images.append(ax.imshow(blank, **IMAGE_KW))
+            ax.set(xticks=[], yticks=[], title=name)
+        self.t_ax = axes[3]
+        self.t_ax.set(xlim=(0, 1), ylim=(-0.5, 0.5), yticks=[], xlabel="t", title="z(t) on the path A → B")
+        self.t_ax.plot([0, 1], [0, 0], color="0.7")
+        (self.marker,) = self.t_ax.plot([0], [0], "o", color=COLORS["target"], ms=10)
+        self.suptitle = fig.suptitle("")
+        self.fig = fig
+        self.blit = BlitFigure(fig, self.images + [self.marker, self.suptitle])
+
+    def draw(self, x_a, x_t, x_b, t: float, title: str) -> None:
+        for image, x in zip(self.images, (x_a, x_t, x_b)):
+            image.set_data(_np(x).reshape(8, 8))
+        self.marker.set_xdata([t])
+        self.suptitle.set_text(title)
+
+    def png(self) -> bytes:
+        return self.blit.png()
+
+
 def plot_latent_grid(images, extent: float, *, ax: Axes | None = None, title: str = "") -> Axes:
     """Decoded digits on an n×n grid of z ∈ [−extent, extent]²: images (n·n, 64), rows from z₂ high
     to low, columns z₁ low to high (as `evaluation.latent_grid_codes` orders them)."""
@@ -764,16 +771,6 @@ def plot_latent_grid(images, extent: float, *, ax: Axes | None = None, title: st
     ax.imshow(canvas, **{**IMAGE_KW, "cmap": cmap, "extent": (-edge, edge, -edge, edge)})
     ax.grid(False)
     ax.set(title=title, xlabel="$z_1$", ylabel="$z_2$")
-    return ax
-
-
-def plot_codes(codes, labels, *, ax: Axes | None = None, title: str = "") -> Axes:
-    """Latent codes (N, 2) as points coloured by their digit label (N,), with a legend."""
-    c, lab = _np(codes), _np(labels)
-    ax = _ax(ax, figsize=(5.2, 5.2))
-    sc = ax.scatter(c[:, 0], c[:, 1], c=lab, cmap="tab10", vmin=-0.5, vmax=9.5, s=8, alpha=0.8)
-    ax.legend(*sc.legend_elements(), title="digit", fontsize="x-small", loc="upper left", bbox_to_anchor=(1.01, 1))
-    ax.set(title=title, xlabel="$z_1$", ylabel="$z_2$", aspect="equal")
     return ax
 
 

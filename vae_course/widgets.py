@@ -20,7 +20,6 @@ from . import evaluation, latent
 from .plotting import InterpolationFigure, LatentFigure, LatentGridFigure, PushforwardFigure, ReparamFigure
 from .posterior import ellipse_mass
 
-
 SLIDER_LAYOUT = widgets.Layout(width="340px")
 SLIDER_STYLE = {"description_width": "90px"}
 
@@ -345,6 +344,9 @@ class PosteriorExplorer(Explorer):
                    f"{inside} of {t.z.shape[1]} draws inside the {self.view.n_sigma:g}σ ellipse "
                    f"(expected share {100 * ellipse_mass(self.view.n_sigma):.0f}%)")
         return self.view.png(), readout
+
+
+
 def int_slider(description: str, value: int, lo: int, hi: int) -> widgets.IntSlider:
     """A whole-number slider with the course's look."""
     return widgets.IntSlider(value=value, min=lo, max=hi, description=description, continuous_update=True,
@@ -417,4 +419,3 @@ class LatentGridExplorer(Explorer):
         self.view.draw(z, x, f"z = ({values['z1']:.2f}, {values['z2']:.2f})")
         prior = torch.exp(-0.5 * (z ** 2).sum()).item() / (2 * torch.pi)
         return self.view.png(), f"prior density p(z) = {prior:.3f} (its peak is {1 / (2 * torch.pi):.3f})"
-
