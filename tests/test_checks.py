@@ -42,6 +42,12 @@ CASES = {
 }
 
 
+import test_nb03_checks  # noqa: E402  (tests/ is on sys.path under pytest)
+import test_nb05_checks  # noqa: E402
+
+CASES = {**CASES, **test_nb03_checks.CASES, **test_nb05_checks.CASES}
+
+
 @pytest.mark.parametrize("number", CASES)
 def test_correct_answers_pass(number, capsys):
     checker, reference, other, _ = CASES[number]
