@@ -51,7 +51,7 @@ class Explorer:
         self.controls = controls
         self._render = render
         self.image = widgets.Image(format="png", layout=widgets.Layout(max_width="100%"))
-        self.readout = widgets.HTML(layout=widgets.Layout(min_height="3em"))
+        self.readout = widgets.HTML(layout=widgets.Layout(min_height="3em", margin="0 0 0 16px"))
         self.updates = 0
         for control in controls.values():
             control.observe(self._on_change, names="value")
@@ -81,6 +81,9 @@ class Explorer:
             width = int.from_bytes(png[16:20], "big")  # show the picture at its own size, never stretched
             self.image.layout.width = f"{width}px"
         self.image.value = png
+        # an HTML widget keeps one line's height in some front-ends: reserve room for every line
+        lines = readout.count("<br") + readout.count("<tr") + 1
+        self.readout.layout.min_height = f"{1.5 * lines + 0.5:g}em"
         self.readout.value = readout
         self.updates += 1
 
