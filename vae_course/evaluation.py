@@ -73,7 +73,7 @@ def log_weights(model, x: Tensor, k: int, generator: torch.Generator | None = No
     Computed in batches of `batch_size` examples (eval mode) to bound memory.
     """
     k = _check_k(k)
-    x = model._check_x(v.tensor(x, "x"))
+    x = model.check_x(x)
     was_training = model.training
     model.eval()
     out = [iw_terms(model, x[i:i + batch_size], k, generator)["log_w"] for i in range(0, len(x), batch_size)]
@@ -167,7 +167,7 @@ def log_marginal_quadrature(model, x: Tensor, extent: float = 6.0, n: int = 301)
     if isinstance(n, bool) or not isinstance(n, int) or n < 3:
         raise ValueError(f"n must be a whole number ≥ 3, got {n!r}.")
     extent = v.scalar(extent, "extent", positive=True)
-    x = model._check_x(v.tensor(x, "x"))
+    x = model.check_x(x)
     ticks = torch.linspace(-extent, extent, n, dtype=torch.float64)
     w1 = torch.full((n,), (ticks[1] - ticks[0]).item(), dtype=torch.float64)
     w1[0] = w1[-1] = w1[0] / 2  # trapezoid weights

@@ -84,7 +84,8 @@ class VAE(torch.nn.Module):
         self.decoder = nn.Sequential(nn.Linear(latent_dim, hidden), *act(), nn.Linear(hidden, hidden), *act(),
                                      nn.Linear(hidden, data_dim * self.n_levels))
 
-    def _check_x(self, x) -> Tensor:
+    def check_x(self, x) -> Tensor:
+        """x as a float tensor of shape (B, data_dim) with values in [0, 1], or a ValueError/TypeError."""
         x = v.tensor(x, "x")
         if x.ndim != 2 or x.shape[1] != self.data_dim:
             raise ValueError(f"x must have shape (B, {self.data_dim}), got {tuple(x.shape)}.")
@@ -96,7 +97,7 @@ class VAE(torch.nn.Module):
         """mu, log_var of q(z|x): (B, 64) → (B, L), (B, L)."""
         from .posterior import head_to_log_var
 
-        mu, raw = self.encoder(self._check_x(x)).chunk(2, dim=-1)
+        mu, raw = self.encoder(self.check_x(x)).chunk(2, dim=-1)
         return mu, head_to_log_var(raw, self.variance)
 
     def decode(self, z: Tensor) -> Tensor:
@@ -127,7 +128,7 @@ class VAE(torch.nn.Module):
         """One-sample estimates per example: elbo, log_lik, kl (each (B,)), and mu, log_var, z, logits."""
         from . import losses
 
-        x = self._check_x(x)
+        x = self.check_x(x)
         mu, log_var = self.encode(x)
         eps = torch.randn(mu.shape, generator=generator, dtype=mu.dtype)
         z = losses.reparameterize(mu, log_var, eps)

@@ -54,7 +54,7 @@ def elbo_estimate(model, x: Tensor, mu: Tensor, log_var: Tensor, eps: Tensor) ->
     x (B, D), mu and log_var (B, L), eps (S, B, L): the mean over the S draws of log p(x|z) minus the
     closed-form KL to N(0, I). Returns (B,). Differentiable in mu and log_var.
     """
-    x = model._check_x(x)
+    x = model.check_x(x)
     mu, log_var = losses._pair(mu, log_var)
     eps = v.tensor(eps, "eps")
     if eps.ndim != 3 or eps.shape[1:] != mu.shape or mu.shape[0] != x.shape[0]:
@@ -84,7 +84,7 @@ def fit_per_sample(model, x: Tensor, *, steps: int = 300, lr: float = 0.05, n_dr
     is B separate optimizations run side by side); n_draws fresh eps per step. The model's weights
     are never changed.
     """
-    x = model._check_x(x)
+    x = model.check_x(x)
     for name, value in (("steps", steps), ("n_draws", n_draws)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ValueError(f"{name} must be a positive whole number, got {value!r}.")
@@ -121,7 +121,7 @@ class PosteriorTable(NamedTuple):
 def posterior_table(model, x: Tensor, labels: Tensor, n_draws: int = 8,
                     generator: torch.Generator | None = None) -> PosteriorTable:
     """Encode every x_k, draw n_draws z from its posterior and decode them, once, for lookup."""
-    x = model._check_x(x)
+    x = model.check_x(x)
     if not isinstance(labels, Tensor) or labels.shape != (len(x),):
         raise ValueError(f"labels must be a tensor of shape ({len(x)},), one per row of x.")
     if isinstance(n_draws, bool) or not isinstance(n_draws, int) or n_draws < 1:

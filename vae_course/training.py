@@ -76,7 +76,7 @@ class _StableWidget:
 def _iw_step_terms(model, x: Tensor, k: int, generator) -> dict:
     from . import evaluation, losses
 
-    t = evaluation.iw_terms(model, model._check_x(x), k, generator)
+    t = evaluation.iw_terms(model, model.check_x(x), k, generator)
     return {"elbo": evaluation.iw_bound(t["log_w"]), "log_lik": t["log_lik"][0],
             "kl": losses.gaussian_kl(t["mu"], t["log_var"])}
 
