@@ -35,6 +35,7 @@ MISTAKES = [
     (lambda mu, lv: _per_dim(mu, lv).sum(0), "shape (5,), summed over the 3 latent dimensions"),
     (lambda mu, lv: _per_dim(mu, lv), "one value per example"),
     (lambda mu, lv: _per_dim(mu, lv).sum(-1).tolist(), "torch.Tensor"),
+    (lambda mu, lv: (0.5 * (mu**2 + lv.exp() - lv)).sum(-1), "without the −1"),
     (lambda mu, lv: _per_dim(mu, lv).sum(-1) + 0.01, "values differ"),
 ]
 

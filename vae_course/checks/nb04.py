@@ -29,6 +29,8 @@ def _kl_mistakes(mu: Tensor, log_var: Tensor) -> dict[str, Tensor]:
             (0.5 * (mu**2 + var - 0.5 * log_var - 1)).sum(-1),
         "μ² + σ² − log σ² − 1 without the factor ½.": (2 * per_dim).sum(-1),
         "the mean over latent dimensions: the KL of independent dimensions is their sum.": per_dim.mean(-1),
+        "½(μ² + σ² − log σ²) without the −1: each dimension is off by ½, and the KL at μ = 0, σ = 1 "
+        "must be 0.": (0.5 * (mu**2 + var - log_var)).sum(-1),
     }
 
 
