@@ -541,3 +541,77 @@ def test_readouts_come_from_a_replica_or_else_from_the_kernel(page):
     with pytest.warns(UserWarning, match=r"Explorer\(\) needs arguments"):  # e.g. a model trained in the notebook
         assert _expected_readouts(page, "Explorer", {"values": {}, "readout": "<b>a</b><br>b"},
                                   {"values": {}, "readout": "c"}) == ("a\nb", "c", "kernel")
+
+
+
+# ---------------------------------------------------------------- opening a notebook leaves it unmodified
+
+OPEN_AND_WAIT = r"""async (path) => {
+  const app = window.jupyterapp;
+  const panel = await app.commands.execute('docmanager:open', {path, factory: 'Notebook'});
+  await panel.context.ready;
+  await panel.sessionContext.ready;
+  window.vcPanel = panel;
+  const kernel = panel.sessionContext.session.kernel;
+  const info = await kernel.info;
+  const model = panel.context.model;
+  // Lab copies the kernel's language_info (and its kernelspec) into the notebook after the info reply
+  for (let i = 0; i < 200 && model.getMetadata('language_info')?.version !== info.language_info.version; i++)
+    await new Promise(r => setTimeout(r, 50));
+  for (let i = 0; i < 100 && !(kernel.status === 'idle' && kernel.connectionStatus === 'connected'); i++)
+    await new Promise(r => setTimeout(r, 100));
+  await new Promise(r => setTimeout(r, 500));
+  return {dirty: model.dirty, metadata: model.toJSON().metadata, kernel: info.language_info};
+}"""
+
+
+def _open_and_wait(lab, page, path: str) -> dict:
+    try:
+        return page.evaluate(OPEN_AND_WAIT, path)
+    finally:
+        try:
+            page.evaluate(CLOSE)
+        finally:
+            for session in _api(lab, "sessions"):
+                _api(lab, f"sessions/{session['id']}", method="DELETE")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=_label)
+def test_opening_a_notebook_leaves_it_unmodified(lab, page, path):
+    """No "Save your work?" for a notebook the learner only opened (its kernel started and idle)."""
+    stored = nbformat.read(path, as_version=4).metadata
+    here = sys.version.split()[0]
+    if stored.get("language_info", {}).get("version") != here:
+        pytest.skip(f"the notebooks were built with Python {stored.get('language_info', {}).get('version')}, "
+                    f"this is {here}: JupyterLab marks them modified on any other version "
+                    "(see test_jupyterlab_rewrites_language_info_unless_it_is_the_kernels)")
+    got = _open_and_wait(lab, page, f"notebooks/{path.relative_to(ROOT / 'notebooks')}")
+    assert got["metadata"] == dict(stored), "JupyterLab changed the notebook's metadata on opening it"
+    assert got["dirty"] is False, "JupyterLab marks the notebook modified as soon as it opens"
+
+
+def test_jupyterlab_rewrites_language_info_unless_it_is_the_kernels(lab, page):
+    """Why the notebooks store the kernel's whole language_info, Python version included: JupyterLab
+    writes the kernel's language_info into the notebook on opening and marks it modified unless the
+    stored one is deep-equal (key order aside). Trimmed, missing, another version or no version: modified."""
+    base = nbformat.read(ROOT / "notebooks" / "00_start_here.ipynb", as_version=4)
+    folder = lab["tmp"] / "root" / "variants"
+    folder.mkdir(exist_ok=True)
+
+    def opened(name: str, language_info: dict | None) -> dict:
+        nb = nbformat.from_dict(json.loads(json.dumps(base)))
+        nb.metadata.pop("language_info", None)
+        if language_info is not None:
+            nb.metadata["language_info"] = language_info
+        nbformat.write(nb, folder / f"{name}.ipynb")
+        return _open_and_wait(lab, page, f"variants/{name}.ipynb")
+
+    first = opened("trimmed", {"name": "python"})
+    kernel = first["kernel"]  # what this kernel reports
+    outcomes = {"trimmed": first["dirty"],
+                "missing": opened("missing", None)["dirty"],
+                "other version": opened("other-version", {**kernel, "version": "3.0.0"})["dirty"],
+                "no version": opened("no-version", {k: v for k, v in kernel.items() if k != "version"})["dirty"],
+                "kernel's own": opened("own", dict(reversed(list(kernel.items()))))["dirty"]}
+    assert outcomes == {"trimmed": True, "missing": True, "other version": True, "no version": True,
+                        "kernel's own": False}

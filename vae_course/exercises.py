@@ -84,7 +84,8 @@ def exercise_numbers(nb) -> list[str]:
 def _normalize(nb) -> None:
     nb.metadata.pop("widgets", None)  # widget state is per run; nbval ignores it
     nb.metadata["kernelspec"] = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
-    nb.metadata["language_info"] = {"name": "python"}
+    # language_info stays as the kernel reported it (version included): JupyterLab writes the kernel's
+    # into the notebook on opening and marks it modified unless the stored one is the same.
     for cell in nb.cells:
         cell.metadata.pop("execution", None)
 
