@@ -21,12 +21,15 @@ import sys
 import time
 from pathlib import Path
 
-import nbformat
+from ._extras import need
 
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
-ROOT = Path(__file__).resolve().parent.parent
+_PACKAGE = Path(__file__).resolve().parent
+ROOT = _PACKAGE.parent
 NOTEBOOKS = ROOT / "notebooks"
-SOLUTIONS = NOTEBOOKS / "solutions"
+# An installed wheel carries the solved notebooks as package data (vae_course/solutions/, see
+# pyproject.toml); in a clone of the repository, notebooks/solutions/ is the one source.
+SOLUTIONS = _PACKAGE / "solutions" if (_PACKAGE / "solutions").is_dir() else NOTEBOOKS / "solutions"
 _TAG = re.compile(r"^(exercise|check):(\d+\.\d+)$")
 
 
@@ -92,8 +95,7 @@ def _normalize(nb) -> None:
 
 def execute(nb, cwd: Path, timeout: int = 600):
     """Run a notebook as nbval would: `nbval-skip` cells are skipped, `raises-exception` may fail."""
-    from nbclient import NotebookClient
-
+    NotebookClient = need("nbclient", "Executing notebooks").NotebookClient
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3", skip_cells_with_tag="nbval-skip",
                             resources={"metadata": {"path": str(cwd)}})
     client.execute()
@@ -101,8 +103,16 @@ def execute(nb, cwd: Path, timeout: int = 600):
     return nb
 
 
+def _in_a_clone(command: str):
+    if SOLUTIONS != NOTEBOOKS / "solutions" or not SOLUTIONS.is_dir():
+        raise SystemExit(f"vae_course.exercises {command} rewrites the notebooks of a clone of the repository "
+                         f"(notebooks/ and notebooks/solutions/ beside vae_course/); {ROOT} has none.")
+    return need("nbformat", f"vae_course.exercises {command}")
+
+
 def build(names: list[str] | None = None, quiet: bool = False) -> None:
     """Execute every solved notebook in place, then write and execute its learner copy."""
+    nbformat = _in_a_clone("build")
     paths = sorted(SOLUTIONS.glob("*.ipynb"))
     if names:
         paths = [p for p in paths if any(n in p.name for n in names)]
@@ -121,6 +131,7 @@ def build(names: list[str] | None = None, quiet: bool = False) -> None:
 
 def out_of_sync() -> list[str]:
     """Learner copies whose code or text differs from what their solved notebook makes."""
+    nbformat = _in_a_clone("check-sync")
     problems = []
     for path in sorted(SOLUTIONS.glob("*.ipynb")):
         target = NOTEBOOKS / path.name

@@ -21,9 +21,10 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import nbformat
-
+from ._extras import need, require
 from .exercises import SOLUTIONS, exercise_numbers, tagged
+
+NEEDS = ["nbformat", "nbval", "pytest"]  # the `check` extra: nbval runs under pytest in a subprocess
 
 
 @dataclass
@@ -84,6 +85,8 @@ def _code_cells(nb) -> list:
 
 def grade(paths: list[Path], solutions: Path = SOLUTIONS) -> list[Result]:
     """Grade learner notebooks (files, or folders searched for .ipynb) against `solutions`."""
+    require(NEEDS, "Checking notebooks")
+    nbformat = need("nbformat", "Checking notebooks")
     files = []
     for p in paths:
         files += sorted(p.rglob("*.ipynb")) if p.is_dir() else [p]
@@ -174,6 +177,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("paths", nargs="+", type=Path, help="learner notebooks, or folders of them")
     parser.add_argument("--solutions", type=Path, default=SOLUTIONS, help="folder of solved notebooks")
     args = parser.parse_args(argv)
+    try:
+        require(NEEDS, "vae-course-check")
+    except ImportError as err:
+        parser.exit(2, f"{parser.prog}: {err}\n")
     missing = [p for p in args.paths if not p.exists()]
     if missing:
         parser.error("no such file or folder: " + ", ".join(map(str, missing)))
