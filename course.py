@@ -1,20 +1,32 @@
 #!/usr/bin/env python3
 """Set up the course in a local virtual environment and run it. Needs only Python 3.10+ and pip.
 
-    python3 course.py lab                 # set up (first time: a few minutes), open JupyterLab
-    python3 course.py test [PYTEST ARGS]  # set up, run the whole test suite (nbval included)
-    python3 course.py check PATH ...      # grade learner notebooks against the solved ones
-    python3 course.py build [NAME ...]    # re-run solved notebooks and rewrite learner copies
+    python3 course.py lab [JUPYTERLAB ARGS]    # set up (first time: a few minutes), open JupyterLab
+    python3 course.py notebook [NOTEBOOK ARGS] # the same in Jupyter Notebook 7
+    python3 course.py test [PYTEST ARGS]       # set up, run the whole test suite (nbval included)
+    python3 course.py check PATH ...           # grade learner notebooks against the solved ones
+    python3 course.py build [NAME ...]         # re-run solved notebooks and rewrite learner copies
+
+Arguments after the command go to JupyterLab, Notebook, pytest or the checker; a `--` before them
+is optional. For example `python3 course.py lab -- --port 8899 --no-browser`. As root (a container,
+a cloud machine) JupyterLab refuses to start without `--allow-root`; course.py notices and adds it.
 
 The environment lives in .venv/ beside this file and is reused; it is refreshed when
-pyproject.toml changes. VAE_COURSE_TORCH overrides the torch requirement (default torch==2.13.0,
-a CPU build where one is available).
+pyproject.toml changes. Each command installs what it needs: lab and notebook the course with its
+`lab` extra (JupyterLab, Notebook 7), check the `check` extra (nbval, pytest), test and build
+the `dev` extra (everything). torch comes first, on its own: torch==2.13.0 as a CPU-only build
+(about 190 MB to download, 750 MB installed) -- from a local wheel or cache if pip has one, else
+from PyTorch's CPU index (https://download.pytorch.org/whl/cpu) on Linux and Windows x86-64,
+and from PyPI elsewhere (its macOS and ARM wheels are CPU builds). VAE_COURSE_TORCH replaces
+that step by `pip install $VAE_COURSE_TORCH`, e.g. VAE_COURSE_TORCH="torch" (any torch >= 2.1).
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import platform
+import shlex
 import subprocess
 import sys
 import venv
@@ -22,8 +34,14 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
-TORCH = os.environ.get("VAE_COURSE_TORCH", "torch==2.13.0")
 PYTHON = VENV / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+TORCH = "torch==2.13.0"
+CPU_INDEX = "https://download.pytorch.org/whl/cpu"
+TORCH_SIZE = "about 190 MB to download, 750 MB installed"
+EXTRA = {"lab": "lab", "notebook": "lab", "check": "check", "test": "dev", "build": "dev"}
+INCLUDES = {"dev": {"dev", "lab", "check"}, "lab": {"lab"}, "check": {"check"}}  # what each extra brings
+WHAT = {"lab": "JupyterLab and Notebook 7", "check": "nbval, nbclient, nbformat, pytest",
+        "dev": "JupyterLab, Notebook 7, nbval, pytest, pytest-xdist, playwright, ruff, PyYAML"}
 
 
 def _run(*cmd, **kw) -> int:
@@ -35,34 +53,88 @@ def _pip(*args) -> None:
         sys.exit(f"course.py: 'pip install {' '.join(args)}' failed; see the messages above.")
 
 
-def ensure_env() -> None:
-    """Create .venv if needed and install the course into it, unless it is already up to date."""
+def torch_steps(system: str, machine: str, override: str | None) -> list[tuple[list[str], str]]:
+    """The pip install attempts for torch, tried in order until one succeeds: (arguments, what it is).
+
+    First without any index (a wheel in pip's find-links: nothing downloaded; its dependencies, small,
+    come with the course in the next step, which resolves the installed torch's requirements), then the
+    CPU-only build: from PyTorch's CPU index where PyPI's default would be the multi-GB CUDA build
+    (Linux x86-64; Windows x86-64 too, as PyTorch documents it), from PyPI elsewhere. torch is
+    installed alone, so the course's other packages still resolve from PyPI afterwards.
+    """
+    if override:
+        return [(shlex.split(override), f"VAE_COURSE_TORCH={override}")]
+    steps = [(["--no-index", "--no-deps", TORCH], f"{TORCH} from a local wheel, if pip has one")]
+    x86 = machine.lower() in {"x86_64", "amd64", "x64"}
+    if system in {"Linux", "Windows"} and x86:
+        # a short timeout: an unreachable index otherwise stalls pip for minutes before it gives up
+        steps.append((["--index-url", CPU_INDEX, "--timeout", "30", "--retries", "1", TORCH],
+                      f"{TORCH}, CPU-only build, from {CPU_INDEX} ({TORCH_SIZE})"))
+    else:
+        steps.append(([TORCH], f"{TORCH} from PyPI (on {system} {machine} a CPU build; {TORCH_SIZE})"))
+    return steps
+
+
+def install_torch() -> None:
+    if _run(PYTHON, "-c", "import torch", stderr=subprocess.DEVNULL) == 0:
+        return
+    steps = torch_steps(platform.system(), platform.machine(), os.environ.get("VAE_COURSE_TORCH"))
+    for args, what in steps:
+        print(f"course.py: installing {what}")
+        quiet = ["-q"] if args[0] == "--no-index" else []
+        if _run(PYTHON, "-m", "pip", "install", "--disable-pip-version-check", *quiet, *args,
+                stderr=subprocess.DEVNULL if quiet else None) == 0:
+            return
+    print(f"course.py: could not install {steps[-1][1]}. pip will now choose a torch build itself; on Linux "
+          "x86-64 PyPI's is the CUDA build, several GB. Stop here (Ctrl-C) and set VAE_COURSE_TORCH to choose one, "
+          "e.g. VAE_COURSE_TORCH='torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu'.")
+
+
+def ensure_env(extra: str) -> None:
+    """Create .venv if needed and install the course with `extra` into it, unless already up to date."""
     if sys.version_info < (3, 10):
         sys.exit(f"course.py needs Python 3.10 or newer; this is {sys.version.split()[0]}.")
     stamp = VENV / ".vae-course-stamp"
-    want = hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + TORCH.encode()).hexdigest()
-    if PYTHON.exists() and stamp.exists() and stamp.read_text() == want:
+    want = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()
+                          + os.environ.get("VAE_COURSE_TORCH", TORCH).encode()).hexdigest()
+    have = stamp.read_text().split() if PYTHON.exists() and stamp.exists() else []
+    if have[:1] == [want] and extra in have[1:]:
         return
     if not PYTHON.exists():
         print(f"course.py: creating the virtual environment {VENV}")
         venv.create(VENV, with_pip=True)
-    print("course.py: installing the course and its packages (the first time takes a few minutes)")
-    has_torch = _run(PYTHON, "-c", "import torch", stderr=subprocess.DEVNULL) == 0
-    if not has_torch and _run(PYTHON, "-m", "pip", "install", "--disable-pip-version-check", "-q", TORCH) != 0:
-        print(f"course.py: {TORCH} is not available here; pip will choose a torch build itself.")
-    _pip("-e", f"{ROOT}[dev]")
-    stamp.write_text(want)
+    install_torch()
+    extras = sorted(set(have[1:] if have[:1] == [want] else []) | {extra})
+    print(f"course.py: installing the course with {', '.join(WHAT[e] for e in extras)} "
+          f"(pip install -e .[{','.join(extras)}]; the first time takes a few minutes)")
+    _pip("-e", f"{ROOT}[{','.join(extras)}]")
+    stamp.write_text(" ".join([want, *sorted(set().union(*(INCLUDES[e] for e in extras)))]))
+
+
+def frontend_args(args: list[str], is_root: bool) -> list[str]:
+    """JupyterLab / Notebook arguments: as given, plus --allow-root when running as root."""
+    if is_root and not any(a.startswith("--allow-root") or a.startswith("--ServerApp.allow_root") for a in args):
+        print("course.py: running as root, so adding --allow-root (Jupyter refuses to start as root without it)")
+        args = [*args, "--allow-root"]
+    return args
 
 
 def main(argv: list[str]) -> int:
     command, args = (argv[0], argv[1:]) if argv else ("help", [])
-    if command not in {"lab", "test", "check", "build"}:
+    if command not in EXTRA:
         print(__doc__)
-        return 0 if command in {"help", "-h", "--help"} else 2
-    ensure_env()
+        if command not in {"help", "-h", "--help"}:
+            print(f"course.py: unknown command {command!r}; expected one of: {', '.join(EXTRA)}.")
+            return 2
+        return 0
+    if args[:1] == ["--"]:
+        args = args[1:]
+    ensure_env(EXTRA[command])
     os.chdir(ROOT)
-    if command == "lab":
-        return _run(PYTHON, "-m", "jupyterlab", "notebooks/00_start_here.ipynb", *args)
+    if command in {"lab", "notebook"}:
+        is_root = hasattr(os, "geteuid") and os.geteuid() == 0
+        app = "jupyterlab" if command == "lab" else "notebook"
+        return _run(PYTHON, "-m", app, "notebooks/00_start_here.ipynb", *frontend_args(args, is_root))
     if command == "test":
         return _run(PYTHON, "-m", "pytest", "-n", "2", "--dist", "loadfile", *args)
     if command == "check":
