@@ -180,3 +180,24 @@ def test_vae_course_check_grades_a_learner_copy_against_the_packaged_solutions(i
     assert out.returncode == 1, out.stdout + out.stderr
     assert "✓ Exercise 1.1 passed" in out.stdout, out.stdout
     assert "✗ Exercise 1.2: not solved yet" in out.stdout, out.stdout
+
+
+def test_sdist_carries_the_solved_notebooks_and_builds_the_same_wheel(installed, tmp_path):
+    """The route through PyPI: an sdist, and a wheel built from it, hold the same files as `pip install .`."""
+    import tarfile
+
+    source = installed["wheel"].parent.parent / "source"
+    out = subprocess.run([sys.executable, "-c", f"from setuptools import build_meta as b; print(b.build_sdist({str(tmp_path)!r}))"],
+                         cwd=source, capture_output=True, text=True, check=True)
+    sdist = tmp_path / out.stdout.strip().splitlines()[-1]
+    with tarfile.open(sdist) as tar:
+        names = tar.getnames()
+        tar.extractall(tmp_path / "unpacked", filter="data")
+    assert sum("/notebooks/solutions/" in n and n.endswith(".ipynb") for n in names) == \
+        len(list((ROOT / "notebooks" / "solutions").glob("*.ipynb")))
+    (unpacked,) = (tmp_path / "unpacked").iterdir()
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
+                    "-w", str(tmp_path / "dist"), str(unpacked)], check=True, cwd=tmp_path)
+    (wheel,) = (tmp_path / "dist").glob("vae_course-*.whl")
+    payload = lambda w: {n for n in zipfile.ZipFile(w).namelist() if ".dist-info/" not in n}  # noqa: E731
+    assert payload(wheel) == payload(installed["wheel"])
