@@ -92,7 +92,7 @@ def install_torch() -> None:
 
 def ensure_env(extra: str) -> None:
     """Create .venv if needed and install the course with `extra` into it, unless already up to date."""
-    if sys.version_info < (3, 10):
+    if sys.version_info < (3, 10):  # noqa: UP036 (course.py may be started by an older python3)
         sys.exit(f"course.py needs Python 3.10 or newer; this is {sys.version.split()[0]}.")
     stamp = VENV / ".vae-course-stamp"
     want = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()
@@ -113,7 +113,7 @@ def ensure_env(extra: str) -> None:
 
 def frontend_args(args: list[str], is_root: bool) -> list[str]:
     """JupyterLab / Notebook arguments: as given, plus --allow-root when running as root."""
-    if is_root and not any(a.startswith("--allow-root") or a.startswith("--ServerApp.allow_root") for a in args):
+    if is_root and not any(a.startswith(("--allow-root", "--ServerApp.allow_root")) for a in args):
         print("course.py: running as root, so adding --allow-root (Jupyter refuses to start as root without it)")
         args = [*args, "--allow-root"]
     return args

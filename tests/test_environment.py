@@ -3,9 +3,9 @@ and its `lab` and `check` extras, with the same lower bounds. Checked offline (n
 reachable from the test machines) against a table of conda-forge package names."""
 
 import re
-import tomllib
 from pathlib import Path
 
+import tomllib
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent

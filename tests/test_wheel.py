@@ -20,13 +20,13 @@ import subprocess
 import sys
 import sysconfig
 import time
-import tomllib
 import venv
 import zipfile
 from pathlib import Path
 
 import nbformat
 import pytest
+import tomllib
 from packaging.requirements import Requirement
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -199,5 +199,5 @@ def test_sdist_carries_the_solved_notebooks_and_builds_the_same_wheel(installed,
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
                     "-w", str(tmp_path / "dist"), str(unpacked)], check=True, cwd=tmp_path)
     (wheel,) = (tmp_path / "dist").glob("vae_course-*.whl")
-    payload = lambda w: {n for n in zipfile.ZipFile(w).namelist() if ".dist-info/" not in n}  # noqa: E731
+    payload = lambda w: {n for n in zipfile.ZipFile(w).namelist() if ".dist-info/" not in n}
     assert payload(wheel) == payload(installed["wheel"])

@@ -17,7 +17,7 @@ def _message(missing: list[str], what: str) -> str:
     spec = ",".join(extras)
     return (f"{what} needs {', '.join(missing)}, not installed in this Python ({_python()}). Install the "
             f"course's '{spec}' extra: pip install \"vae-course[{spec}]\" (from a clone of the repository: "
-            f"pip install -e \".[{spec}]\", or run it through python3 course.py, which installs what it needs).")
+            f"pip install -e \".[{spec}]\"; python3 course.py check, test and build install it themselves).")
 
 
 def _python() -> str:

@@ -20,8 +20,12 @@ import re
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ._extras import need
+
+if TYPE_CHECKING:
+    import nbformat
 
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 _PACKAGE = Path(__file__).resolve().parent

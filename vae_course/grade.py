@@ -20,9 +20,13 @@ import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ._extras import need, require
 from .exercises import SOLUTIONS, exercise_numbers, tagged
+
+if TYPE_CHECKING:
+    import nbformat
 
 NEEDS = ["nbformat", "nbval", "pytest"]  # the `check` extra: nbval runs under pytest in a subprocess
 
