@@ -415,12 +415,17 @@ def test_notebook_runs_in_jupyterlab(lab, page, path):
         errors = page.vc_errors[errors_before:]
         assert errors == [], f"browser console errors while running {label}:\n" + "\n".join(errors)
     finally:
-        try:
-            page.evaluate(CLOSE)
-        finally:
-            for session in _api(lab, "sessions"):
-                _api(lab, f"sessions/{session['id']}", method="DELETE")
+        _close(lab, page)
     assert _api(lab, "kernels") == [], "a kernel outlived its notebook"
+
+
+def _close(lab, page) -> None:
+    """Close the open notebook (unsaved) and end every session, also when closing fails."""
+    try:
+        page.evaluate(CLOSE)
+    finally:
+        for session in _api(lab, "sessions"):
+            _api(lab, f"sessions/{session['id']}", method="DELETE")
 
 
 def _check_cells(path: Path, cells: list[dict], solved: bool) -> None:
@@ -569,11 +574,7 @@ def _open_and_wait(lab, page, path: str) -> dict:
     try:
         return page.evaluate(OPEN_AND_WAIT, path)
     finally:
-        try:
-            page.evaluate(CLOSE)
-        finally:
-            for session in _api(lab, "sessions"):
-                _api(lab, f"sessions/{session['id']}", method="DELETE")
+        _close(lab, page)
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=_label)
