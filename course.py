@@ -3,7 +3,9 @@
 
     python3 course.py lab [JUPYTERLAB ARGS]    # set up (first time: a few minutes), open JupyterLab
     python3 course.py notebook [NOTEBOOK ARGS] # the same in Jupyter Notebook 7
-    python3 course.py test [PYTEST ARGS]       # set up, run the whole test suite (nbval included)
+    python3 course.py test                     # set up, run the whole suite: pytest (nbval included),
+                                               #   nbval on another float path, the prose's claims
+    python3 course.py test [PYTEST ARGS]       # pytest alone, on what the arguments name
     python3 course.py check PATH ...           # grade learner notebooks against the solved ones
     python3 course.py build [NAME ...]         # re-run solved notebooks and rewrite learner copies
 
@@ -119,6 +121,33 @@ def frontend_args(args: list[str], is_root: bool) -> list[str]:
     return args
 
 
+def test(args: list[str]) -> int:
+    """The whole suite, or (with arguments) pytest alone on what they name.
+
+    The whole suite is three runs: pytest (unit tests, nbval on every notebook, browser tests);
+    nbval again on another float path, as another CPU would round (tools/other_cpus.py); and the
+    prose's claims about trained models on seeds 1 and 2 on a third float path.
+    """
+    pytest = [PYTHON, "-m", "pytest", "-n", "2", "--dist", "loadfile"]
+    if args:
+        return _run(*pytest, *args)
+    stages = [
+        ("pytest: unit tests, nbval (strict) on every notebook, browser tests", [*pytest]),
+        ("nbval again, on another float path (as another CPU rounds)",
+         [PYTHON, "tools/other_cpus.py", "nbval", "--path", "default", "-n", "2", "--dist", "loadfile", "notebooks"]),
+        ("the claims of the prose on seeds 1 and 2, on a third float path",
+         [PYTHON, "tools/other_cpus.py", "claims", "--seeds", "1", "2", "--paths", "avx2", "-j", "2"]),
+    ]
+    failed = []
+    for k, (what, cmd) in enumerate(stages, 1):
+        print(f"course.py test, {k} of {len(stages)}: {what}", flush=True)
+        if _run(*cmd) != 0:
+            failed.append(what)
+    for what in failed:
+        print(f"course.py test: FAILED: {what}")
+    return 1 if failed else 0
+
+
 def main(argv: list[str]) -> int:
     command, args = (argv[0], argv[1:]) if argv else ("help", [])
     if command not in EXTRA:
@@ -136,7 +165,7 @@ def main(argv: list[str]) -> int:
         app = "jupyterlab" if command == "lab" else "notebook"
         return _run(PYTHON, "-m", app, "notebooks/00_start_here.ipynb", *frontend_args(args, is_root))
     if command == "test":
-        return _run(PYTHON, "-m", "pytest", "-n", "2", "--dist", "loadfile", *args)
+        return test(args)
     if command == "check":
         return _run(PYTHON, "-m", "vae_course.grade", *args)
     return _run(PYTHON, "-m", "vae_course.exercises", "build", *args)

@@ -235,16 +235,30 @@ OPEN = r"""async (path) => {
   window.vcPanel = panel;
   window.vcRun = null;
   window.vcCallbackErrors = [];  // tracebacks of widget callbacks: they reach no cell, so catch them here
+  window.vcBeforeRun = [];        // what the kernel said to comm messages sent before Run All
+  // Only comm messages the page sends after Run All starts can reach a callback of the notebook's
+  // widgets. Before that, at kernel start, the widget manager asks a kernel that has not imported
+  // ipywidgets yet for its widgets, and the kernel answers 'No such comm'; on a busy machine that
+  // answer can arrive after Run All has begun, so answers are told apart by the message they answer.
+  window.vcSentDuringRun = new Set();
+  window.vcRunning = false;
+  panel.sessionContext.session.kernel.anyMessage.connect((_, args) => {
+    if (window.vcRunning && args.direction === 'send' && args.msg.header.msg_type === 'comm_msg')
+      window.vcSentDuringRun.add(args.msg.header.msg_id);
+  });
   panel.sessionContext.iopubMessage.connect((_, msg) => {
     if (msg.parent_header?.msg_type !== 'comm_msg') return;
     const c = msg.content;
-    if (msg.header.msg_type === 'error') window.vcCallbackErrors.push(c.traceback.join('\n'));
-    if (msg.header.msg_type === 'stream' && c.name === 'stderr') window.vcCallbackErrors.push(c.text);
+    let text = null;
+    if (msg.header.msg_type === 'error') text = c.traceback.join('\n');
+    if (msg.header.msg_type === 'stream' && c.name === 'stderr') text = c.text;
+    if (text === null) return;
+    (window.vcSentDuringRun.has(msg.parent_header.msg_id) ? window.vcCallbackErrors : window.vcBeforeRun).push(text);
   });
 }"""
 KERNEL_IDLE = """() => { const k = window.vcPanel.sessionContext.session?.kernel;
   return k && k.status === 'idle' && k.connectionStatus === 'connected'; }"""
-RUN_ALL = """() => { window.vcCallbackErrors = [];  // before: the widget manager's 'No such comm' at kernel start
+RUN_ALL = """() => { window.vcRunning = true;
   window.jupyterapp.commands.execute('notebook:run-all-cells').then(
   ok => { window.vcRun = {ok}; }, err => { window.vcRun = {error: String(err)}; }); }"""
 RAN = """() => window.vcRun !== null && window.vcPanel.content.widgets.every(c => c.model.type !== 'code'
@@ -410,6 +424,8 @@ def test_notebook_runs_in_jupyterlab(lab, page, path):
         _check_explorers(page, path, cells, label)
         print(f"{label}: open + kernel {t1 - t0:.1f} s, Run All {t2 - t1:.1f} s, "
               f"cells + explorers checked in {time.monotonic() - t2:.1f} s")
+        for text in page.evaluate("() => window.vcBeforeRun"):  # the widget manager's handshake
+            print(f"  (before Run All, the kernel said: {ANSI.sub('', text).strip()[:200]})")
         assert page.evaluate("() => window.vcRun") == {"ok": True}, "Run All reported a failure"
         assert not _callback_errors(page), _callback_errors(page)
         errors = page.vc_errors[errors_before:]

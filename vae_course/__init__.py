@@ -13,9 +13,9 @@ copies) and `grade` (checking notebooks).
 """
 
 from . import checks, compare, data, distributions, evaluation, gradients, latent, losses, models, plotting, posterior, prior_match, training, widgets
-from .notebook import setup_notebook
+from .notebook import claim, setup_notebook
 
 __version__ = "0.1.0"
 __all__ = ["checks", "compare", "data", "distributions", "evaluation", "gradients", "latent", "losses",
            "models", "plotting", "posterior", "prior_match", "training", "widgets",
-           "setup_notebook"]
+           "claim", "setup_notebook"]

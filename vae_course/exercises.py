@@ -97,12 +97,14 @@ def _normalize(nb) -> None:
         cell.metadata.pop("execution", None)
 
 
-def execute(nb, cwd: Path, timeout: int = 600):
-    """Run a notebook as nbval would: `nbval-skip` cells are skipped, `raises-exception` may fail."""
+def execute(nb, cwd: Path, timeout: int = 600, env: dict | None = None):
+    """Run a notebook as nbval would: `nbval-skip` cells are skipped, `raises-exception` may fail.
+
+    env: the kernel's environment (default: this process's), e.g. another float path."""
     NotebookClient = need("nbclient", "Executing notebooks").NotebookClient
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3", skip_cells_with_tag="nbval-skip",
                             resources={"metadata": {"path": str(cwd)}})
-    client.execute()
+    client.execute(**({} if env is None else {"env": env}))
     _normalize(nb)
     return nb
 

@@ -18,6 +18,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -38,7 +39,7 @@ class Result:
     path: Path
     solution: str
     exercises: dict[str, str | None] = field(default_factory=dict)
-    other_cells: list[int] = field(default_factory=list)
+    other_cells: list[str] = field(default_factory=list)  # as the learner sees them: "[12] first line"
     problem: str = ""
 
     @property
@@ -87,8 +88,10 @@ def _code_cells(nb) -> list:
     return [c for c in nb.cells if c.cell_type == "code"]
 
 
-def grade(paths: list[Path], solutions: Path = SOLUTIONS) -> list[Result]:
-    """Grade learner notebooks (files, or folders searched for .ipynb) against `solutions`."""
+def grade(paths: list[Path], solutions: Path = SOLUTIONS, progress=lambda line: None) -> list[Result]:
+    """Grade learner notebooks (files, or folders searched for .ipynb) against `solutions`.
+
+    progress: called with a line of text as the notebooks run (the command line prints them)."""
     require(NEEDS, "Checking notebooks")
     nbformat = need("nbformat", "Checking notebooks")
     files = []
@@ -115,26 +118,51 @@ def grade(paths: list[Path], solutions: Path = SOLUTIONS) -> list[Result]:
             results.append(result)
             name = f"{i:03d}_{solution.name}"
             nbformat.write(merged, tmp / name)
-            runs[name] = (result, merged)
+            runs[name] = (result, merged, learner)
         if runs:
-            _run_nbval(tmp, runs)
+            _run_nbval(tmp, runs, progress)
     return results
 
 
-def _run_nbval(tmp: Path, runs: dict) -> None:
+def _as_seen(cell, learner, k: int) -> str:
+    """A code cell named as the learner sees it: its `[n]` prompt in their notebook and first line."""
+    mine = next((c for c in learner.cells if c.get("id") and c.get("id") == cell.get("id")), None)
+    count = mine.get("execution_count") if mine is not None else None
+    first = next((ln.strip() for ln in cell.source.splitlines() if ln.strip()), "")
+    first = first if len(first) <= 60 else first[:59] + "…"
+    return f"[{count}] {first}" if count else f"code cell {k + 1} (not run in your copy): {first}"
+
+
+def _run_nbval(tmp: Path, runs: dict, progress=print) -> None:
     report = tmp / "report.jsonl"
     env = {**os.environ, "VAE_COURSE_REPORT": str(report)}
     cmd = [sys.executable, "-m", "pytest", "--nbval", "--nbval-current-env", "-p", "vae_course._nbval_report",
            "-p", "no:cacheprovider", "-q", "--rootdir", str(tmp), *sorted(runs)]
     if len(runs) > 2 and importlib.util.find_spec("xdist") is not None:
         cmd += ["-n", str(min(len(runs), os.cpu_count() or 1)), "--dist", "loadfile"]
-    subprocess.run(cmd, cwd=tmp, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    progress(f"checking {len(runs)} notebook(s): each runs top to bottom, about 5–30 s apiece …")
+    start, done = time.monotonic(), set()
+    proc = subprocess.Popen(cmd, cwd=tmp, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    while True:
+        finished = proc.poll() is not None
+        seen = {}
+        if report.exists():
+            for line in report.read_text(encoding="utf-8").splitlines():
+                name = json.loads(line)["notebook"]
+                seen[name] = seen.get(name, 0) + 1
+        for name, (result, merged, _) in sorted(runs.items()):
+            if name not in done and (seen.get(name, 0) >= len(_code_cells(merged)) or finished):
+                done.add(name)
+                progress(f"  ran {result.path.name} ({len(done)} of {len(runs)}, {time.monotonic() - start:.0f} s)")
+        if finished:
+            break
+        time.sleep(0.5)
     cells = {}
     if report.exists():
         for line in report.read_text(encoding="utf-8").splitlines():
             row = json.loads(line)
             cells[(row["notebook"], row["cell"])] = row
-    for name, (result, merged) in runs.items():
+    for name, (result, merged, learner) in runs.items():
         for k, cell in enumerate(_code_cells(merged)):
             row = cells.get((name, k))
             ex, chk = tagged(cell, "exercise"), tagged(cell, "check")
@@ -149,7 +177,7 @@ def _run_nbval(tmp: Path, runs: dict) -> None:
             elif chk and result.exercises.get(chk) is None:
                 result.exercises[chk] = _verdict(row["got"], row["error"])
             elif not (ex or chk):
-                result.other_cells.append(k)
+                result.other_cells.append(_as_seen(cell, learner, k))
 
 
 def report(results: list[Result]) -> str:
@@ -165,9 +193,9 @@ def report(results: list[Result]) -> str:
         for number, msg in r.exercises.items():
             lines.append(f"  ✓ Exercise {number} passed" if msg is None else f"  ✗ Exercise {number}: {msg}")
         if r.other_cells:
-            cells = ", ".join(map(str, r.other_cells))
             lines.append(f"  note: {len(r.other_cells)} other code cell(s) print something different from the "
-                         f"reference (code cells {cells}); they are not graded.")
+                         f"solved notebook; they are not graded:")
+            lines += [f"    {cell}" for cell in r.other_cells]
         done = sum(m is None for m in r.exercises.values())
         if r.exercises:
             lines.append(f"  {done} of {len(r.exercises)} exercises passed.")
@@ -188,7 +216,7 @@ def main(argv: list[str] | None = None) -> int:
     missing = [p for p in args.paths if not p.exists()]
     if missing:
         parser.error("no such file or folder: " + ", ".join(map(str, missing)))
-    results = grade(args.paths, args.solutions)
+    results = grade(args.paths, args.solutions, progress=lambda line: print(line, flush=True))
     if not results:
         parser.error("no .ipynb files found in " + ", ".join(map(str, args.paths)))
     print(report(results))

@@ -1,4 +1,5 @@
-"""`setup_notebook`: the one setup call at the top of every notebook."""
+"""`setup_notebook`, the one setup call at the top of every notebook, and `claim`, the check of a
+sentence of the prose against the learner's own run."""
 
 from __future__ import annotations
 
@@ -47,3 +48,31 @@ def setup_notebook(seed: int = 0, threads: int = 1, quiet: bool = False) -> torc
         print(f"vae_course {__version__} · Python {platform.python_version()} · torch {torch.__version__} · "
               f"numpy {np.__version__} · seed {seed} · {threads} thread(s)")
     return torch.Generator().manual_seed(seed)
+
+
+def claim(holds, text: str, numbers: str = "") -> bool:
+    """Print `✓ text` when `holds` is true on this run; say so plainly when it is not.
+
+    The prose quotes a trained model only through claims like this one, with margins that hold for
+    every seed and CPU the course is tested on (`tools/check_claims.py`): the digits of a trained
+    model differ from machine to machine, what the text says about them must not. The numbers
+    themselves are printed in a cell of their own; `numbers` repeats the ones a failed claim is
+    about. A claim that fails does not stop the notebook: it prints a line starting with `✗`, which
+    the course's tests treat as a failure.
+    """
+    if isinstance(holds, torch.Tensor):
+        if holds.numel() != 1:
+            raise ValueError(f"claim: expected one truth value, got a tensor of shape {tuple(holds.shape)}; "
+                             "reduce it first, e.g. with .all().")
+        holds = holds.item()
+    if not isinstance(holds, (bool, np.bool_)):
+        raise TypeError(f"claim: expected a truth value (a comparison), got {type(holds).__name__}.")
+    if not isinstance(text, str) or not text:
+        raise TypeError("claim: expected the claim as a non-empty string.")
+    if holds:
+        print(f"✓ {text}")
+    else:
+        detail = f" ({numbers})" if numbers else ""
+        print(f"✗ Not so in this run: {text}{detail}. The text expects it on every seed and CPU it was "
+              "tested on; please report this, with your seed and machine.")
+    return bool(holds)

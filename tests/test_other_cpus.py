@@ -1,0 +1,85 @@
+"""What another learner's machine sees: other float paths and other seeds (tools/other_cpus.py).
+
+The notebooks' own nbval run on another float path is a stage of `python3 course.py test`; here,
+the learner's side of it: `course.py check` on untouched learner copies, on another float path,
+reports unsolved exercises and nothing about other cells. And the machinery of the claims check.
+"""
+
+import importlib.util
+import shutil
+
+import nbformat
+import pytest
+
+from vae_course import grade
+from vae_course.exercises import NOTEBOOKS, ROOT
+from vae_course.notebook import claim
+
+spec = importlib.util.spec_from_file_location("other_cpus", ROOT / "tools" / "other_cpus.py")
+other_cpus = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(other_cpus)
+
+TRAINED = ["03_per_sample_normal.ipynb", "04_autoencoder_limit.ipynb", "06_training_a_vae.ipynb"]
+
+
+@pytest.mark.parametrize("float_path", ["default"])
+def test_check_on_untouched_learner_copies_notes_no_other_cells_on_another_cpu(tmp_path, monkeypatch, float_path):
+    for name, value in other_cpus.PATHS[float_path].items():
+        monkeypatch.setenv(name, value)  # the kernels that nbval starts inherit it
+    for name in TRAINED:
+        shutil.copy(NOTEBOOKS / name, tmp_path / name)
+    lines = []
+    results = grade.grade([tmp_path], progress=lines.append)
+    assert [r.path.name for r in results] == TRAINED
+    for r in results:
+        assert r.problem == "" and r.other_cells == [], f"{r.path.name}: {r.other_cells}"
+        assert r.exercises and all(msg.startswith("not solved yet") for msg in r.exercises.values()), r.exercises
+    text = grade.report(results)
+    assert "note:" not in text and "0 of 3 notebook(s) fully solved" in text
+    assert lines[0].startswith("checking 3 notebook(s)") and sum(ln.startswith("  ran ") for ln in lines) == 3
+
+
+def test_other_cells_are_named_as_the_learner_sees_them(tmp_path):
+    learner = nbformat.read(NOTEBOOKS / "01_change_of_distribution.ipynb", as_version=4)
+    target = next(c for c in learner.cells if c.cell_type == "code" and "x = torch.exp(0.5 * z)" in c.source)
+    target.source = target.source.replace("x = torch.exp(0.5 * z)", "x = torch.exp(0.25 * z)")
+    target.execution_count = 7
+    nbformat.write(learner, tmp_path / "01_change_of_distribution.ipynb")
+    # the grader takes non-exercise cells from the solved notebook: change the solved copy it reads
+    solutions = tmp_path / "solutions"
+    solutions.mkdir()
+    solved = nbformat.read(ROOT / "notebooks" / "solutions" / "01_change_of_distribution.ipynb", as_version=4)
+    cell = next(c for c in solved.cells if c.get("id") == target.get("id"))
+    cell.source = target.source
+    nbformat.write(solved, solutions / "01_change_of_distribution.ipynb")
+    (r,) = grade.grade([tmp_path / "01_change_of_distribution.ipynb"], solutions)
+    first = next(ln.strip() for ln in target.source.splitlines() if ln.strip())
+    assert r.other_cells == [f"[7] {first}"]
+    assert f"    [7] {first}" in grade.report([r])
+
+
+def test_with_seed_sets_the_one_seed_line_and_refuses_others():
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("SEED = 0  # any seed\ngen = f(SEED)")])
+    assert other_cpus.with_seed(nb, 3).cells[0].source == "SEED = 3  # any seed\ngen = f(SEED)"
+    for source in ["gen = f(0)", "SEED = 0\nSEED = 0"]:
+        with pytest.raises(ValueError, match="exactly one line 'SEED = 0'"):
+            other_cpus.with_seed(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source)]), 1)
+
+
+def test_every_solved_notebook_has_one_seed_line():
+    for path in sorted((ROOT / "notebooks" / "solutions").glob("*.ipynb")):
+        other_cpus.with_seed(nbformat.read(path, as_version=4), 1)
+
+
+def test_claim_prints_a_check_mark_or_says_plainly_what_failed(capsys):
+    import torch
+
+    assert claim(torch.tensor(2.0) > 1, "two exceeds one") is True
+    assert claim(False, "pigs fly", numbers="0 of 3 pigs") is False
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "✓ two exceeds one"
+    assert out[1].startswith("✗ Not so in this run: pigs fly (0 of 3 pigs).")
+    with pytest.raises(ValueError, match="one truth value"):
+        claim(torch.tensor([True, False]), "a tensor")
+    with pytest.raises(TypeError, match="truth value"):
+        claim(0.5, "a float")
