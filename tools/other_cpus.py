@@ -80,6 +80,8 @@ def claims(args) -> int:
     paths = sorted(SOLUTIONS.glob("*.ipynb"))
     if args.notebooks:
         paths = [p for p in paths if any(p.name.startswith(n) for n in args.notebooks)]
+    else:  # the notebooks that make claims
+        paths = [p for p in paths if "vc.claim(" in p.read_text(encoding="utf-8")]
     jobs = [(p, s, f) for p in paths for s in args.seeds for f in args.paths]
     print(f"other_cpus claims: {len(jobs)} runs ({len(paths)} notebook(s) × seeds {args.seeds} × paths "
           f"{args.paths}) on {args.jobs} worker(s)", flush=True)
@@ -121,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     c = sub.add_parser("claims", help="every claim of the prose over other seeds and float paths")
     c.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     c.add_argument("--paths", nargs="+", choices=PATHS, default=list(PATHS))
-    c.add_argument("--notebooks", nargs="*", help="notebook numbers, e.g. 03 06 (default: all)")
+    c.add_argument("--notebooks", nargs="*", help="notebook numbers, e.g. 03 06 (default: those with claims)")
     c.add_argument("-j", "--jobs", type=int, default=2)
     c.add_argument("--json", help="also write every run's claims to this file")
     args, rest = parser.parse_known_args(argv)
