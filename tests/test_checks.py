@@ -93,6 +93,11 @@ def _z(mu, log_var, eps):
     return mu + _sigma(log_var) * eps
 
 
+def _z_seeded_noise(mu, log_var, eps):
+    torch.manual_seed(0)  # the same noise on every call, but not the eps it was given
+    return mu + _sigma(log_var) * torch.randn_like(eps)
+
+
 def _z_inplace(mu, log_var, eps):
     eps *= _sigma(log_var)
     return eps.add_(mu)
@@ -277,6 +282,7 @@ CASES = {
                (lambda mu, lv, eps: mu + torch.randn_like(eps) * _sigma(lv), "draws its own noise"),
                (lambda mu, lv, eps: D.Normal(mu, _sigma(lv)).rsample(eps.shape[:-2]), "draws its own noise"),
                (lambda mu, lv, eps: mu + eps, "without σ"),
+               (_z_seeded_noise, "used the global random generator"),
                (lambda mu, lv, eps: _z(mu, lv, eps)[..., 0], "returned shape (5,) for mu of shape (5, 3)"),
                (lambda mu, lv, eps: mu[0] + _sigma(lv) * eps, "the values differ")],
         inplace=(_z_inplace, "eps"),
@@ -355,6 +361,7 @@ CASES = {
                (lambda mu, lv, eps: mu + eps / _sigma(lv), "multiply eps by σ, do not divide"),
                (lambda mu, lv, eps: D.Normal(mu, _sigma(lv)).sample(eps.shape[:-mu.ndim]), "detached sample"),
                (lambda mu, lv, eps: mu + _sigma(lv) * torch.randn_like(mu), "draws its own noise"),
+               (_z_seeded_noise, "used the global random generator"),
                (lambda mu, lv, eps: mu + _sigma(lv) * eps.reshape(-1, *mu.shape)[0],
                 "should have eps's shape (5, 3, 2)"),
                (lambda mu, lv, eps: mu.unsqueeze(-1) + _sigma(lv).unsqueeze(-1) * eps, "your function hit a shape error"),
@@ -677,3 +684,13 @@ def test_the_index_of_a_difference_points_at_a_value_shown(capsys):
     out = fails("1.1", off_at_12, "at index 12", capsys)
     shown = out.split("yours:    [")[1].split("]")[0].split(", ")
     assert "(entries 9–14 of 15, in order)" in out and len(shown) == 6
+
+
+def test_float32_results_get_float32_tolerance_and_float64_results_do_not():
+    right = torch.tensor([1.0, -2.0, 3.0], dtype=torch.float64)
+    off = right * (1 + 2e-5)
+    assert _core.close(off.float(), right, _core.tolerance(torch.float64, torch.float32))
+    assert not _core.close(off, right, _core.tolerance(torch.float64, torch.float64))
+    with pytest.raises(_core.CheckFailed, match="the values differ"):
+        _core.matches(off, right, "x")
+    _core.matches(off.float(), right, "x")
