@@ -105,6 +105,21 @@ class Answer:
         """Call with `args`; fail unless the result is a floating tensor without NaN (of `shape`, when given)."""
         return returns_tensor(self(*args), self.function, args, self.params, shape)
 
+    def draws_noise(self, *args, shape=None) -> tuple[Tensor, bool]:
+        """`tensor(*args)`, and whether the call drew from torch's global random generator.
+
+        The generator starts from a fixed seed of the checker's and is put back afterwards, so the
+        check neither depends on nor changes the learner's random state.
+        """
+        saved = torch.random.get_rng_state()
+        try:
+            torch.manual_seed(0x5EED1357)
+            marker = torch.random.get_rng_state()
+            out = self.tensor(*args, shape=shape)
+            return out, not torch.equal(marker, torch.random.get_rng_state())
+        finally:
+            torch.random.set_rng_state(saved)
+
     def gradients(self, out: Tensor, wrt: dict[str, Tensor], why: str) -> dict[str, Tensor]:
         """d out.sum() / d each tensor of `wrt` (leaves that require grad), or CheckFailed naming the missing ones."""
         names = ", ".join(f"`{n}`" for n in wrt)
