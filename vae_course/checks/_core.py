@@ -295,6 +295,11 @@ class Exercise:
 
 # ---------------------------------------------------------------- helpers shared by the checks
 
+def in_dtype(dtype: torch.dtype) -> str:
+    """' in float32' for inputs that are not float64 (the default of the checks), else ''."""
+    return "" if dtype == torch.float64 else f" in {str(dtype).replace('torch.', '')}"
+
+
 def shape_text(shape) -> str:
     """(4, 5, 3) for a 3-D shape, (5,) for 1-D, () for a number."""
     return str(tuple(shape))

@@ -8,7 +8,7 @@ import torch
 from torch import Tensor
 
 from .. import distributions as dist
-from ._core import CheckFailed, Exercise, _gen, matches
+from ._core import CheckFailed, Exercise, _gen, in_dtype, matches
 
 
 # ---------------------------------------------------------------- Exercise 1.1: inverse-CDF sampler
@@ -43,7 +43,7 @@ def _icdf_values(rate: float, dtype):
         u = _u(dtype=dtype)
         expected, wrong = dist.exponential_icdf(u.double(), rate), _icdf_mistakes(u.double(), rate)
         got = answer.tensor(u, rate, shape=u.shape)
-        matches(got, expected, f"rate = {rate:g} (u of dtype {u.dtype})", wrong, inputs={"u": u}, dtype=dtype)
+        matches(got, expected, f"rate = {rate:g}{in_dtype(dtype)}", wrong, inputs={"u": u}, dtype=dtype)
     check.__name__ = f"values at rate {rate}"
     return check
 
@@ -103,7 +103,7 @@ def _affine_values(a: float, b: float, dtype):
         x = _x(dtype)
         expected, wrong = dist.affine_pushforward_density(x.double(), a, b), _affine_mistakes(x.double(), a, b)
         got = answer.tensor(x, a, b, shape=x.shape)
-        matches(got, expected, f"a = {a:g}, b = {b:g} (x of dtype {x.dtype})", wrong, inputs={"x": x}, dtype=dtype)
+        matches(got, expected, f"a = {a:g}, b = {b:g}{in_dtype(dtype)}", wrong, inputs={"x": x}, dtype=dtype)
     return check
 
 

@@ -8,7 +8,7 @@ import torch
 from torch import Tensor
 
 from .. import latent
-from ._core import CheckFailed, Exercise, _gen, matches, returns_tensor, shape_text
+from ._core import CheckFailed, Exercise, _gen, in_dtype, matches, returns_tensor, shape_text
 
 _K = 7  # the number of draws of the first checks; later checks use other K
 
@@ -75,7 +75,7 @@ def _check(shape, shift: float, dtype=torch.float64):
                 f"for log-likelihoods around {shift:g} you return −inf: exp({shift:g}) underflows to 0 in "
                 f"floating point, so log(mean(exp(...))) = log 0. Use torch.logsumexp, which subtracts the "
                 f"largest value before exp.")
-        matches(got, expected, f"log_lik of shape {shape_text(shape)} around {shift:g} ({dtype})", wrong,
+        matches(got, expected, f"log_lik of shape {shape_text(shape)} around {shift:g}{in_dtype(dtype)}", wrong,
                 dtype=dtype)
     check.__name__ = f"shape {shape} around {shift:g}"
     return check

@@ -9,7 +9,7 @@ import torch
 from torch import Tensor
 
 from .. import losses
-from ._core import CheckFailed, Exercise, _gen, matches, same_gradients, shape_text
+from ._core import CheckFailed, Exercise, _gen, in_dtype, matches, same_gradients, shape_text
 
 
 def _inputs(seed: int, batch: int, latent_dim: int, lead=(), dtype=torch.float64) -> tuple[Tensor, Tensor, Tensor]:
@@ -137,7 +137,7 @@ def _density_values(seed: int, batch: int, latent_dim: int, lead, dtype):
         args64 = (z.double(), mu.double(), log_var.double())
         expected, wrong = losses.diag_gaussian_log_prob(*args64), _density_mistakes(*args64)
         got = answer.tensor(z, mu, log_var, shape=z.shape[:-1])
-        matches(got, expected, f"{_described(z=z, mu=mu)} ({dtype})", wrong, dtype=dtype)
+        matches(got, expected, f"{_described(z=z, mu=mu)}{in_dtype(dtype)}", wrong, dtype=dtype)
         same_gradients(answer, losses.diag_gaussian_log_prob, (z, mu, log_var), ("z", "mu", "log_var"),
                        "The encoder is trained through this log-density, so it must stay differentiable in z, mu and "
                        "log_var.",

@@ -6,7 +6,7 @@ import torch
 from torch import Tensor
 
 from .. import losses
-from ._core import CheckFailed, Exercise, _gen, matches, same_gradients, shape_text
+from ._core import CheckFailed, Exercise, _gen, in_dtype, matches, same_gradients, shape_text
 
 
 def _inputs(batch: int, latent_dim: int, seed: int, dtype=torch.float64) -> tuple[Tensor, Tensor]:
@@ -62,7 +62,7 @@ def _kl_values(batch, latent_dim, seed, dtype):
         mu, log_var = _inputs(batch, latent_dim, seed, dtype)
         expected, wrong = losses.gaussian_kl(mu.double(), log_var.double()), kl_mistakes(mu.double(), log_var.double())
         got = answer.tensor(mu, log_var, shape=(batch,))
-        matches(got, expected, f"a batch of {batch} in {latent_dim} dimensions ({dtype})", wrong, dtype=dtype)
+        matches(got, expected, f"a batch of {batch} in {latent_dim} dimensions{in_dtype(dtype)}", wrong, dtype=dtype)
         same_gradients(answer, losses.gaussian_kl, (mu, log_var), ("mu", "log_var"),
                        "The KL term trains the encoder, so it must stay differentiable in mu and log_var.", dtype=dtype)
     return check

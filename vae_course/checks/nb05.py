@@ -6,8 +6,8 @@ import torch
 from torch import Tensor
 
 from .. import gradients, losses
-from ._core import (CheckFailed, Exercise, _AnswerRaised, _gen, leaf, matches, returns_tensor, same_gradients,
-                    shape_text)
+from ._core import (CheckFailed, Exercise, _AnswerRaised, _gen, in_dtype, leaf, matches, returns_tensor,
+                    same_gradients, shape_text)
 
 
 # ---------------------------------------------------------------- Exercise 5.1: reparameterize
@@ -180,8 +180,8 @@ def _score_values(mu, sigma, n, dtype):
         wrong = _score_mistakes(f.double(), z.double(), mu, sigma)
         got = _two_tensors(answer, f, z, mu, sigma)
         for i, name in enumerate(("mu", "sigma")):
-            matches(got[i], expected[i], f"the estimate for {name} (mu = {mu:g}, sigma = {sigma:g}, n = {n}, {dtype})",
-                    wrong[name], dtype=dtype)
+            what = f"the estimate for {name} (mu = {mu:g}, sigma = {sigma:g}, n = {n}){in_dtype(dtype)}"
+            matches(got[i], expected[i], what, wrong[name], dtype=dtype)
     check.__name__ = f"values at mu={mu}, sigma={sigma}"
     return check
 

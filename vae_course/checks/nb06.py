@@ -7,7 +7,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from .. import evaluation
-from ._core import CheckFailed, Exercise, _gen, matches, returns_tensor, same_gradients
+from ._core import CheckFailed, Exercise, _gen, in_dtype, matches, returns_tensor, same_gradients
 from .nb04 import kl_mistakes
 
 _D, _K = 64, 17
@@ -68,8 +68,8 @@ def _values(seed: int, batch: int, latent_dim: int, dtype):
         args = _inputs(seed, batch, latent_dim, dtype)
         args64 = tuple(a.double() if a.is_floating_point() else a for a in args)
         expected, wrong = evaluation.vae_loss(*args64), _mistakes(*args64)
-        matches(_scalar(answer, args), expected, f"a batch of {batch} digits, {latent_dim} latent dimensions "
-                f"({dtype})", wrong, dtype=dtype)
+        matches(_scalar(answer, args), expected, f"a batch of {batch} digits, {latent_dim} latent dimensions"
+                f"{in_dtype(dtype)}", wrong, dtype=dtype)
     check.__name__ = f"values (inputs {seed})"
     return check
 
