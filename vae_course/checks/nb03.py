@@ -50,10 +50,10 @@ def _sample_values(answer):
     got, drew = answer.draws_noise(mu, log_var, eps, shape=eps.shape)
     again = answer.tensor(mu, log_var, eps, shape=eps.shape)
     if drew or not torch.equal(got.detach(), again.detach()):
-        raise CheckFailed("your function draws its own noise (torch.randn, torch.normal, .sample() or .rsample()): "
-                          "two calls with the same eps " + ("gave different z" if not torch.equal(got, again) else
-                                                            "used the global random generator") +
-                          ". Use the eps it is given, z = mu + σ·eps, so that z is a function of its inputs.")
+        how = ("two calls with the same eps gave different z" if not torch.equal(got.detach(), again.detach())
+               else "it drew from torch's global random generator")
+        raise CheckFailed(f"your function draws its own noise (torch.randn, torch.normal, .sample() or .rsample()): "
+                          f"{how}. Use the eps it is given, z = mu + σ·eps, so that z is a function of its inputs.")
     matches(got, expected, _described(mu=mu, log_var=log_var, eps=eps), wrong)
 
 
@@ -97,8 +97,10 @@ def _density_mistakes(z, mu, log_var) -> dict[str, Tensor]:
             -0.5 * (_LOG_2PI + log_var + (z - mu) ** 2 / torch.exp(0.5 * log_var)).sum(-1),
         "(z − mu)²/log_var: log_var is the log of the variance; divide by exp(log_var).":
             -0.5 * (_LOG_2PI + log_var + (z - mu) ** 2 / log_var).sum(-1),
-        "the constant −½·log 2π is missing (once per latent dimension).": -0.5 * (log_var + q).sum(-1),
-        "the sign is flipped: a log-density of a Gaussian has a minus in front.": -per_dim.sum(-1),
+        "−½(log σ² + (z − mu)²/σ²): the constant −½·log 2π is missing (once per latent dimension).":
+            -0.5 * (log_var + q).sum(-1),
+        "+½(log 2π + log σ² + (z − mu)²/σ²): the sign is flipped; a log-density of a Gaussian has a minus in "
+        "front.": -per_dim.sum(-1),
         "a mean over the latent dimensions: the log-densities of independent dimensions add up, so sum over "
         "the last axis.": per_dim.mean(-1),
         "the density itself, not its log: return the log-density (no exp).": per_dim.sum(-1).exp(),

@@ -71,10 +71,10 @@ def _reparam_uses_eps(answer):
     first, drew = answer.draws_noise(mu, log_var, eps)
     second = answer.tensor(mu, log_var, eps)
     if drew or not torch.equal(first.detach(), second.detach()):
-        raise CheckFailed("your function draws its own noise (torch.randn, .sample(), .rsample()): two calls with "
-                          "the same eps " + ("gave different z" if not torch.equal(first, second) else
-                                             "used the global random generator") +
-                          ". Use the eps it is given, so that z is a function of its inputs.")
+        how = ("two calls with the same eps gave different z" if not torch.equal(first.detach(), second.detach())
+               else "it drew from torch's global random generator")
+        raise CheckFailed(f"your function draws its own noise (torch.randn, .sample(), .rsample()): {how}. Use the "
+                          f"eps it is given, so that z is a function of its inputs.")
 
 
 def _reparam_values(answer):
