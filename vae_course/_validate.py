@@ -61,3 +61,27 @@ def in_open_unit_interval(u: Tensor, name: str) -> Tensor:
         raise ValueError(f"{name} must lie strictly between 0 and 1 (probabilities); "
                          f"got values in [{u.min().item():.3g}, {u.max().item():.3g}].")
     return u
+
+
+def count(n, name: str, *, minimum: int = 1, of: str = "") -> int:
+    """Return `n` if it is a whole number ≥ `minimum` (True and 2.0 are not), else a ValueError.
+
+    `of` completes the message: count(k, "k", of="samples") → "k must be a positive whole number of samples".
+    """
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < minimum:
+        kind = "a positive whole number" if minimum == 1 else "a whole number"
+        bound = "" if minimum == 1 else f" ≥ {minimum}"
+        raise ValueError(f"{name} must be {kind}{f' of {of}' if of else ''}{bound}, got {n!r}.")
+    return int(n)
+
+
+def levels(levels, name: str, n_levels: int) -> Tensor:
+    """Return `levels` as int64 if it is an integer tensor with entries in 0..n_levels − 1, else a TypeError/ValueError."""
+    if not isinstance(levels, Tensor) or levels.is_floating_point() or levels.dtype == torch.bool:
+        got = type(levels).__name__ if not isinstance(levels, Tensor) else f"a tensor of dtype {levels.dtype}"
+        raise TypeError(f"{name} must be an integer tensor of grey levels 0..{n_levels - 1} (e.g. digits.levels), "
+                        f"got {got}.")
+    if levels.numel() and (levels.min() < 0 or levels.max() >= n_levels):
+        raise ValueError(f"{name} must lie in 0..{n_levels - 1}; got values in "
+                         f"{levels.min().item()}..{levels.max().item()}.")
+    return levels.long()

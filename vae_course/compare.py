@@ -33,9 +33,12 @@ def pairing_cost(x_hat: Tensor, x: Tensor, pairing: Tensor | None = None) -> flo
     if d.shape[0] != d.shape[1]:
         raise ValueError(f"pairing needs as many generated as data samples, got {d.shape[0]} and {d.shape[1]}.")
     k = torch.arange(d.shape[0])
-    pairing = k if pairing is None else pairing
-    if sorted(pairing.tolist()) != k.tolist():
-        raise ValueError("pairing must be a permutation of 0..N-1.")
+    if pairing is None:
+        pairing = k
+    else:
+        pairing = torch.as_tensor(pairing)
+        if pairing.is_floating_point() or pairing.dtype == torch.bool or sorted(pairing.tolist()) != k.tolist():
+            raise ValueError(f"pairing must be a permutation of 0..{d.shape[0] - 1} (whole numbers, each once).")
     return d[k, pairing].mean().item()
 
 
@@ -43,7 +46,7 @@ def best_pairing(x_hat: Tensor, x: Tensor) -> tuple[Tensor, float]:
     """The permutation that minimises `pairing_cost` (Hungarian algorithm, via SciPy) and its cost."""
     from scipy.optimize import linear_sum_assignment
 
-    d = squared_distances(x_hat, x)
+    d = squared_distances(x_hat, x).detach()  # a permutation has no gradient; the cost is returned as a float
     rows, cols = linear_sum_assignment(d.numpy())
     pairing = torch.as_tensor(cols)[torch.as_tensor(rows).argsort()]
     return pairing, pairing_cost(x_hat, x, pairing)
@@ -51,6 +54,7 @@ def best_pairing(x_hat: Tensor, x: Tensor) -> tuple[Tensor, float]:
 
 def random_pairing_costs(x_hat: Tensor, x: Tensor, n: int, generator: torch.Generator | None = None) -> Tensor:
     """`pairing_cost` under n random permutations: (n,)."""
+    n = v.count(n, "n")
     d = squared_distances(x_hat, x)
     k = torch.arange(d.shape[0])
     return torch.stack([d[k, torch.randperm(d.shape[0], generator=generator)].mean() for _ in range(n)])

@@ -51,9 +51,7 @@ def load_digits(split: str = "train") -> Digits:
 
 
 def _check_n(n) -> int:
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise ValueError(f"n must be a positive whole number of samples, got {n!r}.")
-    return n
+    return v.count(n, "n", of="samples")
 
 
 def sample_bimodal_1d(n: int, generator: torch.Generator | None = None) -> Tensor:

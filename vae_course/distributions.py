@@ -42,8 +42,7 @@ def source_icdf(q: Tensor, source: str) -> Tensor:
 def sample_source(source: str, n: int, generator: torch.Generator | None = None) -> Tensor:
     """n draws from the source, shape (n,), float64, from `generator` (or torch's global one)."""
     v.one_of(source, "source", SOURCES)
-    if not isinstance(n, int) or n < 1:
-        raise ValueError(f"n must be a positive whole number of samples, got {n!r}.")
+    n = v.count(n, "n", of="samples")
     draw = torch.randn if source == "normal" else torch.rand
     return draw(n, generator=generator, dtype=torch.float64)
 

@@ -24,9 +24,7 @@ from . import losses
 
 
 def _check_k(k, name: str = "k") -> int:
-    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
-        raise ValueError(f"{name} must be a positive whole number of samples, got {k!r}.")
-    return k
+    return v.count(k, name, of="samples")
 
 
 def vae_loss(x_logits: Tensor, levels: Tensor, mu: Tensor, log_var: Tensor) -> Tensor:
@@ -37,12 +35,18 @@ def vae_loss(x_logits: Tensor, levels: Tensor, mu: Tensor, log_var: Tensor) -> T
     summed over latent dimensions, their sum averaged over the batch. Returns a 0-d tensor (nats).
     """
     x_logits = v.tensor(x_logits, "x_logits")
-    if not isinstance(levels, Tensor) or levels.dtype not in (torch.int64, torch.int32):
-        raise TypeError("levels must be an integer tensor of grey levels (B, 64), e.g. digits.levels.")
-    if x_logits.ndim != 3 or x_logits.shape[:2] != levels.shape:
+    if x_logits.ndim != 3:
+        raise ValueError(f"x_logits must have shape (B, D, K), got {tuple(x_logits.shape)}.")
+    levels = v.levels(levels, "levels", x_logits.shape[-1])
+    if x_logits.shape[:2] != levels.shape:
         raise ValueError(f"x_logits must have shape (B, D, K) matching levels (B, D); got "
                          f"{tuple(x_logits.shape)} and {tuple(levels.shape)}.")
-    rec = -losses.categorical_log_likelihood(levels.long(), x_logits)
+    mu, log_var = losses._pair(mu, log_var)
+    if mu.ndim != 2 or mu.shape[0] != len(levels):
+        raise ValueError(f"mu and log_var must have shape (B, L) with the batch size B = {len(levels)} of levels, "
+                         f"one row per digit; got {tuple(mu.shape)}. (A different B would broadcast to a wrong "
+                         f"loss.)")
+    rec = -losses.categorical_log_likelihood(levels, x_logits)
     kl = losses.gaussian_kl(mu, log_var)
     return (rec + kl).mean()
 
@@ -136,19 +140,15 @@ def pixel_categorical_nll(levels: Tensor, probs: Tensor) -> Tensor:
 
 
 def _levels(levels, n_levels: int) -> Tensor:
-    if not isinstance(levels, Tensor) or levels.dtype not in (torch.int64, torch.int32):
-        raise TypeError("levels must be an integer tensor (N, D) of grey levels, e.g. digits.levels.")
+    levels = v.levels(levels, "levels", n_levels)
     if levels.ndim != 2:
         raise ValueError(f"levels must have shape (N, D), got {tuple(levels.shape)}.")
-    if (levels < 0).any() or (levels >= n_levels).any():
-        raise ValueError(f"levels must lie in 0..{n_levels - 1}.")
-    return levels.long()
+    return levels
 
 
 def latent_grid_codes(n: int, extent: float) -> Tensor:
     """The codes of an n×n grid on [−extent, extent]²: rows from z₂ = extent down, columns z₁ up. (n·n, 2)."""
-    if isinstance(n, bool) or not isinstance(n, int) or n < 2:
-        raise ValueError(f"n must be a whole number ≥ 2, got {n!r}.")
+    n = v.count(n, "n", minimum=2)
     extent = v.scalar(extent, "extent", positive=True)
     ticks = torch.linspace(-extent, extent, n)
     z2, z1 = torch.meshgrid(ticks.flip(0), ticks, indexing="ij")

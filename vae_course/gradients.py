@@ -91,6 +91,7 @@ def quadrature_grad(f: Callable[[Tensor], Tensor], mu: float, sigma: float, n: i
     [−width, width]; needs only values of f, so it works for non-smooth and discontinuous f.
     """
     mu, sigma = _mu_sigma(mu, sigma)
+    n = v.count(n, "n", minimum=3)
     u = torch.linspace(-width, width, n, dtype=torch.float64)
     fw = f(mu + sigma * u) * _phi(u)
     return torch.stack([torch.trapezoid(fw * u / sigma, u), torch.trapezoid(fw * (u**2 - 1) / sigma, u)])
@@ -191,6 +192,7 @@ def variance_table(name: str, mu: float, sigma: float, ns, repeats: int, generat
 
     Rows: {"n", "exact_mu", "exact_sigma", "path_mu_mean", "path_mu_sd", ..., "score_sigma_sd"}.
     """
+    repeats = v.count(repeats, "repeats", minimum=2)
     rows = []
     for n in ns:
         if isinstance(n, bool) or not isinstance(n, int) or n < 2:
@@ -210,6 +212,13 @@ def central_difference(fn: Callable[[], Tensor], param: Tensor, h: float = 1e-6)
     then restored). Use float64. Returns a tensor shaped like param."""
     if not isinstance(param, Tensor):
         raise TypeError(f"param must be a torch.Tensor, got {type(param).__name__}.")
+    h = v.scalar(h, "h", positive=True)
+    if param.dtype != torch.float64:
+        raise ValueError(f"param must be float64 (e.g. model.double()), got {param.dtype}: in lower precision a step "
+                         f"of h = {h:g} drowns in rounding and the differences are noise.")
+    if not param.is_contiguous():
+        raise ValueError("param must be a contiguous tensor, such as a parameter itself (model.encoder[-1].bias); a "
+                         "transposed or sliced view would be changed through a copy that fn() never sees.")
     grad = torch.zeros_like(param)
     with torch.no_grad():
         flat, out = param.view(-1), grad.view(-1)

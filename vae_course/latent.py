@@ -32,9 +32,7 @@ def _dim(dim) -> int:
 
 
 def _count(n, name: str) -> int:
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise ValueError(f"{name} must be a positive whole number, got {n!r}.")
-    return n
+    return v.count(n, name)
 
 
 def curve(z: Tensor, dim: int = 2) -> Tensor:

@@ -56,11 +56,21 @@ def gaussian_kl(mu: Tensor, log_var: Tensor) -> Tensor:
 
 def bernoulli_log_likelihood(x: Tensor, logits: Tensor) -> Tensor:
     """log p(x | z) for binary pixels x ∈ {0, 1}: (B, D), logits (B, D) → (B,), summed over pixels."""
+    x, logits = v.tensor(x, "x"), v.tensor(logits, "logits")
+    if x.shape != logits.shape:
+        raise ValueError(f"x and logits must have the same shape (B, D), got {tuple(x.shape)} and {tuple(logits.shape)}.")
     return -F.binary_cross_entropy_with_logits(logits, x, reduction="none").sum(-1)
 
 
 def categorical_log_likelihood(levels: Tensor, logits: Tensor) -> Tensor:
     """log p(x | z) for pixels with K grey levels: levels (B, D) int64 in 0..K−1, logits (B, D, K) → (B,)."""
+    logits = v.tensor(logits, "logits")
+    if logits.ndim < 2:
+        raise ValueError(f"logits must have shape (B, D, K), got {tuple(logits.shape)}.")
+    levels = v.levels(levels, "levels", logits.shape[-1])
+    if levels.shape != logits.shape[:-1]:
+        raise ValueError(f"levels {tuple(levels.shape)} must have the shape of logits {tuple(logits.shape)} "
+                         f"without its last axis (the K grey levels).")
     log_p = F.log_softmax(logits, dim=-1)
     return log_p.gather(-1, levels.unsqueeze(-1)).squeeze(-1).sum(-1)
 

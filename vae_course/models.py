@@ -84,9 +84,13 @@ class VAE(torch.nn.Module):
         self.decoder = nn.Sequential(nn.Linear(latent_dim, hidden), *act(), nn.Linear(hidden, hidden), *act(),
                                      nn.Linear(hidden, data_dim * self.n_levels))
 
+    def _dtype(self) -> torch.dtype:
+        return self.encoder[0].weight.dtype
+
     def check_x(self, x) -> Tensor:
-        """x as a float tensor of shape (B, data_dim) with values in [0, 1], or a ValueError/TypeError."""
-        x = v.tensor(x, "x")
+        """x as a tensor of the model's dtype (float64 digits into a float32 model are cast), shape (B, data_dim),
+        values in [0, 1]; or a ValueError/TypeError."""
+        x = v.tensor(x, "x", dtype=self._dtype())
         if x.ndim != 2 or x.shape[1] != self.data_dim:
             raise ValueError(f"x must have shape (B, {self.data_dim}), got {tuple(x.shape)}.")
         if (x < 0).any() or (x > 1).any():
@@ -102,8 +106,8 @@ class VAE(torch.nn.Module):
 
     def decode(self, z: Tensor) -> Tensor:
         """Logits of p(x|z): (B, L) → (B, 64, 17) (categorical) or (B, 64) (bernoulli)."""
-        z = v.tensor(z, "z")
-        if z.shape[-1] != self.latent_dim:
+        z = v.tensor(z, "z", dtype=self._dtype())
+        if z.ndim == 0 or z.shape[-1] != self.latent_dim:
             raise ValueError(f"z must have {self.latent_dim} latent dimensions in its last axis, got {tuple(z.shape)}.")
         logits = self.decoder(z)
         return logits.unflatten(-1, (self.data_dim, self.n_levels)) if self.n_levels > 1 else logits
@@ -119,8 +123,11 @@ class VAE(torch.nn.Module):
 
     def mean_image(self, logits: Tensor) -> Tensor:
         """E[x | z] in [0, 1] from decoder logits: (B, 64, 17) or (B, 64) → (B, 64)."""
+        logits = v.tensor(logits, "logits")
         if self.likelihood == "bernoulli":
             return torch.sigmoid(logits)
+        if logits.ndim == 0 or logits.shape[-1] != self.n_levels:
+            raise ValueError(f"logits must have {self.n_levels} grey levels in the last axis, got {tuple(logits.shape)}.")
         grey = torch.linspace(0, 1, self.n_levels, dtype=logits.dtype)
         return torch.softmax(logits, dim=-1) @ grey
 
@@ -141,7 +148,8 @@ class VAE(torch.nn.Module):
     @torch.no_grad()
     def sample(self, n: int, generator: torch.Generator | None = None) -> Tensor:
         """Mean images E[x|z] of n draws z ~ N(0, I): (n, 64)."""
-        z = torch.randn(n, self.latent_dim, generator=generator)
+        n = v.count(n, "n")
+        z = torch.randn(n, self.latent_dim, generator=generator, dtype=self._dtype())
         return self.mean_image(self.decode(z))
 
     @torch.no_grad()

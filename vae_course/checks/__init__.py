@@ -1,7 +1,10 @@
 """Exercise checkers, one module per notebook; `vc.checks.exercise_N_M(fn)` in a check cell.
 
 Each checker runs a few checks on fixed inputs, prints one line (✓ passed / … not attempted /
-✗ what differs) and returns the learner's function if it passed, else the reference.
+✗ what differs) and returns the learner's function if it passed, else the reference. The learner's
+code runs on copies of the inputs, within a time limit (`exercise_N_M(fn, time_limit=5.0)`), and
+nothing it raises (SystemExit included) stops the notebook; KeyboardInterrupt still interrupts.
+The machinery is in `_core`, each notebook's inputs and table of known mistakes in `nbNN`.
 """
 
 from ._core import CheckFailed, Exercise, matches, returns_tensor

@@ -7,10 +7,27 @@ otherwise the reference, so that "Restart and Run All" still reaches the end.
     ✓ Exercise 1.1 passed (4 checks)
     … Exercise 1.1 not attempted yet: ...
     ✗ Exercise 1.1: <what differs, in words>
+
+The rules every check follows, so that a verdict is never a misdiagnosis:
+- it computes its expected values (and its table of known mistakes) before it calls the learner;
+- it calls the learner's function through `Answer`, which hands it copies of the inputs, says so
+  when the function changes an input in place, and tells the stub's own
+  `NotImplementedError("Exercise N.M")` apart from any error an attempt raises;
+- the whole run has a time limit, and `SystemExit` is reported like any other error;
+- an error in the checker's own code is reported as the checker's fault, not the learner's.
 """
 
 from __future__ import annotations
 
+import inspect
+import linecache
+import math
+import os
+import re
+import signal
+import threading
+import time
+import traceback
 from dataclasses import dataclass
 from typing import Callable
 
@@ -19,20 +36,208 @@ from torch import Tensor
 
 
 FALLBACK = "  The rest of the notebook uses the reference solution until this check passes."
+TIME_LIMIT = 5.0  # seconds for all calls of one checker run together
+_STUB = re.compile(r"Exercise \d+\.\d+")
+_TORCH_DIR = os.path.dirname(torch.__file__)
 
 
 class CheckFailed(Exception):
     """A check found a difference; the message says what, in plain words."""
 
 
+class _NotAttempted(Exception):
+    """The learner's function raised the stub's own NotImplementedError("Exercise N.M")."""
+
+
+class _AnswerRaised(Exception):
+    """The learner's code raised `error` (any Exception, or SystemExit)."""
+
+    def __init__(self, error: BaseException):
+        super().__init__(error)
+        self.error = error
+
+
+class _TimeUp(BaseException):
+    """The time limit ran out (BaseException, so that a learner's `except Exception` does not hide it)."""
+
+
+# ---------------------------------------------------------------- running the learner's code
+
+class Answer:
+    """The learner's function as the checks call it.
+
+    `answer(*args)` calls it on clones of the tensor arguments (a clone of a tensor that requires
+    grad stays connected to it, so gradients reach the checker's own leaf), checks that no input
+    was changed in place, and wraps every error of the learner's code.
+    """
+
+    def __init__(self, fn: Callable, function: str, params: list[str], clock: "_Clock"):
+        self.fn, self.function, self.params, self.clock = fn, function, params, clock
+
+    def run(self, f: Callable, *args, **kwargs):
+        """Run learner code `f` (the function, or autograd calling its backward) under the time limit."""
+        try:
+            return self.clock.run(f, *args, **kwargs)
+        except (_TimeUp, KeyboardInterrupt):
+            raise
+        except NotImplementedError as err:
+            if _STUB.fullmatch(str(err).strip()) and f is self.fn:
+                raise _NotAttempted(str(err).strip()) from None
+            raise _AnswerRaised(err) from None
+        except BaseException as err:  # SystemExit too: the notebook must go on
+            raise _AnswerRaised(err) from None
+
+    def __call__(self, *args):
+        copies = [a.clone() if isinstance(a, Tensor) else a for a in args]
+        versions = [c._version if isinstance(c, Tensor) else None for c in copies]
+        out = self.run(self.fn, *copies)
+        for i, (a, c, v) in enumerate(zip(args, copies, versions)):
+            if isinstance(c, Tensor) and (c._version != v or not _same(a, c)):
+                name = self.params[i] if i < len(self.params) else f"argument {i + 1}"
+                raise CheckFailed(
+                    f"`{self.function}` changes its input `{name}` in place (an operation such as "
+                    f"`{name} *= …`, `{name} -= …`, `{name}[…] = …` or a method ending in `_` like "
+                    f"`{name}.pow_(2)`). The caller still needs `{name}` afterwards, and autograd may need it "
+                    f"for the gradient: compute a new tensor instead (`y = {name} * …`).")
+        return out
+
+    def tensor(self, *args, shape=None) -> Tensor:
+        """Call with `args`; fail unless the result is a floating tensor without NaN (of `shape`, when given)."""
+        return returns_tensor(self(*args), self.function, args, self.params, shape)
+
+    def draws_noise(self, *args, shape=None) -> tuple[Tensor, bool]:
+        """`tensor(*args)`, and whether the call drew from torch's global random generator.
+
+        The generator starts from a fixed seed of the checker's and is put back afterwards, so the
+        check neither depends on nor changes the learner's random state.
+        """
+        saved = torch.random.get_rng_state()
+        try:
+            torch.manual_seed(0x5EED1357)
+            marker = torch.random.get_rng_state()
+            out = self.tensor(*args, shape=shape)
+            return out, not torch.equal(marker, torch.random.get_rng_state())
+        finally:
+            torch.random.set_rng_state(saved)
+
+    def gradients(self, out: Tensor, wrt: dict[str, Tensor], why: str) -> dict[str, Tensor]:
+        """d out.sum() / d each tensor of `wrt` (leaves that require grad), or CheckFailed naming the missing ones."""
+        names = ", ".join(f"`{n}`" for n in wrt)
+        if not out.requires_grad:
+            raise CheckFailed(
+                f"no gradient reaches {names}: your result is not connected to them through autograd (computed "
+                f"under torch.no_grad(), cut off with .detach(), turned into numbers with .item(), .tolist() or "
+                f"NumPy, or rebuilt with torch.tensor(...)). {why}")
+        grads = self.run(torch.autograd.grad, out.sum(), list(wrt.values()), allow_unused=True)
+        missing = [n for n, g in zip(wrt, grads) if g is None]
+        if missing:
+            raise CheckFailed(f"no gradient reaches {', '.join(f'`{n}`' for n in missing)}: your result does not "
+                              f"depend on {'it' if len(missing) == 1 else 'them'} through autograd. {why}")
+        return dict(zip(wrt, grads))
+
+
+def _same(a: Tensor, b: Tensor) -> bool:
+    a, b = a.detach(), b.detach()
+    return a.shape == b.shape and a.dtype == b.dtype and torch.equal(torch.nan_to_num(a), torch.nan_to_num(b))
+
+
+class _Clock:
+    """One time budget for a whole checker run.
+
+    In the main thread of a Unix process (the Jupyter kernel) a SIGALRM timer interrupts the
+    learner's code when the budget is spent. Elsewhere (Windows, another thread) each call runs
+    in a helper thread that is abandoned when the budget is spent: the check stops waiting, but
+    Python cannot stop that thread, so it finishes in the background.
+    """
+
+    def __init__(self, limit: float):
+        self.limit, self.start = limit, time.monotonic()
+        self.signals = hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+
+    def __enter__(self):
+        self.expired = False
+        if self.signals:
+            def alarm(signum, frame):
+                self.expired = True
+                raise _TimeUp()
+            self._old_handler = signal.signal(signal.SIGALRM, alarm)
+            # repeat every 50 ms after the limit, in case the learner's code catches the first one
+            self._old_timer = signal.setitimer(signal.ITIMER_REAL, self.limit, 0.05)
+        return self
+
+    def __exit__(self, *exc):
+        if self.signals:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, self._old_handler)
+            delay, interval = self._old_timer
+            if delay > 0:  # somebody else's timer (pytest-timeout, say) was running: re-arm what is left
+                signal.setitimer(signal.ITIMER_REAL, max(delay - self.elapsed(), 1e-3), interval)
+        return False
+
+    def elapsed(self) -> float:
+        return time.monotonic() - self.start
+
+    def run(self, f: Callable, *args, **kwargs):
+        if self.signals:
+            out = f(*args, **kwargs)
+            if self.expired:  # the learner's code caught the alarm and went on
+                raise _TimeUp()
+            return out
+        left = self.limit - self.elapsed()
+        if left <= 0:
+            raise _TimeUp()
+        box: dict = {}
+
+        def target():
+            try:
+                box["out"] = f(*args, **kwargs)
+            except BaseException as err:  # handed to the checking thread below
+                box["err"] = err
+        worker = threading.Thread(target=target, daemon=True)
+        worker.start()
+        worker.join(left)
+        if worker.is_alive():
+            raise _TimeUp()
+        if "err" in box:
+            raise box["err"]
+        return box["out"]
+
+
+def _describe_error(err: BaseException) -> str:
+    """`NotImplementedError: … (inside torch: distributions/gamma.py, in icdf; your line: `…`)`."""
+    if isinstance(err, SystemExit):
+        return (f"called sys.exit() or exit() (SystemExit: {err.code!r}). A function should return its result; "
+                f"the checker caught the exit so that the notebook goes on")
+    frames = traceback.extract_tb(err.__traceback__)
+    text = f"raised {type(err).__name__}" + (f": {err}" if str(err) else " (with no message)")
+    inside = [f for f in frames if f.filename.startswith(_TORCH_DIR)]
+    mine = [f for f in frames if not f.filename.startswith(_TORCH_DIR)
+            and os.sep + "vae_course" + os.sep not in f.filename]
+    where = []
+    if inside and frames[-1].filename.startswith(_TORCH_DIR):
+        last = inside[-1]
+        where.append(f"inside torch: {os.path.relpath(last.filename, _TORCH_DIR)}, in {last.name}")
+    if mine:
+        line = (mine[-1].line or linecache.getline(mine[-1].filename, mine[-1].lineno)).strip()
+        if line:
+            where.append(f"your line: `{line}`")
+    return text + (f" ({'; '.join(where)})" if where else "")
+
+
+# ---------------------------------------------------------------- an exercise and its verdict
+
 @dataclass
 class Exercise:
-    """An exercise: its number, the learner's function name, the reference and the checks."""
+    """An exercise: its number, the learner's function name, the reference and the checks.
+
+    Every check is called as check(answer) with an `Answer` wrapping the learner's function.
+    """
 
     number: str
     function: str
     reference: Callable
-    checks: list[Callable[[Callable], None]]
+    checks: list[Callable[[Answer], None]]
+    time_limit: float = TIME_LIMIT
 
     def __post_init__(self):
         # Mark the reference, so that re-running a check cell after a fallback is recognised
@@ -40,9 +245,14 @@ class Exercise:
         marks = getattr(self.reference, "__vc_reference_for__", set())
         marks.add(self.number)
         self.reference.__vc_reference_for__ = marks
+        self.params = list(inspect.signature(self.reference).parameters)
 
-    def __call__(self, fn) -> Callable:
-        """Run every check on `fn`, print one verdict, return `fn` if all pass, else the reference."""
+    def __call__(self, fn, *, time_limit: float | None = None) -> Callable:
+        """Run every check on `fn`, print one verdict, return `fn` if all pass, else the reference.
+
+        A KeyboardInterrupt (the learner pressing "interrupt") is not caught: it stops the cell and
+        "Run All", as the learner asked. Everything else the answer does ends in a printed verdict.
+        """
         head = f"Exercise {self.number}"
         if self.number in getattr(fn, "__vc_reference_for__", ()):
             print(f"… {head}: `{self.function}` is still the reference solution that an earlier run of this "
@@ -52,17 +262,31 @@ class Exercise:
         if not callable(fn):
             print(f"✗ {head}: expected the function `{self.function}`, got {type(fn).__name__}.\n{FALLBACK}")
             return self.reference
+        limit = self.time_limit if time_limit is None else time_limit
+        clock = _Clock(limit)
+        answer = Answer(fn, self.function, self.params, clock)
         try:
-            for check in self.checks:
-                check(fn)
-        except NotImplementedError:
-            print(f"… {head} not attempted yet: `{self.function}` still raises NotImplementedError.\n"
+            with clock:
+                for check in self.checks:
+                    check(answer)
+        except _NotAttempted as stub:
+            print(f"… {head} not attempted yet: `{self.function}` still raises NotImplementedError"
+                  f"{'' if str(stub) == head else f'({str(stub)!r})'}.\n"
                   f"  Replace the `raise NotImplementedError` line with your code, run that cell, then this one.\n"
                   f"{FALLBACK}")
         except CheckFailed as failure:
             print(f"✗ {head}: {failure}\n{FALLBACK}")
-        except Exception as err:  # the learner's code crashed: say where, not a traceback
-            print(f"✗ {head}: `{self.function}` raised {type(err).__name__}: {err}\n{FALLBACK}")
+        except _AnswerRaised as raised:
+            print(f"✗ {head}: `{self.function}` {_describe_error(raised.error)}.\n{FALLBACK}")
+        except _TimeUp:
+            print(f"✗ {head}: `{self.function}` took longer than {limit:g} s in total and was stopped (an endless "
+                  f"loop, time.sleep, or far more work than needed?). The checks take milliseconds with a "
+                  f"direct formula.\n{FALLBACK}")
+        except KeyboardInterrupt:
+            raise
+        except Exception as err:  # noqa: BLE001  the checker's own code failed
+            print(f"✗ {head}: the checker itself failed ({type(err).__name__}: {err}). This is a fault of the "
+                  f"checker, not of your answer; please report it.\n{FALLBACK}")
         else:
             print(f"✓ {head} passed ({len(self.checks)} checks)")
             return fn
@@ -71,45 +295,117 @@ class Exercise:
 
 # ---------------------------------------------------------------- helpers shared by the checks
 
-def _fmt(t: Tensor) -> str:
-    return "[" + ", ".join(f"{x:.4g}" for x in t.flatten()[:6].tolist()) + (", …]" if t.numel() > 6 else "]")
+def in_dtype(dtype: torch.dtype) -> str:
+    """' in float32' for inputs that are not float64 (the default of the checks), else ''."""
+    return "" if dtype == torch.float64 else f" in {str(dtype).replace('torch.', '')}"
 
 
-def returns_tensor(fn, *args, shape=None, name: str = "") -> Tensor:
-    """Call fn(*args); fail unless it returns a finite tensor (of `shape`, when given)."""
-    out = fn(*args)
+def shape_text(shape) -> str:
+    """(4, 5, 3) for a 3-D shape, (5,) for 1-D, () for a number."""
+    return str(tuple(shape))
+
+
+def _fmt(values) -> str:
+    return "[" + ", ".join(f"{x:.6g}" for x in values) + "]"
+
+
+def _window(t: Tensor, i: int, width: int = 6) -> tuple[int, list[float]]:
+    flat = t.flatten()
+    start = max(0, min(i - width // 2, flat.numel() - width))
+    return start, flat[start:start + width].tolist()
+
+
+def _index(shape, i: int) -> str:
+    if len(shape) <= 1:
+        return f"index {i}"
+    return "index " + str(tuple(int(k) for k in torch.unravel_index(torch.tensor(i), tuple(shape))))
+
+
+def returns_tensor(out, function: str, args=(), params=(), shape=None) -> Tensor:
+    """Fail unless `out` is a floating tensor without NaN (of `shape`, when given)."""
     if not isinstance(out, Tensor):
-        raise CheckFailed(f"`{name}` returned {type(out).__name__}; it should return a torch.Tensor.")
+        raise CheckFailed(f"`{function}` returned {type(out).__name__}; it should return a torch.Tensor.")
+    if not (out.is_floating_point()):
+        raise CheckFailed(f"`{function}` returned a tensor of dtype {out.dtype}; it should return floating-point "
+                          f"numbers (the dtype of its inputs).")
     if shape is not None and tuple(out.shape) != tuple(shape):
-        raise CheckFailed(f"`{name}` returned shape {tuple(out.shape)} for an input of shape {tuple(shape)}; "
-                          f"it should work elementwise and keep the shape.")
+        given = ", ".join(f"{n} of shape {shape_text(a.shape)}" for n, a in zip(params, args) if isinstance(a, Tensor))
+        raise CheckFailed(f"`{function}` returned shape {shape_text(out.shape)} for {given}; "
+                          f"it should return shape {shape_text(shape)}.")
     if torch.isnan(out).any():
-        raise CheckFailed(f"`{name}` returned NaN for {_where(args)}.")
+        i = int(torch.isnan(out.detach()).flatten().nonzero()[0])
+        raise CheckFailed(f"`{function}` returned NaN at {_index(out.shape, i)} (a log or square root of a negative "
+                          f"number, or 0/0?).")
     return out
 
 
-def _where(args) -> str:
-    parts = [f"{_fmt(a)}" if isinstance(a, Tensor) else f"{a:g}" for a in args]
-    return "inputs " + ", ".join(parts)
+def tolerance(*dtypes: torch.dtype) -> float:
+    """Relative tolerance for results computed in the least precise of `dtypes`."""
+    eps = max(torch.finfo(d).eps for d in dtypes if d.is_floating_point)
+    return max(1e-6, 400 * eps)  # float64: 1e-6, float32: 4.8e-5, float16: 0.4
+
+
+def close(got: Tensor, expected: Tensor, rtol: float) -> bool:
+    """|got − expected| ≤ rtol·(|expected| + max|expected|/100 + 1e-6), compared in float64."""
+    got, expected = got.detach().double(), expected.detach().double()
+    if got.shape != expected.shape:
+        return False
+    scale = expected.abs().max().item() if expected.numel() else 0.0
+    bound = rtol * (expected.abs() + 0.01 * scale + 1e-6)
+    return bool(((got - expected).abs() <= bound).all())  # NaN or inf anywhere compares False
 
 
 def matches(got: Tensor, expected: Tensor, what: str, mistakes: dict[str, Tensor] | None = None,
-            rtol: float = 1e-5, atol: float = 1e-7, inputs: dict[str, Tensor] | None = None) -> None:
+            inputs: dict[str, Tensor] | None = None, dtype: torch.dtype = torch.float64) -> None:
     """Fail unless got ≈ expected; name a known mistake when `got` matches one of `mistakes`.
 
-    `inputs` (name → tensor of got's shape) lets the message show the input where the values differ.
+    The tolerance follows the least precise of `dtype` (the inputs') and got's dtype. `inputs`
+    (name → tensor of got's shape) lets the message show the input where the values differ.
+    Expected values and mistakes must be computed before the learner's code ran.
     """
-    got, expected = got.double(), expected.double()
-    if torch.allclose(got, expected, rtol=rtol, atol=atol):
+    rtol = tolerance(dtype, got.dtype)
+    if close(got, expected, rtol):
         return
+    got_d, exp_d = got.detach().double(), expected.detach().double()
+    diff = (got_d - exp_d).abs().nan_to_num(math.inf).flatten()
+    i = int(diff.argmax())
+    start, mine = _window(got_d, i)
+    _, right = _window(exp_d, i)
+    n = got_d.numel()
+    span = "" if n <= 6 else f" (entries {start}–{start + len(mine) - 1} of {n}, in order)"
+    numbers = f"\n  yours:    {_fmt(mine)}\n  expected: {_fmt(right)}{span}"
     for explanation, wrong in (mistakes or {}).items():
-        if torch.allclose(got, wrong.double(), rtol=rtol, atol=atol):
-            raise CheckFailed(f"for {what} your values match {explanation}")
-    i = int((got - expected).abs().flatten().argmax())
-    where = "".join(f"{name} = {t.flatten()[i]:.4g}, " for name, t in (inputs or {}).items())
-    raise CheckFailed(f"for {what} the values differ: at {where}index {i} you return {got.flatten()[i]:.6g}, "
-                      f"expected {expected.flatten()[i]:.6g}.\n  yours:    {_fmt(got)}\n  expected: {_fmt(expected)}")
+        if close(got, wrong, rtol):
+            raise CheckFailed(f"for {what} your values match {explanation}{numbers}")
+    where = "".join(f"{name} = {t.flatten()[i]:.4g}, " for name, t in (inputs or {}).items() if t.numel() == n)
+    at = "" if n == 1 else f"at {_index(got.shape, i)}" + (f" ({where.rstrip(', ')})" if where else "") + " "
+    raise CheckFailed(f"for {what} the values differ: {at}you return {got_d.flatten()[i]:.6g}, "
+                      f"expected {exp_d.flatten()[i]:.6g}.{numbers}")
+
+
+def leaf(t: Tensor) -> Tensor:
+    """A fresh leaf copy of `t` that requires grad (the checker's own; the learner gets clones of it)."""
+    return t.detach().clone().requires_grad_(True)
 
 
 def _gen(seed: int) -> torch.Generator:
     return torch.Generator().manual_seed(seed)
+
+
+def same_gradients(answer: Answer, reference: Callable, args: tuple, wrt: tuple[str, ...], why: str,
+                   shape=None, dtype: torch.dtype = torch.float64) -> None:
+    """Fail unless the answer's result carries the reference's gradient to every input named in `wrt`.
+
+    Both are called on the same inputs, those in `wrt` as leaves that require grad; the gradients
+    of the sum of the result are compared. The reference's gradients are computed first.
+    """
+    def leaves():
+        return [leaf(a) if n in wrt else a for n, a in zip(answer.params, args)]
+    ref_args = leaves()
+    ref_out = reference(*ref_args)
+    expected = torch.autograd.grad(ref_out.sum(), [a for n, a in zip(answer.params, ref_args) if n in wrt])
+    my_args = leaves()
+    out = answer.tensor(*my_args, shape=ref_out.shape if shape is None else shape)
+    grads = answer.gradients(out, {n: a for n, a in zip(answer.params, my_args) if n in wrt}, why)
+    for name, exp in zip(grads, expected):
+        matches(grads[name], exp, f"the gradient of your result (summed) with respect to `{name}`", dtype=dtype)

@@ -8,96 +8,112 @@ import torch
 from torch import Tensor
 
 from .. import distributions as dist
-from ._core import CheckFailed, Exercise, _gen, matches, returns_tensor
+from ._core import CheckFailed, Exercise, _gen, in_dtype, matches
 
 
 # ---------------------------------------------------------------- Exercise 1.1: inverse-CDF sampler
 
-def _u() -> Tensor:
-    return 0.01 + 0.98 * torch.rand(6, generator=_gen(11), dtype=torch.float64)
+def _u(n: int = 15, dtype=torch.float64) -> Tensor:
+    return (0.01 + 0.98 * torch.rand(n, generator=_gen(11), dtype=torch.float64)).to(dtype)
 
 
-def _icdf_shape(fn):
-    u = _u().reshape(2, 3)
-    returns_tensor(fn, u, 1.0, shape=u.shape, name="exponential_icdf")
+def _icdf_mistakes(u: Tensor, rate: float) -> dict[str, Tensor]:
+    return {
+        "−log(u)/rate = F⁻¹(1 − u): right distribution, but not the inverse CDF (it decreases in u).":
+            -torch.log(u) / rate,
+        "−log(1 − u)·rate: the rate should divide (Exponential(rate) has mean 1/rate).": -torch.log1p(-u) * rate,
+        "log(1 − u)/rate: the minus sign is missing, and an exponential draw is never negative.":
+            torch.log1p(-u) / rate,
+        "1 − exp(−rate·u): that is the CDF F evaluated at u, the map the other way round.": 1 - torch.exp(-rate * u),
+        "−log(1 − u) without dividing by the rate.": -torch.log1p(-u),
+        "exp(−rate·u)·rate: that is the density of Exponential(rate) at u, not its inverse CDF.":
+            rate * torch.exp(-rate * u),
+        "−log(1 − u)/rate²: divide by the rate once.": -torch.log1p(-u) / rate**2,
+    }
 
 
-def _icdf_values(rate):
-    def check(fn):
-        u = _u()
-        got = returns_tensor(fn, u, rate, shape=u.shape, name="exponential_icdf")
-        matches(got, dist.exponential_icdf(u, rate), f"rate = {rate:g}", inputs={"u": u}, mistakes={
-            "−log(u)/rate = F⁻¹(1 − u): right distribution, but not the inverse CDF (it decreases in u).":
-                -torch.log(u) / rate,
-            "−log(1 − u)·rate: the rate should divide (Exponential(rate) has mean 1/rate).":
-                -torch.log1p(-u) * rate,
-            "log(1 − u)/rate: the minus sign is missing, and an exponential draw is never negative.":
-                torch.log1p(-u) / rate,
-            "1 − exp(−rate·u): that is the CDF F evaluated at u, the map the other way round.":
-                1 - torch.exp(-rate * u),
-            "−log(1 − u) without dividing by the rate.": -torch.log1p(-u),
-        })
+def _icdf_shape(answer):
+    for shape in ((2, 3), (), (4, 1, 2)):
+        u = _u(math.prod(shape)).reshape(shape)
+        answer.tensor(u, 1.0, shape=u.shape)
+
+
+def _icdf_values(rate: float, dtype):
+    def check(answer):
+        u = _u(dtype=dtype)
+        expected, wrong = dist.exponential_icdf(u.double(), rate), _icdf_mistakes(u.double(), rate)
+        got = answer.tensor(u, rate, shape=u.shape)
+        matches(got, expected, f"rate = {rate:g}{in_dtype(dtype)}", wrong, inputs={"u": u}, dtype=dtype)
     check.__name__ = f"values at rate {rate}"
     return check
 
 
-def _icdf_increasing(fn):
+def _icdf_increasing(answer):
     u = torch.linspace(0.05, 0.95, 19, dtype=torch.float64)
-    out = returns_tensor(fn, u, 1.0, shape=u.shape, name="exponential_icdf")
+    out = answer.tensor(u, 1.0, shape=u.shape).detach()
     if not (out.diff() > 0).all():
-        raise CheckFailed("an inverse CDF increases with u, and yours does not; "
-                          "F⁻¹ must send small u to small x.")
+        i = int((out.diff() <= 0).nonzero()[0])
+        raise CheckFailed(f"an inverse CDF increases with u, and yours does not: at u = {u[i]:.3g} you return "
+                          f"{out[i]:.4g}, at u = {u[i + 1]:.3g} you return {out[i + 1]:.4g}. F⁻¹ must send small u "
+                          f"to small x.")
 
 
 exercise_1_1 = Exercise("1.1", "exponential_icdf", dist.exponential_icdf,
-                        [_icdf_shape, _icdf_values(2.5), _icdf_values(0.5), _icdf_increasing])
+                        [_icdf_shape, _icdf_values(2.5, torch.float64), _icdf_values(0.5, torch.float32),
+                         _icdf_increasing])
 
 
 # ---------------------------------------------------------------- Exercise 1.2: affine pushforward density
 
-_X = torch.linspace(-4, 6, 11, dtype=torch.float64)
+def _x(dtype=torch.float64) -> Tensor:
+    return torch.linspace(-4, 6, 11, dtype=torch.float64).to(dtype)
 
 
 def _phi(z: Tensor) -> Tensor:
     return torch.exp(-0.5 * z**2) / math.sqrt(2 * math.pi)
 
 
-def _affine_mistakes(a: float, b: float) -> dict[str, Tensor]:
-    x = _X
+def _affine_mistakes(x: Tensor, a: float, b: float) -> dict[str, Tensor]:
+    t = (x - b) / a
     return {
-        "φ((x − b)/a) without the factor 1/|a|: the density no longer integrates to 1.": _phi((x - b) / a),
+        "φ((x − b)/a) without the factor 1/|a|: the density no longer integrates to 1.": _phi(t),
         "φ(a·x + b)·|a|: that pushes x forward through g; the formula needs g⁻¹(x) = (x − b)/a.":
             _phi(a * x + b) * abs(a),
-        "φ((x − b)/a)/a: with a < 0 that is negative; the Jacobian factor is 1/|a|.": _phi((x - b) / a) / a,
-        "φ((x − b)/a)/a²: divide by |a| (the slope of g), not by the variance a².": _phi((x - b) / a) / a**2,
+        "φ((x − b)/a)/a: with a < 0 that is negative; the Jacobian factor is 1/|a|.": _phi(t) / a,
+        "φ((x − b)/a)/a²: divide by |a| (the slope of g), not by the variance a².": _phi(t) / a**2,
         "φ((x − b)/a)·|a|: the factor is 1/|a|; multiplying by |a| gives too much mass when |a| > 1.":
-            _phi((x - b) / a) * abs(a),
-        "exp(−t²/2)/|a| without 1/√(2π): the N(0, 1) density has that constant.":
-            torch.exp(-0.5 * ((x - b) / a) ** 2) / abs(a),
-        "the log-density: return p_X(x) itself (take exp).": torch.log(_phi((x - b) / a) / abs(a)),
+            _phi(t) * abs(a),
+        "exp(−t²/2)/|a| without 1/√(2π): the N(0, 1) density has that constant.": torch.exp(-0.5 * t**2) / abs(a),
+        "exp(−t²)/(√(2π)·|a|): the ½ in the exponent is missing; φ(t) = exp(−t²/2)/√(2π).":
+            torch.exp(-t**2) / math.sqrt(2 * math.pi) / abs(a),
+        "the log-density: return p_X(x) itself (take exp).": torch.log(_phi(t) / abs(a)),
         "φ((x + b)/a)/|a|: the inverse of g is (x − b)/a.": _phi((x + b) / a) / abs(a),
+        "φ(x/a − b)/|a|: subtract b before dividing by a, t = (x − b)/a.": _phi(x / a - b) / abs(a),
     }
 
 
-def _affine_shape(fn):
-    x = _X[:6].reshape(2, 3)
-    returns_tensor(fn, x, 2.0, 1.0, shape=x.shape, name="affine_pushforward_density")
+def _affine_shape(answer):
+    for shape in ((2, 3), (), (3, 1, 2)):
+        x = _x()[:math.prod(shape)].reshape(shape)
+        answer.tensor(x, 2.0, 1.0, shape=x.shape)
 
 
-def _affine_values(a, b):
-    def check(fn):
-        got = returns_tensor(fn, _X, a, b, shape=_X.shape, name="affine_pushforward_density")
-        matches(got, dist.affine_pushforward_density(_X, a, b), f"a = {a:g}, b = {b:g}", _affine_mistakes(a, b),
-                inputs={"x": _X})
+def _affine_values(a: float, b: float, dtype):
+    def check(answer):
+        x = _x(dtype)
+        expected, wrong = dist.affine_pushforward_density(x.double(), a, b), _affine_mistakes(x.double(), a, b)
+        got = answer.tensor(x, a, b, shape=x.shape)
+        matches(got, expected, f"a = {a:g}, b = {b:g}{in_dtype(dtype)}", wrong, inputs={"x": x}, dtype=dtype)
     return check
 
 
-def _affine_normalised(fn):
+def _affine_normalised(answer):
     x = torch.linspace(-12, 10, 4001, dtype=torch.float64)
-    area = torch.trapezoid(returns_tensor(fn, x, 0.7, -1.0, shape=x.shape, name="affine_pushforward_density"), x)
+    area = torch.trapezoid(answer.tensor(x, 0.7, -1.0, shape=x.shape).detach().double(), x)
     if abs(area.item() - 1) > 1e-3:
         raise CheckFailed(f"a density integrates to 1; yours integrates to {area.item():.4f} for a = 0.7, b = −1.")
 
 
 exercise_1_2 = Exercise("1.2", "affine_pushforward_density", dist.affine_pushforward_density,
-                        [_affine_shape, _affine_values(2.0, 1.0), _affine_values(-0.5, 0.3), _affine_normalised])
+                        [_affine_shape, _affine_values(2.0, 1.0, torch.float64),
+                         _affine_values(-0.5, 0.3, torch.float32), _affine_normalised])

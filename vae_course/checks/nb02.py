@@ -8,66 +8,87 @@ import torch
 from torch import Tensor
 
 from .. import latent
-from ._core import CheckFailed, Exercise, _gen, matches, returns_tensor
+from ._core import CheckFailed, Exercise, _gen, in_dtype, matches, returns_tensor, shape_text
 
-_K, _B = 7, 3
+_K = 7  # the number of draws of the first checks; later checks use other K
 
 
-def _log_lik(shift: float, shape=(_B, _K)) -> Tensor:
-    """Log-likelihoods spread over a few nats around `shift`, float64, fixed."""
-    return shift + 3.0 * torch.randn(*shape, generator=_gen(21), dtype=torch.float64)
+def _log_lik(shift: float, shape, dtype=torch.float64) -> Tensor:
+    """Log-likelihoods spread over a few nats around `shift`, fixed."""
+    return (shift + 3.0 * torch.randn(*shape, generator=_gen(21), dtype=torch.float64)).to(dtype)
 
 
 def _mistakes(log_lik: Tensor) -> dict[str, Tensor]:
     k = log_lik.shape[-1]
-    return {
-        "logsumexp without − log K: that is log Σ p(x|z_k), the sum; p(x) is the mean over the K draws.":
-            torch.logsumexp(log_lik, -1),
+    lse = torch.logsumexp(log_lik, -1)
+    wrong = {
+        "logsumexp without − log K: that is log Σ p(x|z_k), the sum; p(x) is the mean over the K draws.": lse,
         "the mean of the log-likelihoods, E[log p(x|z)]: by Jensen's inequality that is below log E[p(x|z)]; "
         "take the mean of p(x|z_k) first, then the log.": log_lik.mean(-1),
         "the largest log-likelihood alone: logsumexp subtracts the max for stability, then adds it back to "
         "log Σ exp(log_lik − max).": log_lik.max(-1).values,
-        "logsumexp − K: subtract log K, not K.": torch.logsumexp(log_lik, -1) - k,
+        "logsumexp − K: subtract log K, not K.": lse - k,
+        "logsumexp / K: the mean inside the log becomes − log K outside it, not a division.": lse / k,
     }
+    if log_lik.ndim == 2 and log_lik.shape[0] != k:
+        b = log_lik.shape[0]
+        wrong[f"logsumexp − log B with B = {b}, the number of data points (rows): the mean is over the "
+              f"K = {k} draws in the last axis, so subtract log K, math.log(log_lik.shape[-1])."] = lse - math.log(b)
+    if log_lik.ndim == 2:
+        wrong[f"logsumexp − log(B·K) = − log {log_lik.numel()}: divide by the K = {k} draws of each data point "
+              f"only."] = lse - math.log(log_lik.numel())
+    if k != _K:
+        wrong[f"logsumexp − log {_K}: {_K} was K in the first example, here K = {k}; use "
+              f"log_lik.shape[-1]."] = lse - math.log(_K)
+    return wrong
 
 
-def _scalar_for_one_point(fn):
-    log_lik = _log_lik(-2.0, (_K,))
-    got = returns_tensor(fn, log_lik, name="mc_log_px")
-    if got.shape != ():
-        raise CheckFailed(f"for log_lik of shape ({_K},) (one data point, {_K} draws) `mc_log_px` returned shape "
-                          f"{tuple(got.shape)}; it should reduce over the K draws and return a single number "
-                          f"(shape ()).")
-    matches(got, latent.mc_log_px(log_lik), f"log_lik of shape ({_K},)", _mistakes(log_lik))
+def _shape_problem(got: Tensor, log_lik: Tensor) -> str | None:
+    if log_lik.ndim == 1:
+        if got.shape != ():
+            return (f"for log_lik of shape {shape_text(log_lik.shape)} (one data point, {len(log_lik)} draws) you "
+                    f"return shape {shape_text(got.shape)}; reduce over the K draws and return a single number "
+                    f"(shape ()).")
+        return None
+    b, k = log_lik.shape
+    if got.shape == (b,):
+        return None
+    if got.shape == (k,) and b != k:
+        return (f"for log_lik of shape ({b}, {k}) you return shape ({k},): you reduced over the first axis (the "
+                f"{b} data points). Average over the last axis, the K = {k} draws.")
+    hint = " (.squeeze() also removes the batch axis when B = 1; index [..., 0] or keep dim=-1 only)" \
+        if b == 1 and got.shape == () else ""
+    return (f"for log_lik of shape ({b}, {k}) you return shape {shape_text(got.shape)}; expected ({b},): one "
+            f"estimate per data point, reduced over the last axis (dim=-1){hint}.")
 
 
-def _batch(shift: float):
-    def check(fn):
-        log_lik = _log_lik(shift)
-        got = returns_tensor(fn, log_lik, name="mc_log_px")
+def _check(shape, shift: float, dtype=torch.float64):
+    def check(answer):
+        log_lik = _log_lik(shift, shape, dtype)
+        expected, wrong = latent.mc_log_px(log_lik.double()), _mistakes(log_lik.double())
+        got = returns_tensor(answer(log_lik), answer.function)
+        problem = _shape_problem(got, log_lik)
+        if problem:
+            raise CheckFailed(problem)
         if torch.isinf(got).any():
             raise CheckFailed(
                 f"for log-likelihoods around {shift:g} you return −inf: exp({shift:g}) underflows to 0 in "
                 f"floating point, so log(mean(exp(...))) = log 0. Use torch.logsumexp, which subtracts the "
                 f"largest value before exp.")
-        if got.shape == (_K,):
-            raise CheckFailed(f"for log_lik of shape ({_B}, {_K}) you return shape ({_K},): you reduced over the "
-                              f"first axis (the {_B} data points). Average over the last axis, the K = {_K} draws.")
-        if got.shape != (_B,):
-            raise CheckFailed(f"for log_lik of shape ({_B}, {_K}) you return shape {tuple(got.shape)}; expected "
-                              f"({_B},): one estimate per data point, reduced over the last axis (dim=-1).")
-        matches(got, latent.mc_log_px(log_lik), f"log-likelihoods around {shift:g}", _mistakes(log_lik))
-    check.__name__ = f"batch around {shift:g}"
+        matches(got, expected, f"log_lik of shape {shape_text(shape)} around {shift:g}{in_dtype(dtype)}", wrong,
+                dtype=dtype)
+    check.__name__ = f"shape {shape} around {shift:g}"
     return check
 
 
-def _single_draw(fn):
+def _single_draw(answer):
     log_lik = torch.tensor([[-1234.5], [0.25]], dtype=torch.float64)
-    got = returns_tensor(fn, log_lik, name="mc_log_px")
-    if got.shape != (2,) or not torch.allclose(got, log_lik[:, 0]):
+    got = answer.tensor(log_lik)
+    if got.shape != (2,) or not torch.allclose(got.detach().double(), log_lik[:, 0]):
         raise CheckFailed("with a single draw (K = 1) the estimate must be that draw's log-likelihood itself; "
-                          f"for {log_lik[:, 0].tolist()} you return {got.flatten().tolist()}.")
+                          f"for {log_lik[:, 0].tolist()} you return {got.detach().flatten().tolist()}.")
 
 
 exercise_2_1 = Exercise("2.1", "mc_log_px", latent.mc_log_px,
-                        [_scalar_for_one_point, _batch(-1.0), _batch(-1000.0), _single_draw])
+                        [_check((_K,), -2.0), _check((3, _K), -1.0),
+                         _check((1, 50), -1000.0, torch.float32), _single_draw])

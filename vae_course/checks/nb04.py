@@ -6,58 +6,75 @@ import torch
 from torch import Tensor
 
 from .. import losses
-from ._core import CheckFailed, Exercise, _gen, matches, returns_tensor
+from ._core import CheckFailed, Exercise, _gen, in_dtype, matches, same_gradients, shape_text
 
 
-def _inputs(batch: int, latent_dim: int, seed: int) -> tuple[Tensor, Tensor]:
+def _inputs(batch: int, latent_dim: int, seed: int, dtype=torch.float64) -> tuple[Tensor, Tensor]:
+    """σ² spread over e^−2.5 … e^1.5, never close to 1, so that σ, σ² and log σ² are far apart."""
     g = _gen(seed)
     mu = 1.5 * torch.randn(batch, latent_dim, generator=g, dtype=torch.float64)
-    log_var = -2.0 + 3.0 * torch.rand(batch, latent_dim, generator=g, dtype=torch.float64)
-    return mu, log_var
+    log_var = torch.rand(batch, latent_dim, generator=g, dtype=torch.float64) - 2.5
+    log_var[:, ::2] += 3.0
+    return mu.to(dtype), log_var.to(dtype)
 
 
-def _kl_mistakes(mu: Tensor, log_var: Tensor) -> dict[str, Tensor]:
+def kl_mistakes(mu: Tensor, log_var: Tensor) -> dict[str, Tensor]:
+    """KL(q ‖ N(0, I)) per dimension written wrongly, each summed over the last axis: (B, L) → (B,).
+
+    Shared with 6.1, whose loss contains this KL.
+    """
     var, sigma = torch.exp(log_var), torch.exp(0.5 * log_var)
     per_dim = 0.5 * (mu**2 + var - log_var - 1)
     return {
         "−½(μ² + σ² − log σ² − 1): the sign is flipped, and a KL is never negative.": -per_dim.sum(-1),
         "½(μ² + σ² + log σ² − 1): the log-variance enters with a minus sign, −log σ².":
             (0.5 * (mu**2 + var + log_var - 1)).sum(-1),
+        "½(μ² + σ − log σ² − 1): σ = exp(½·log_var) is used in place of σ² = exp(log_var).":
+            (0.5 * (mu**2 + sigma - log_var - 1)).sum(-1),
         "½(μ² + σ² − σ − 1): σ is used where log σ² belongs (log_var already is log σ²).":
             (0.5 * (mu**2 + var - sigma - 1)).sum(-1),
-        "½(μ² + σ² − log σ − 1): log σ is used where log σ² belongs.":
-            (0.5 * (mu**2 + var - 0.5 * log_var - 1)).sum(-1),
+        "½(μ² + σ² − log σ − 1): log σ is used where log σ² belongs.": (0.5 * (mu**2 + var - 0.5 * log_var - 1)).sum(-1),
+        "½(μ² + log_var² − log log_var² − 1): log_var is used as if it were σ; σ² = exp(log_var).":
+            (0.5 * (mu**2 + log_var**2 - torch.log(log_var**2) - 1)).sum(-1),
         "μ² + σ² − log σ² − 1 without the factor ½.": (2 * per_dim).sum(-1),
-        "the mean over latent dimensions: the KL of independent dimensions is their sum.": per_dim.mean(-1),
+        "½(μ + σ² − log σ² − 1): μ must be squared.": (0.5 * (mu + var - log_var - 1)).sum(-1),
+        "a mean over the latent dimensions: the KL of independent dimensions is their sum.": per_dim.mean(-1),
         "½(μ² + σ² − log σ²) without the −1: each dimension is off by ½, and the KL at μ = 0, σ = 1 "
         "must be 0.": (0.5 * (mu**2 + var - log_var)).sum(-1),
+        "½(log σ² + (1 + μ²)/σ² − 1) = KL(N(0, I) ‖ q), the reversed KL: the loss needs KL(q(z|x) ‖ N(0, I)), "
+        "with q first.": (0.5 * (log_var + (1 + mu**2) / var - 1)).sum(-1),
     }
 
 
-def _kl_shape(fn):
-    mu, log_var = _inputs(5, 3, 41)
-    out = fn(mu, log_var)
-    if isinstance(out, Tensor) and tuple(out.shape) != (5,):
-        raise CheckFailed(f"`gaussian_kl` returned shape {tuple(out.shape)} for mu and log_var of shape (5, 3); "
-                          f"it should return one value per example, shape (5,), summed over the 3 latent dimensions.")
-    returns_tensor(fn, mu, log_var, shape=(5,), name="gaussian_kl")
+def _kl_shape(answer):
+    for batch, latent_dim in ((5, 3), (1, 4), (2, 1)):
+        mu, log_var = _inputs(batch, latent_dim, 41)
+        out = answer(mu, log_var)
+        if isinstance(out, Tensor) and tuple(out.shape) != (batch,):
+            raise CheckFailed(f"`gaussian_kl` returned shape {shape_text(out.shape)} for mu and log_var of shape "
+                              f"{shape_text(mu.shape)}; it should return one value per example, shape ({batch},), "
+                              f"summed over the {latent_dim} latent dimension{'s' if latent_dim > 1 else ''}.")
+        answer.tensor(mu, log_var, shape=(batch,))
 
 
-def _kl_values(batch, latent_dim, seed):
-    def check(fn):
-        mu, log_var = _inputs(batch, latent_dim, seed)
-        got = returns_tensor(fn, mu, log_var, shape=(batch,), name="gaussian_kl")
-        matches(got, losses.gaussian_kl(mu, log_var), f"a batch of {batch} in {latent_dim} dimensions",
-                _kl_mistakes(mu, log_var))
+def _kl_values(batch, latent_dim, seed, dtype):
+    def check(answer):
+        mu, log_var = _inputs(batch, latent_dim, seed, dtype)
+        expected, wrong = losses.gaussian_kl(mu.double(), log_var.double()), kl_mistakes(mu.double(), log_var.double())
+        got = answer.tensor(mu, log_var, shape=(batch,))
+        matches(got, expected, f"a batch of {batch} in {latent_dim} dimensions{in_dtype(dtype)}", wrong, dtype=dtype)
+        same_gradients(answer, losses.gaussian_kl, (mu, log_var), ("mu", "log_var"),
+                       "The KL term trains the encoder, so it must stay differentiable in mu and log_var.", dtype=dtype)
     return check
 
 
-def _kl_zero_at_prior(fn):
+def _kl_zero_at_prior(answer):
     zeros = torch.zeros(3, 4, dtype=torch.float64)
-    got = returns_tensor(fn, zeros, zeros, shape=(3,), name="gaussian_kl")
+    got = answer.tensor(zeros, zeros, shape=(3,)).detach()
     if got.abs().max() > 1e-9:
         raise CheckFailed(f"KL(N(0, I) ‖ N(0, I)) must be 0 (mu = 0, log_var = 0), yours gives {got[0].item():.4g}.")
 
 
 exercise_4_1 = Exercise("4.1", "gaussian_kl", losses.gaussian_kl,
-                        [_kl_shape, _kl_values(6, 3, 42), _kl_values(4, 8, 43), _kl_zero_at_prior])
+                        [_kl_shape, _kl_values(6, 3, 42, torch.float64), _kl_values(4, 8, 43, torch.float32),
+                         _kl_zero_at_prior])

@@ -6,96 +6,103 @@ import torch
 from torch import Tensor
 
 from .. import gradients, losses
-from ._core import CheckFailed, Exercise, _gen, matches, returns_tensor
+from ._core import (CheckFailed, Exercise, _AnswerRaised, _gen, in_dtype, leaf, matches, returns_tensor,
+                    same_gradients, shape_text)
 
 
 # ---------------------------------------------------------------- Exercise 5.1: reparameterize
 
-def _inputs(*sample_shape) -> tuple[Tensor, Tensor, Tensor]:
+def _inputs(*sample_shape, dtype=torch.float64) -> tuple[Tensor, Tensor, Tensor]:
     g = _gen(51)
     mu = torch.randn(3, 2, generator=g, dtype=torch.float64)
-    log_var = torch.randn(3, 2, generator=g, dtype=torch.float64)
+    log_var = torch.tensor([[-2.0, 1.2], [0.8, -1.5], [1.5, -2.4]], dtype=torch.float64)  # σ far from 1
     eps = torch.randn(*sample_shape, 3, 2, generator=g, dtype=torch.float64)
-    return mu, log_var, eps
+    return mu.to(dtype), log_var.to(dtype), eps.to(dtype)
 
 
 def _reparam_mistakes(mu, log_var, eps) -> dict[str, Tensor]:
+    sigma = torch.exp(0.5 * log_var)
     return {
         "mu + exp(log_var)·eps: that scales eps by the variance σ², not by σ; "
         "σ = exp(½·log_var), the ½ is missing.": mu + torch.exp(log_var) * eps,
         "mu + log_var·eps: log σ² is not σ; σ = exp(½·log_var).": mu + log_var * eps,
-        "mu + exp(½·log_var): eps is missing, every 'sample' is the same number.": mu + torch.exp(0.5 * log_var),
+        "mu + exp(½·log_var): eps is missing, every 'sample' is the same number.": mu + sigma,
         "mu + exp(2·log_var)·eps: σ = exp(½·log_var), not exp(2·log_var).": mu + torch.exp(2 * log_var) * eps,
-        "mu·eps + σ: mu is the shift and σ the scale, z = mu + σ·eps.": mu * eps + torch.exp(0.5 * log_var),
+        "mu·eps + σ: mu and σ are swapped; mu is the shift and σ the scale, z = mu + σ·eps.": mu * eps + sigma,
+        "eps + σ·mu: mu and eps are swapped; z = mu + σ·eps.": eps + sigma * mu,
         "mu + √|log_var|·eps: the square root of log σ² is not σ; σ = exp(½·log_var).":
             mu + log_var.abs().sqrt() * eps,
+        "mu + eps/σ: multiply eps by σ, do not divide.": mu + eps / sigma,
+        "σ·eps without mu: the samples must be shifted by the mean, z = mu + σ·eps.": sigma * eps,
     }
 
 
-def _call(fn, mu, log_var, eps):
+def _shape_error(answer, *args):
     try:
-        return fn(mu, log_var, eps)
-    except RuntimeError as err:
-        if "size of tensor" not in str(err) and "shape" not in str(err):
+        return answer(*args)
+    except _AnswerRaised as raised:
+        err = raised.error
+        if not isinstance(err, RuntimeError) or ("size of tensor" not in str(err) and "shape" not in str(err)):
             raise
-        raise CheckFailed(f"with mu, log_var of shape {tuple(mu.shape)} and eps of shape {tuple(eps.shape)} your "
-                          f"function hit a shape error ({err}). z = mu + sigma * eps needs no reshaping or "
+        mu, _, eps = args
+        raise CheckFailed(f"with mu, log_var of shape {shape_text(mu.shape)} and eps of shape {shape_text(eps.shape)} "
+                          f"your function hit a shape error ({err}). z = mu + sigma * eps needs no reshaping or "
                           "unsqueezing: broadcasting lines up the last dimensions.") from None
 
 
-def _reparam_shape(fn):
+def _reparam_shape(answer):
     mu, log_var, eps = _inputs()
-    returns_tensor(lambda *a: _call(fn, *a), mu, log_var, eps, shape=mu.shape, name="reparameterize")
+    returns_tensor(_shape_error(answer, mu, log_var, eps), answer.function, (mu, log_var, eps), answer.params,
+                   mu.shape)
 
 
-def _reparam_detached(fn):
+def _reparam_detached(answer):
     mu, log_var, eps = _inputs()
-    mu, log_var = mu.clone().requires_grad_(), log_var.clone().requires_grad_()
-    z = fn(mu, log_var, eps)
+    mu, log_var = leaf(mu), leaf(log_var)
+    z = answer(mu, log_var, eps)
     if not isinstance(z, Tensor) or z.grad_fn is None:
         raise CheckFailed("z carries no gradient back to mu: it is a detached sample (from .sample(), "
                           ".detach(), torch.no_grad(), .item() or NumPy). Compute z = mu + σ·eps with torch "
                           "operations on mu and log_var.")
 
 
-def _reparam_gradient(fn):
+def _reparam_uses_eps(answer):
     mu, log_var, eps = _inputs()
-    mu, log_var = mu.clone().requires_grad_(), log_var.clone().requires_grad_()
-    z = fn(mu, log_var, eps)
-    d_mu, d_log_var = torch.autograd.grad(z.sum(), [mu, log_var], allow_unused=True)
-    if d_mu is None or d_log_var is None:
-        raise CheckFailed("z must depend on both mu and log_var; autograd finds no path to "
-                          f"{'mu' if d_mu is None else 'log_var'}.")
-    matches(d_mu, torch.ones_like(mu), "dz/dmu (autograd; it should be 1 everywhere)")
-    matches(d_log_var, 0.5 * torch.exp(0.5 * log_var.detach()) * eps,
-            "dz/dlog_var (autograd; it should be ½·σ·eps)")
+    first, drew = answer.draws_noise(mu, log_var, eps)
+    second = answer.tensor(mu, log_var, eps)
+    if drew or not torch.equal(first.detach(), second.detach()):
+        how = ("two calls with the same eps gave different z" if not torch.equal(first.detach(), second.detach())
+               else "it drew from torch's global random generator")
+        raise CheckFailed(f"your function draws its own noise (torch.randn, .sample(), .rsample()): {how}. Use the "
+                          f"eps it is given, so that z is a function of its inputs.")
 
 
-def _reparam_uses_eps(fn):
+def _reparam_values(answer):
     mu, log_var, eps = _inputs()
-    first, second = fn(mu, log_var, eps), fn(mu, log_var, eps)
-    if not torch.equal(first, second):
-        raise CheckFailed("two calls with the same eps gave different z: your function draws its own noise "
-                          "(torch.randn, .sample()). Use the eps it is given, so that z is a function of its inputs.")
+    expected, wrong = losses.reparameterize(mu, log_var, eps), _reparam_mistakes(mu, log_var, eps)
+    got = answer.tensor(mu, log_var, eps, shape=mu.shape)
+    matches(got, expected, "mu, log_var, eps of shape (3, 2)", wrong)
 
 
-def _reparam_values(fn):
+def _reparam_gradient(answer):
     mu, log_var, eps = _inputs()
-    got = returns_tensor(fn, mu, log_var, eps, shape=mu.shape, name="reparameterize")
-    matches(got, losses.reparameterize(mu, log_var, eps), "mu, log_var, eps of shape (3, 2)",
-            _reparam_mistakes(mu, log_var, eps))
+    same_gradients(answer, losses.reparameterize, (mu, log_var, eps), ("mu", "log_var"),
+                   "z must be a differentiable function of mu and log_var (dz/dmu = 1, dz/dlog_var = ½·σ·eps).")
 
 
-def _reparam_broadcast(fn):
-    mu, log_var, eps = _inputs(5)
-    got = _call(fn, mu, log_var, eps)
+def _reparam_broadcast(answer):
+    mu, log_var, eps = _inputs(5, dtype=torch.float32)
+    args64 = (mu.double(), log_var.double(), eps.double())
+    expected, wrong = losses.reparameterize(*args64), _reparam_mistakes(*args64)
+    got = _shape_error(answer, mu, log_var, eps)
     if not isinstance(got, Tensor) or tuple(got.shape) != tuple(eps.shape):
-        shape = tuple(got.shape) if isinstance(got, Tensor) else type(got).__name__
-        raise CheckFailed(f"with eps of shape {tuple(eps.shape)} (5 samples for each of 3 examples) and mu, "
-                          f"log_var of shape {tuple(mu.shape)}, z should have eps's shape {tuple(eps.shape)}; "
+        shape = shape_text(got.shape) if isinstance(got, Tensor) else type(got).__name__
+        raise CheckFailed(f"with eps of shape {shape_text(eps.shape)} (5 samples for each of 3 examples) and mu, "
+                          f"log_var of shape {shape_text(mu.shape)}, z should have eps's shape {shape_text(eps.shape)}; "
                           f"you return {shape}. Did you draw or reshape eps yourself? Let broadcasting do it: "
                           "mu + sigma * eps.")
-    matches(got, losses.reparameterize(mu, log_var, eps), "5 samples per example (eps of shape (5, 3, 2))")
+    returns_tensor(got, answer.function)
+    matches(got, expected, "5 samples per example (float32, eps of shape (5, 3, 2))", wrong, dtype=torch.float32)
 
 
 exercise_5_1 = Exercise("5.1", "reparameterize", losses.reparameterize,
@@ -108,22 +115,24 @@ exercise_5_1 = Exercise("5.1", "reparameterize", losses.reparameterize,
 _MU, _SIGMA = 0.4, 1.7
 
 
-def _samples(n: int = 8) -> tuple[Tensor, Tensor]:
+def _samples(n: int = 8, dtype=torch.float64) -> tuple[Tensor, Tensor]:
     z = _MU + _SIGMA * torch.randn(2, n, generator=_gen(52), dtype=torch.float64)
-    return (z - 1.0) ** 2 + torch.sin(3 * z), z
+    return ((z - 1.0) ** 2 + torch.sin(3 * z)).to(dtype), z.to(dtype)
 
 
-def _score_mistakes(f, z, mu, sigma) -> dict[str, tuple[Tensor, Tensor]]:
+def _score_mistakes(f, z, mu, sigma) -> dict[str, dict[str, Tensor]]:
     d, eps = z - mu, (z - mu) / sigma
+    n = z.shape[-1]
     mean = lambda x: x.mean(-1)  # noqa: E731
-    return {
+    right = {"mu": f * d / sigma**2, "sigma": f * (d**2 / sigma**3 - 1 / sigma)}
+    wrong = {
         "mu": {
             "mean(f·(z − mu)): the score of mu is (z − mu)/σ², the 1/σ² is missing.": mean(f * d),
             "mean(f·(z − mu)/σ) = mean(f·eps): the score of mu is (z − mu)/σ², one 1/σ is missing.":
                 mean(f * eps),
             "mean(f·(mu − z)/σ²): the sign is flipped; the score is (z − mu)/σ².": mean(-f * d / sigma**2),
             "mean(f): f alone, without the score, is an estimate of E[f], not of its gradient.": mean(f),
-            "sum instead of mean: the estimate must average over the samples.": (f * d / sigma**2).sum(-1),
+            "mean((z − mu)/σ²): the score alone, without f, averages to 0; multiply it by f.": mean(d / sigma**2),
         },
         "sigma": {
             "mean(f·(z − mu)²/σ³): the −1/σ term of the score of σ is missing.": mean(f * d**2 / sigma**3),
@@ -132,53 +141,64 @@ def _score_mistakes(f, z, mu, sigma) -> dict[str, tuple[Tensor, Tensor]]:
             "mean(f·(z − mu)/σ²): that is the score of mu; σ's score is (z − mu)²/σ³ − 1/σ.":
                 mean(f * d / sigma**2),
             "mean(f): f alone, without the score, is an estimate of E[f], not of its gradient.": mean(f),
-            "sum instead of mean: the estimate must average over the samples.":
-                (f * (d**2 / sigma**3 - 1 / sigma)).sum(-1),
+            "mean(f·((z − mu)²/σ² − 1)/σ²): divide by σ³ and σ, not σ² (the score of σ is (z − mu)²/σ³ − 1/σ).":
+                mean(f * (eps**2 - 1) / sigma**2),
         },
     }
+    for name, terms in right.items():
+        wrong[name]["sum instead of mean: the estimate must average over the samples."] = terms.sum(-1)
+        if n != 8:
+            wrong[name][f"a sum divided by 8: 8 was the number of samples in the first example, here n = {n}; "
+                        f"use .mean(-1)."] = terms.sum(-1) / 8
+    return wrong
 
 
-def _two_tensors(fn, *args):
-    out = fn(*args)
+def _two_tensors(answer, *args):
+    out = answer(*args)
     if not isinstance(out, (tuple, list)) or len(out) != 2 or not all(isinstance(o, Tensor) for o in out):
         raise CheckFailed("`score_function_grad` should return two tensors, (estimate for mu, estimate for sigma); "
-                          f"it returned {type(out).__name__}.")
-    return out
+                          f"it returned {type(out).__name__}"
+                          f"{f' of length {len(out)}' if isinstance(out, (tuple, list)) else ''}.")
+    return [returns_tensor(o, answer.function) for o in out]
 
 
-def _score_shape(fn):
-    f, z = _samples()
-    for name, est in zip(("mu", "sigma"), _two_tensors(fn, f, z, _MU, _SIGMA)):
-        if tuple(est.shape) != (2,):
-            raise CheckFailed(f"for f_values and z of shape (2, 8) (2 batches of 8 samples) the estimate for {name} "
-                              f"should have shape (2,): one average per batch, over the last dimension; "
-                              f"got {tuple(est.shape)}.")
+def _score_shape(answer):
+    for n in (8, 1):
+        f, z = _samples(n)
+        for name, est in zip(("mu", "sigma"), _two_tensors(answer, f, z, _MU, _SIGMA)):
+            if tuple(est.shape) != (2,):
+                raise CheckFailed(f"for f_values and z of shape (2, {n}) (2 batches of {n} samples) the estimate for "
+                                  f"{name} should have shape (2,): one average per batch, over the last dimension; "
+                                  f"got {shape_text(est.shape)}.")
 
 
-def _score_values(mu, sigma):
-    def check(fn):
-        f, z = _samples()
-        z = mu + (z - _MU) * sigma / _SIGMA
-        got = _two_tensors(fn, f, z, mu, sigma)
-        expected = gradients.score_function_grad(f, z, mu, sigma)
-        wrong = _score_mistakes(f, z, mu, sigma)
+def _score_values(mu, sigma, n, dtype):
+    def check(answer):
+        f, z = _samples(n, dtype)
+        z = (mu + (z.double() - _MU) * sigma / _SIGMA).to(dtype)
+        expected = gradients.score_function_grad(f.double(), z.double(), mu, sigma)
+        wrong = _score_mistakes(f.double(), z.double(), mu, sigma)
+        got = _two_tensors(answer, f, z, mu, sigma)
         for i, name in enumerate(("mu", "sigma")):
-            matches(got[i], expected[i], f"the estimate for {name} (mu = {mu:g}, sigma = {sigma:g})", wrong[name])
+            what = f"the estimate for {name} (mu = {mu:g}, sigma = {sigma:g}, n = {n}){in_dtype(dtype)}"
+            matches(got[i], expected[i], what, wrong[name], dtype=dtype)
     check.__name__ = f"values at mu={mu}, sigma={sigma}"
     return check
 
 
-def _score_unbiased(fn):
+def _score_unbiased(answer):
     g = _gen(53)
     mu, sigma = -0.3, 0.8
     z = mu + sigma * torch.randn(200_000, generator=g, dtype=torch.float64)
     f = (z - 1.0) ** 2
-    got = torch.stack([e.reshape(()) for e in _two_tensors(fn, f, z, mu, sigma)])
     exact = gradients.exact_grad("(z − t)²", mu, sigma)
+    got = torch.stack([e.detach().double().reshape(()) if e.numel() == 1 else e.detach().double().flatten()[0]
+                       for e in _two_tensors(answer, f, z, mu, sigma)])
     if not torch.allclose(got, exact, atol=0.05):
-        raise CheckFailed(f"on 200,000 samples with f = (z − 1)², the estimates {got.tolist()} should be close "
-                          f"to the exact gradient {exact.tolist()}.")
+        raise CheckFailed(f"on 200,000 samples with f = (z − 1)², the estimates [{got[0]:.4g}, {got[1]:.4g}] should "
+                          f"be close to the exact gradient [{exact[0]:.4g}, {exact[1]:.4g}].")
 
 
 exercise_5_2 = Exercise("5.2", "score_function_grad", gradients.score_function_grad,
-                        [_score_shape, _score_values(_MU, _SIGMA), _score_values(-1.0, 0.5), _score_unbiased])
+                        [_score_shape, _score_values(_MU, _SIGMA, 8, torch.float64),
+                         _score_values(-1.0, 0.5, 5, torch.float32), _score_unbiased])

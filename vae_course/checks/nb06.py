@@ -7,75 +7,81 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from .. import evaluation
-from ._core import CheckFailed, Exercise, _gen, matches
+from ._core import CheckFailed, Exercise, _gen, in_dtype, matches, returns_tensor, same_gradients
+from .nb04 import kl_mistakes
 
-_B, _D, _K, _L = 5, 64, 17, 3
+_D, _K = 64, 17
+_B = 5  # the batch size of the first check; the others use other sizes
 
 
-def _inputs(seed: int):
+def _inputs(seed: int, batch: int, latent_dim: int, dtype=torch.float64):
+    """Logits, grey levels and a q(z|x) whose KL is a sizeable part of the loss (σ² never close to 1)."""
     g = _gen(seed)
-    x_logits = 2 * torch.randn(_B, _D, _K, generator=g, dtype=torch.float64)
-    levels = torch.randint(0, _K, (_B, _D), generator=g)
-    mu = torch.randn(_B, _L, generator=g, dtype=torch.float64)
-    log_var = torch.randn(_B, _L, generator=g, dtype=torch.float64) - 0.5
-    return x_logits, levels, mu, log_var
+    x_logits = 2 * torch.randn(batch, _D, _K, generator=g, dtype=torch.float64)
+    levels = torch.randint(0, _K, (batch, _D), generator=g)
+    mu = 2 * torch.randn(batch, latent_dim, generator=g, dtype=torch.float64)
+    log_var = torch.rand(batch, latent_dim, generator=g, dtype=torch.float64) - 2.5
+    log_var[:, ::2] += 3.0
+    return x_logits.to(dtype), levels, mu.to(dtype), log_var.to(dtype)
 
 
 def _mistakes(x_logits, levels, mu, log_var) -> dict[str, Tensor]:
+    batch = len(levels)
     rec = -F.log_softmax(x_logits, -1).gather(-1, levels.unsqueeze(-1)).squeeze(-1)  # (B, D) per pixel
     kl_dims = 0.5 * (mu**2 + log_var.exp() - log_var - 1)  # (B, L)
-    kl_sigma = 0.5 * (mu**2 + log_var**2 - torch.log(log_var**2) - 1)  # log_var read as σ
     rec_sum, kl = rec.sum(-1), kl_dims.sum(-1)
-    return {
+    wrong = {
         "reconstruction − KL: the KL sign is flipped; −ELBO = −log p(x|z) + KL, and both are ≥ 0 here.":
             (rec_sum - kl).mean(),
-        "a mean over pixels (64× too small a reconstruction term): that reweights the KL 64× "
-        "stronger; sum over pixels, average only over the batch.": (rec.mean(-1) + kl).mean(),
+        "log p(x|z) + KL: the reconstruction term needs a minus, −log p(x|z) (cross-entropy is ≥ 0).":
+            (-rec_sum + kl).mean(),
+        "a mean over pixels (64× too small a reconstruction term; F.cross_entropy's default "
+        "reduction='mean' does that): it reweights the KL 64× stronger. Sum over pixels (reduction='none', "
+        "then .sum(-1)), average only over the batch.": (rec.mean(-1) + kl).mean(),
         "means over pixels and latent dimensions: sum both, average only over the batch.":
             (rec.mean(-1) + kl_dims.mean(-1)).mean(),
         "the reconstruction term alone: the KL(q(z|x) ‖ N(0, I)) term is missing.": rec_sum.mean(),
-        "log_var used as σ: σ² = exp(log_var), so KL per dimension is ½(μ² + exp(log_var) − log_var − 1).":
-            (rec_sum + kl_sigma.sum(-1)).mean(),
+        "the KL term alone: the reconstruction term −log p(x|z) is missing.": kl.mean(),
         "a sum over the batch: average the per-example loss over the batch (the loss should not "
         "grow with the batch size).": (rec_sum + kl).sum(),
+        "probabilities instead of log-probabilities: −p(x|z) with softmax, not −log p(x|z) with log_softmax.":
+            (-F.softmax(x_logits, -1).gather(-1, levels.unsqueeze(-1)).squeeze(-1).sum(-1) + kl).mean(),
     }
+    for explanation, wrong_kl in kl_mistakes(mu, log_var).items():
+        wrong.setdefault(f"in the KL term, {explanation}", (rec_sum + wrong_kl).mean())
+    if batch != _B:
+        wrong[f"a sum divided by {_B}: {_B} was the batch size of the first example, here B = {batch}; take the "
+              f".mean() over the batch instead of dividing by a number."] = (rec_sum + kl).sum() / _B
+    return wrong
 
 
-def _returns_scalar(fn, *args) -> Tensor:
-    out = fn(*args)
-    if not isinstance(out, Tensor):
-        raise CheckFailed(f"`vae_loss` returned {type(out).__name__}; it should return a torch.Tensor.")
+def _scalar(answer, args) -> Tensor:
+    out = returns_tensor(answer(*args), answer.function)
     if out.numel() != 1:
-        raise CheckFailed(f"`vae_loss` returned shape {tuple(out.shape)}; it should return one number "
-                          f"(the loss averaged over the batch), e.g. `(rec + kl).mean()`.")
-    if torch.isnan(out).any():
-        raise CheckFailed("`vae_loss` returned NaN.")
+        raise CheckFailed(f"`vae_loss` returned shape {tuple(out.shape)} for a batch of {len(args[1])}; it should "
+                          f"return one number (the loss averaged over the batch), e.g. `(rec + kl).mean()`.")
     return out.reshape(())
 
 
-def _values(seed: int):
-    def check(fn):
-        args = _inputs(seed)
-        matches(_returns_scalar(fn, *args), evaluation.vae_loss(*args), f"a batch of {_B} digits",
-                _mistakes(*args))
+def _values(seed: int, batch: int, latent_dim: int, dtype):
+    def check(answer):
+        args = _inputs(seed, batch, latent_dim, dtype)
+        args64 = tuple(a.double() if a.is_floating_point() else a for a in args)
+        expected, wrong = evaluation.vae_loss(*args64), _mistakes(*args64)
+        matches(_scalar(answer, args), expected, f"a batch of {batch} digits, {latent_dim} latent dimensions"
+                f"{in_dtype(dtype)}", wrong, dtype=dtype)
     check.__name__ = f"values (inputs {seed})"
     return check
 
 
-def _gradient(fn):
-    x_logits, levels, mu, log_var = _inputs(3)
-    mine, ref = [t.clone().requires_grad_(True) for t in (mu, log_var)], \
-        [t.clone().requires_grad_(True) for t in (mu, log_var)]
-    out = _returns_scalar(fn, x_logits, levels, *mine)
-    if not out.requires_grad:
-        raise CheckFailed("the loss does not depend on mu and log_var through autograd (was something "
-                          "detached, or converted with .item()?); training needs its gradient.")
-    grads = torch.autograd.grad(out, mine, allow_unused=True)
-    expected = torch.autograd.grad(evaluation.vae_loss(x_logits, levels, *ref), ref)
-    for name, got, exp in zip(("mu", "log_var"), grads, expected):
-        if got is None:
-            raise CheckFailed(f"the loss does not depend on {name}: the KL term needs it.")
-        matches(got, exp, f"the gradient with respect to {name}")
+def _gradient(answer):
+    args = _inputs(3, 7, 2)
+    _scalar(answer, args)
+    same_gradients(answer, evaluation.vae_loss, args, ("x_logits", "mu", "log_var"),
+                   "Training needs the gradient of the loss to reach the decoder (through x_logits) and the "
+                   "encoder (through mu and log_var): compute both terms with torch operations, outside "
+                   "torch.no_grad().", shape=())
 
 
-exercise_6_1 = Exercise("6.1", "vae_loss", evaluation.vae_loss, [_values(1), _values(2), _gradient])
+exercise_6_1 = Exercise("6.1", "vae_loss", evaluation.vae_loss,
+                        [_values(1, _B, 3, torch.float64), _values(2, 2, 4, torch.float32), _gradient])
