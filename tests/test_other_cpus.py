@@ -23,7 +23,7 @@ spec.loader.exec_module(other_cpus)
 TRAINED = ["03_per_sample_normal.ipynb", "04_autoencoder_limit.ipynb", "06_training_a_vae.ipynb"]
 
 
-@pytest.mark.parametrize("float_path", ["default"])
+@pytest.mark.parametrize("float_path", ["avx2"])
 def test_check_on_untouched_learner_copies_notes_no_other_cells_on_another_cpu(tmp_path, monkeypatch, float_path):
     for name, value in other_cpus.PATHS[float_path].items():
         monkeypatch.setenv(name, value)  # the kernels that nbval starts inherit it
