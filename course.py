@@ -133,8 +133,10 @@ def test(args: list[str]) -> int:
         return _run(*pytest, *args)
     stages = [
         ("pytest: unit tests, nbval (strict) on every notebook, browser tests", [*pytest]),
-        ("nbval again, on another float path (as another CPU rounds)",
-         [PYTHON, "tools/other_cpus.py", "nbval", "--path", "avx2", "-n", "2", "--dist", "loadfile", "notebooks"]),
+        ("nbval again on the solved notebooks, on another float path (as another CPU rounds; the "
+         "learner copies had theirs in the browser tests of stage 1)",
+         [PYTHON, "tools/other_cpus.py", "nbval", "--path", "avx2", "-n", "2", "--dist", "loadfile",
+          "notebooks/solutions"]),
         ("the claims of the prose on seeds 1 and 2",
          [PYTHON, "tools/other_cpus.py", "claims", "--seeds", "1", "2", "--paths", "native", "-j", "2"]),
     ]

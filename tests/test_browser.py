@@ -53,6 +53,10 @@ CHROMIUM = os.environ.get("VAE_COURSE_CHROMIUM", "/usr/bin/chromium")
 IN_CI = os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+# Another float path for the notebooks' kernels (tools/other_cpus.py: "avx2"), so that Run All in
+# the browser, compared with the stored outputs as nbval compares them, is the learner copies'
+# nbval pass "on another CPU"; the solved copies get theirs in stage 2 of `course.py test`.
+FLOAT_PATH = {"ATEN_CPU_CAPABILITY": "avx2", "MKL_CBWR": "COMPATIBLE"}
 LAB_SETTINGS = {  # no news toast, never save into the served copy, every cell attached to the DOM
     "@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": False},
     "@jupyterlab/docmanager-extension:plugin": {"autosave": False},
@@ -153,6 +157,7 @@ def lab():
         "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
         "display_name": "Python 3 (ipykernel)", "language": "python"}))
     env = {k: v for k, v in os.environ.items() if k not in {"MPLBACKEND", "JUPYTER_PATH", "JUPYTER_TOKEN"}}
+    env.update(FLOAT_PATH)  # the kernels round as another CPU would: Run All is also an nbval pass
     env.update(JUPYTER_CONFIG_DIR=str(dirs["config"]), JUPYTER_RUNTIME_DIR=str(dirs["runtime"]),
                JUPYTER_DATA_DIR=str(dirs["data"]), IPYTHONDIR=str(dirs["ipython"]),
                PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
@@ -448,10 +453,35 @@ def _close(lab, page) -> None:
             _api(lab, f"sessions/{session['id']}", method="DELETE")
 
 
+def _compared(outputs: list[dict]) -> dict:
+    """What nbval compares of a cell's outputs: the text of each stream, the text/plain of each result
+    and display, in order (a front-end may split or merge a stream's chunks, so streams are joined)."""
+    streams, shown = {}, []
+    for out in outputs:
+        if out["output_type"] == "stream":
+            streams[out["name"]] = streams.get(out["name"], "") + "".join(out["text"])
+        elif out["output_type"] in {"execute_result", "display_data"}:
+            shown.append("".join(out.get("data", {}).get("text/plain", "")))
+        elif out["output_type"] == "error":
+            shown.append(f"{out['ename']}: {out['evalue']}")
+    return {"streams": streams, "shown": shown}
+
+
+def _ignored(cell) -> bool:
+    tags = cell.metadata.get("tags", [])
+    return any(t in tags for t in ("nbval-ignore-output", "nbval-skip")) or "NBVAL_IGNORE_OUTPUT" in cell.source
+
+
 def _check_cells(path: Path, cells: list[dict], solved: bool) -> None:
     stored = [c for c in nbformat.read(path, as_version=4).cells]
     assert [c["id"] for c in cells] == [c.id for c in stored], "the page does not show the notebook's cells"
     problems = []
+    for cell, mine in zip(cells, stored):
+        if cell["type"] == "code" and not _ignored(mine):
+            got, want = _compared(cell["outputs"]), _compared(mine.outputs)
+            if got != want:
+                problems.append(f"cell {cell['index']} printed other output than the stored one "
+                                f"(kernels on {FLOAT_PATH}):\n  got    {got}\n  stored {want}")
     for cell in (c for c in cells if c["type"] == "code"):
         where = f"cell {cell['index']} (id {cell['id']})"
         if cell["count"] is None:
