@@ -627,7 +627,14 @@ def _open_and_wait(lab, page, path: str) -> dict:
         _close(lab, page)
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=_label)
+def test_solved_copies_carry_their_learner_copys_metadata():
+    """So that opening a solved copy leaves it unmodified exactly when its learner copy stays so."""
+    for path in LEARNER:
+        solved = nbformat.read(ROOT / "notebooks" / "solutions" / path.name, as_version=4)
+        assert solved.metadata == nbformat.read(path, as_version=4).metadata, path.name
+
+
+@pytest.mark.parametrize("path", LEARNER, ids=_label)
 def test_opening_a_notebook_leaves_it_unmodified(lab, page, path):
     """No "Save your work?" for a notebook the learner only opened (its kernel started and idle)."""
     stored = nbformat.read(path, as_version=4).metadata
