@@ -279,9 +279,13 @@ CELLS = """() => window.vcPanel.content.widgets.map((cell, index) => {
           explorers: explorers.map(el => ({key: el.dataset.vcKey,
             cls: [...el.classList].filter(c => c.startsWith('vc-') && c !== 'vc-explorer')}))};
 })"""
+# The kernel's shutdown promise can be left unreachable once the panel is disposed: Playwright then
+# fails with "Resulting promise was garbage collected" (seen once in five runs). A timer keeps the
+# promise alive and settles it within 10 s; the sessions are ended over the REST API afterwards anyway.
 CLOSE = """async () => { const panel = window.vcPanel; if (!panel) return;
   window.vcPanel = null;
-  try { await panel.sessionContext.shutdown(); } finally { panel.context.model.dirty = false; panel.dispose(); } }"""
+  try { await Promise.race([panel.sessionContext.shutdown(), new Promise(r => setTimeout(r, 10000))]); }
+  finally { panel.context.model.dirty = false; panel.dispose(); } }"""
 EVAL_IN_KERNEL = """async (expression) => {
   const kernel = window.vcPanel.sessionContext.session.kernel;
   const reply = await kernel.requestExecute({code: '', silent: true, store_history: false,
