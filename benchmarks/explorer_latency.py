@@ -14,7 +14,7 @@ import time
 
 import torch
 
-from vae_course import widgets
+from vae_course import models, nb00, nb01, nb02, nb03, nb04, nb05, nb06
 
 
 def measure(explorer, control: str, values: list, repeats: int) -> list[float]:
@@ -28,36 +28,34 @@ def measure(explorer, control: str, values: list, repeats: int) -> list[float]:
 
 def _beta_dial():
     """The 04 dial over three small untrained models: the dial's cost does not depend on training."""
-    from vae_course import models
-    from vae_course import prior_match as pm
+    
 
     gen = torch.Generator().manual_seed(0)
     x = torch.randint(0, 17, (1000, 64), generator=gen).float() / 16
     labels, eps = torch.arange(1000) % 10, torch.randn(5, 1000, 2, generator=gen)
     z_prior, z_ref = torch.randn(16, 2, generator=gen), torch.randn(2000, 2, generator=gen)
-    family = {"autoencoder": pm.Autoencoder(), "β = 1": models.VAE(), "β = 4": models.VAE()}
-    return widgets.BetaDialExplorer({name: pm.summarize(name, m, x, labels, x[:8], z_prior, eps, z_ref)
+    family = {"autoencoder": models.Autoencoder(), "β = 1": models.VAE(), "β = 4": models.VAE()}
+    return nb04.BetaDialExplorer({name: nb04.summarize(name, m, x, labels, x[:8], z_prior, eps, z_ref)
                                      for name, m in family.items()})
 def _posterior_table():
     """Notebook 03's lookup table from an untrained 2-D VAE: the redraw cost does not depend on training."""
-    from vae_course import data, models, posterior
+    from vae_course import data
 
     torch.manual_seed(0)
     test = data.load_digits("test")
-    return posterior.posterior_table(models.VAE(latent_dim=2).eval(), test.x, test.labels, n_draws=9,
+    return nb03.posterior_table(models.VAE(latent_dim=2).eval(), test.x, test.labels, n_draws=9,
                                      generator=torch.Generator().manual_seed(0))
 def _interpolation():
-    from vae_course import data, models
+    from vae_course import data
 
     torch.manual_seed(0)  # untrained weights decode as fast as trained ones
-    return widgets.InterpolationExplorer(models.VAE(8, 128).eval(), data.load_digits("test").x)
+    return nb06.InterpolationExplorer(models.VAE(8, 128).eval(), data.load_digits("test").x)
 
 
 def _latent_grid():
-    from vae_course import models
 
     torch.manual_seed(0)
-    return widgets.LatentGridExplorer(models.VAE(2, 128).eval())
+    return nb06.LatentGridExplorer(models.VAE(2, 128).eval())
 
 
 def main() -> None:
@@ -67,13 +65,13 @@ def main() -> None:
     torch.set_num_threads(1)
     cases = [
         ("β dial (04), model", _beta_dial(), "model", ["β = 1", "autoencoder", "β = 4"]),
-        ("pushforward (01), slider a", widgets.PushforwardExplorer(), "a", [0.5 + 0.05 * k for k in range(20)]),
-        ("pushforward (01), map", widgets.PushforwardExplorer(), "map", ["exp", "sigmoid", "affine"]),
-        ("installation check (00), σ", widgets.InstallationCheck(), "sigma", [0.3 + 0.1 * k for k in range(15)]),
-        ("latent (02), slider x1", widgets.LatentExplorer(), "x1", [-2.0 + 0.2 * k for k in range(21)]),
-        ("reparameterization (05), μ, n=1000", widgets.ReparamExplorer(), "mu", [-1.5 + 0.05 * k for k in range(60)]),
-        ("reparameterization (05), σ, n=1000", widgets.ReparamExplorer(), "sigma", [0.4 + 0.05 * k for k in range(30)]),
-        ("posterior (03), test digit", widgets.PosteriorExplorer(_posterior_table()), "index",
+        ("pushforward (01), slider a", nb01.PushforwardExplorer(), "a", [0.5 + 0.05 * k for k in range(20)]),
+        ("pushforward (01), map", nb01.PushforwardExplorer(), "map", ["exp", "sigmoid", "affine"]),
+        ("installation check (00), σ", nb00.InstallationCheck(), "sigma", [0.3 + 0.1 * k for k in range(15)]),
+        ("latent (02), slider x1", nb02.LatentExplorer(), "x1", [-2.0 + 0.2 * k for k in range(21)]),
+        ("reparameterization (05), μ, n=1000", nb05.ReparamExplorer(), "mu", [-1.5 + 0.05 * k for k in range(60)]),
+        ("reparameterization (05), σ, n=1000", nb05.ReparamExplorer(), "sigma", [0.4 + 0.05 * k for k in range(30)]),
+        ("posterior (03), test digit", nb03.PosteriorExplorer(_posterior_table()), "index",
          [7 * k for k in range(60)]),
         ("interpolation (06), t", _interpolation(), "t", [0.05 * k for k in range(21)]),
         ("interpolation (06), digit B", _interpolation(), "b", list(range(1, 30))),

@@ -16,7 +16,7 @@ import time
 
 import torch
 
-from vae_course import data, evaluation, models, training
+from vae_course import data, models, nb06, training
 
 CONFIGS = {
     # the full-quality run: wider, 16 latents, dropout 0.3, trained on the IWAE bound with K = 5
@@ -34,7 +34,7 @@ def run(seed: int, config: dict) -> dict:
     model = models.VAE(**config["model"])
     hist = training.train(model, tr.x, va.x, generator=torch.Generator().manual_seed(seed), progress=False,
                           **config["train"])
-    est = evaluation.importance_sampled_nll(model, te.x, ks=(1, 1000),
+    est = nb06.importance_sampled_nll(model, te.x, ks=(1, 1000),
                                             generator=torch.Generator().manual_seed(1000 + seed))
     return {"seconds": hist.seconds, "epochs": len(hist.val_loss), "best_epoch": hist.best_epoch + 1,
             "neg_elbo": est[1], "nll": est[1000]}
@@ -50,8 +50,8 @@ def main() -> None:
     config = CONFIGS[args.config]
     print(f"config {args.config}: {config}, torch threads {args.threads}")
     tr, te = data.load_digits("train"), data.load_digits("test")
-    pixel = evaluation.pixel_categorical_nll(te.levels, evaluation.fit_pixel_categoricals(tr.levels)).mean()
-    print(f"baselines on test: uniform over 17 levels {evaluation.uniform_nll(te.levels).mean():.2f} nats, "
+    pixel = nb06.pixel_categorical_nll(te.levels, nb06.fit_pixel_categoricals(tr.levels)).mean()
+    print(f"baselines on test: uniform over 17 levels {nb06.uniform_nll(te.levels).mean():.2f} nats, "
           f"independent pixel categoricals {pixel:.2f} nats")
     rows = []
     for seed in args.seeds:

@@ -7,7 +7,7 @@ open it, Run All, and assert
 
 - every code cell ran and no cell shows an error; the check cells (tagged `check:N.M`) say
   "not attempted yet" in a learner copy and "passed" in a solved one;
-- every explorer (a `vae_course.widgets.Explorer`; its root widget has the CSS class `vc-explorer`
+- every explorer (a `vae_course.explorers.Explorer`; its root widget has the CSS class `vc-explorer`
   and `vc-<ClassName>`) is visible with its controls and its image; pressing ArrowRight on its
   first slider changes the picture (new PNG bytes, the kernel's exactly) and the readout to the
   text that the same settings give in Python (see `_expected_readouts`);
@@ -309,7 +309,8 @@ PNG_OF = """async (img) => { const bytes = new Uint8Array(await (await fetch(img
 PROBE = r'''
 import gc, hashlib
 import ipywidgets
-from vae_course.widgets import Explorer
+from vae_course.explorers import Explorer
+
 def _is(o, cls):
     try:  # dead weak proxies among gc's objects raise ReferenceError on any access
         return isinstance(o, cls)
@@ -359,6 +360,21 @@ def _shown(page, key: str) -> dict:
     return state
 
 
+
+def _explorer_class(name: str):
+    """The Explorer subclass called `name`, from whichever notebook package defines it."""
+    import importlib
+
+    import vae_course
+    from vae_course.explorers import Explorer
+
+    for package in sorted(Path(vae_course.__file__).parent.glob("nb[0-9][0-9]")):
+        kind = getattr(importlib.import_module(f"vae_course.{package.name}"), name, None)
+        if isinstance(kind, type) and issubclass(kind, Explorer):
+            return kind
+    return None
+
+
 def _callback_errors(page) -> str:
     errors = page.evaluate("() => window.vcCallbackErrors")
     return "\nthe kernel reported, from a widget callback:\n" + ANSI.sub("", "\n".join(errors)) if errors else ""
@@ -373,7 +389,7 @@ def _text(page, html_value: str) -> str:
 def _expected_readouts(page, cls: str, before: dict, after: dict) -> tuple[str, str, str]:
     """(readout text before, after, how) that Python gives for the browser's control values.
 
-    A replica: the same class from `vae_course.widgets`, built with default arguments in this test
+    A replica: the same class from its `vae_course/nbNN/explorers.py`, built with default arguments in this test
     process, its controls set to the kernel's values before the key press (reproducing what the
     notebook's cells did to them) and then to the values after it. Readouts that count redraws
     stay in step, because the replica also redraws once per changed value.
@@ -383,12 +399,10 @@ def _expected_readouts(page, cls: str, before: dict, after: dict) -> tuple[str, 
     The fallback still proves that the browser shows what the kernel computed for the new value;
     the computation itself is tested without a browser in tests/test_widgets.py and test_nbNN_*.py.
     """
-    from vae_course import widgets as vw
-
-    kind = getattr(vw, cls, None)
+    kind = _explorer_class(cls)
     reason = None
-    if not (isinstance(kind, type) and issubclass(kind, vw.Explorer)):
-        reason = f"{cls} is not an Explorer in vae_course.widgets"
+    if kind is None:
+        reason = f"{cls} is not an Explorer in any vae_course/nbNN/explorers.py"
     else:
         try:
             replica = kind()
@@ -586,9 +600,9 @@ def _move_a_slider(page, key: str, roots: list[str], k: int, cls: str, shot: Pat
 
 
 def test_readouts_come_from_a_replica_or_else_from_the_kernel(page):
-    from vae_course import widgets as vw
+    from vae_course import nb00
 
-    e = vw.InstallationCheck()
+    e = nb00.InstallationCheck()
     before = {"values": e.values(), "readout": e.readout.value}
     e.controls["sigma"].value = 1.1
     after = {"values": e.values(), "readout": e.readout.value}

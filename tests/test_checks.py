@@ -18,8 +18,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from vae_course import checks, distributions as dist, evaluation, gradients, latent, losses
-from vae_course.checks import _core
+from vae_course import checking, nb01, nb01 as dist, nb02, nb03, nb04, nb05, nb06
+from vae_course import checking
 
 D = torch.distributions
 LOG_2PI = math.log(2 * math.pi)
@@ -193,7 +193,7 @@ def _loss_inplace_log_softmax(xl, lv, mu, log_var):
 
 CASES = {
     "1.1": Case(
-        checks.exercise_1_1,
+        nb01.exercise_1_1,
         valid=[lambda u, rate: -torch.log1p(-u.float()) / rate,
                lambda u, rate: -torch.log(1 - u) / rate,
                lambda u, rate: D.Exponential(rate).icdf(u),
@@ -216,7 +216,7 @@ CASES = {
         hard_coded=(lambda u, rate: (-torch.log1p(-u) / rate).reshape(6), "returned shape (6,) for u of shape (2, 3)"),
     ),
     "1.2": Case(
-        checks.exercise_1_2,
+        nb01.exercise_1_2,
         valid=[lambda x, a, b: _phi((x.float() - b) / a) / abs(a),
                lambda x, a, b: D.Normal(b, abs(a)).log_prob(x).exp(),
                lambda x, a, b: torch.exp(D.Normal(0.0, 1.0).log_prob((x - b) / a)) / abs(a),
@@ -240,7 +240,7 @@ CASES = {
                     "returned shape (11,) for x of shape (2, 3)"),
     ),
     "2.1": Case(
-        checks.exercise_2_1,
+        nb02.exercise_2_1,
         valid=[lambda l: torch.logsumexp(l.float(), -1) - math.log(l.shape[-1]),
                _by_max,
                lambda l: torch.logsumexp(l, -1) - torch.log(torch.tensor(float(l.shape[-1]))),
@@ -267,7 +267,7 @@ CASES = {
         hard_coded=(lambda l: torch.logsumexp(l, -1) - math.log(7), "7 was K in the first example, here K = 50"),
     ),
     "3.1": Case(
-        checks.exercise_3_1,
+        nb03.exercise_3_1,
         valid=[lambda mu, lv, eps: mu.float() + _sigma(lv.float()) * eps.float(),
                lambda mu, lv, eps: eps * torch.sqrt(torch.exp(lv)) + mu,
                lambda mu, lv, eps: torch.addcmul(mu, torch.exp(lv / 2), eps),
@@ -290,7 +290,7 @@ CASES = {
         hard_coded=(lambda mu, lv, eps: mu + _sigma(lv) * eps.view(5, 3), "raised RuntimeError: shape '[5, 3]'"),
     ),
     "3.2": Case(
-        checks.exercise_3_2,
+        nb03.exercise_3_2,
         valid=[lambda z, mu, lv: _density(z.float(), mu.float(), lv.float()),
                lambda z, mu, lv: D.MultivariateNormal(mu, torch.diag_embed(lv.exp())).log_prob(z),
                lambda z, mu, lv: -0.5 * (torch.log(2 * torch.tensor(torch.pi)) + lv
@@ -317,7 +317,7 @@ CASES = {
                     "the wrong axis"),
     ),
     "4.1": Case(
-        checks.exercise_4_1,
+        nb04.exercise_4_1,
         valid=[lambda mu, lv: _kl(mu.float(), lv.float()),
                _kl_torch,
                lambda mu, lv: 0.5 * (mu.pow(2) + lv.exp() - lv - 1).sum(dim=1),
@@ -347,7 +347,7 @@ CASES = {
         hard_coded=(lambda mu, lv: _per_dim(mu, lv).view(-1, 3).sum(-1), "raised RuntimeError: shape '[-1, 3]'"),
     ),
     "5.1": Case(
-        checks.exercise_5_1,
+        nb05.exercise_5_1,
         valid=[lambda mu, lv, eps: (mu.float() + _sigma(lv.float()) * eps.float()),
                lambda mu, lv, eps: mu + torch.sqrt(torch.exp(lv)) * eps,
                lambda mu, lv, eps: torch.addcmul(mu, (lv / 2).exp(), eps),
@@ -373,7 +373,7 @@ CASES = {
                     "with mu, log_var of shape (3, 2) and eps of shape (5, 3, 2) your function hit a shape error"),
     ),
     "5.2": Case(
-        checks.exercise_5_2,
+        nb05.exercise_5_2,
         valid=[lambda f, z, mu, sigma: tuple(e.float() for e in _score(f.float(), z.float(), mu, sigma)),
                lambda f, z, mu, sigma: ((f * (z - mu)).mean(-1) / sigma**2,
                                         (f * ((z - mu) ** 2 - sigma**2)).mean(-1) / sigma**3),
@@ -408,7 +408,7 @@ CASES = {
                     "8 was the number of samples in the first example, here n = 5"),
     ),
     "6.1": Case(
-        checks.exercise_6_1,
+        nb06.exercise_6_1,
         valid=[lambda xl, lv, mu, log_var: _loss(xl.float(), lv, mu.float(), log_var.float()),
                _loss_torch,
                lambda xl, lv, mu, log_var: (F.cross_entropy(xl.transpose(1, 2), lv, reduction="sum")
@@ -592,7 +592,7 @@ def test_a_crash_is_reported_in_words_with_the_learners_line(capsys):
 
 
 def test_non_functions_and_nan_get_a_message(capsys):
-    returned, out = run(checks.exercise_1_2, 3.0, capsys)
+    returned, out = run(nb01.exercise_1_2, 3.0, capsys)
     assert returned is dist.affine_pushforward_density and "expected the function" in out
     fails("1.1", lambda u, rate: u * float("nan"), "returned NaN at index (0, 0)", capsys)
 
@@ -601,14 +601,14 @@ def test_a_keyboard_interrupt_still_interrupts():
     def interrupted(*args):
         raise KeyboardInterrupt
     with pytest.raises(KeyboardInterrupt):
-        checks.exercise_1_1(interrupted)
+        nb01.exercise_1_1(interrupted)
 
 
 def test_a_fault_of_the_checker_is_reported_as_its_own(capsys):
     def broken_check(answer):
         answer(torch.ones(2), 1.0)
         raise ZeroDivisionError("division by zero")
-    checker = checks.Exercise("9.9", "exponential_icdf", dist.exponential_icdf, [broken_check])
+    checker = checking.Exercise("9.9", "exponential_icdf", dist.exponential_icdf, [broken_check])
     returned, out = run(checker, lambda u, rate: u, capsys)
     assert returned is dist.exponential_icdf
     assert out.startswith("✗ Exercise 9.9: the checker itself failed (ZeroDivisionError: division by zero). This is "
@@ -636,7 +636,7 @@ def test_without_signals_a_slow_answer_is_abandoned_and_a_right_one_passes():
         import io
         buf = io.StringIO()
         with contextlib.redirect_stdout(buf):
-            checks.exercise_4_1(fn, time_limit=0.5)
+            nb04.exercise_4_1(fn, time_limit=0.5)
         outs[name] = buf.getvalue()
 
     def slow(mu, log_var):
@@ -660,7 +660,7 @@ def test_an_outer_alarm_is_restored():
     old = signal.signal(signal.SIGALRM, lambda *a: fired.append(1))
     try:
         signal.setitimer(signal.ITIMER_REAL, 2.0)
-        checks.exercise_1_1(lambda u, rate: -torch.log1p(-u) / rate)
+        nb01.exercise_1_1(lambda u, rate: -torch.log1p(-u) / rate)
         left, _ = signal.getitimer(signal.ITIMER_REAL)
         assert 0 < left < 2.0
     finally:
@@ -689,8 +689,8 @@ def test_the_index_of_a_difference_points_at_a_value_shown(capsys):
 def test_float32_results_get_float32_tolerance_and_float64_results_do_not():
     right = torch.tensor([1.0, -2.0, 3.0], dtype=torch.float64)
     off = right * (1 + 2e-5)
-    assert _core.close(off.float(), right, _core.tolerance(torch.float64, torch.float32))
-    assert not _core.close(off, right, _core.tolerance(torch.float64, torch.float64))
-    with pytest.raises(_core.CheckFailed, match="the values differ"):
-        _core.matches(off, right, "x")
-    _core.matches(off.float(), right, "x")
+    assert checking.close(off.float(), right, checking.tolerance(torch.float64, torch.float32))
+    assert not checking.close(off, right, checking.tolerance(torch.float64, torch.float64))
+    with pytest.raises(checking.CheckFailed, match="the values differ"):
+        checking.matches(off, right, "x")
+    checking.matches(off.float(), right, "x")

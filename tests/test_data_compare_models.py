@@ -5,7 +5,7 @@ import itertools
 import pytest
 import torch
 
-from vae_course import compare, data, models
+from vae_course import data, nb01
 
 
 def test_digit_splits_are_fixed_disjoint_and_complete():
@@ -53,52 +53,52 @@ def test_bad_split_and_sizes():
 
 def test_best_pairing_is_the_brute_force_minimum(gen):
     x_hat, x = torch.rand(5, 3, generator=gen), torch.rand(5, 3, generator=gen)
-    brute = min(compare.pairing_cost(x_hat, x, torch.tensor(p)) for p in itertools.permutations(range(5)))
-    perm, cost = compare.best_pairing(x_hat, x)
+    brute = min(nb01.pairing_cost(x_hat, x, torch.tensor(p)) for p in itertools.permutations(range(5)))
+    perm, cost = nb01.best_pairing(x_hat, x)
     assert cost == pytest.approx(brute)
-    assert compare.pairing_cost(x_hat, x, perm) == pytest.approx(cost)
+    assert nb01.pairing_cost(x_hat, x, perm) == pytest.approx(cost)
 
 
 def test_pairing_cost_identity_and_bad_pairing():
     x = torch.tensor([[0.0, 0.0], [1.0, 1.0]])
-    assert compare.pairing_cost(x, x) == 0.0
-    assert compare.pairing_cost(x, x, torch.tensor([1, 0])) == pytest.approx(2.0)
+    assert nb01.pairing_cost(x, x) == 0.0
+    assert nb01.pairing_cost(x, x, torch.tensor([1, 0])) == pytest.approx(2.0)
     with pytest.raises(ValueError, match="permutation"):
-        compare.pairing_cost(x, x, torch.tensor([0, 0]))
+        nb01.pairing_cost(x, x, torch.tensor([0, 0]))
 
 
 def test_random_pairing_costs_lie_between_best_and_worst(gen):
     x_hat, x = torch.rand(6, 4, generator=gen), torch.rand(6, 4, generator=gen)
-    costs = compare.random_pairing_costs(x_hat, x, 300, generator=gen)
-    assert costs.min() >= compare.best_pairing(x_hat, x)[1] - 1e-9
+    costs = nb01.random_pairing_costs(x_hat, x, 300, generator=gen)
+    assert costs.min() >= nb01.best_pairing(x_hat, x)[1] - 1e-9
 
 
 def test_sorted_distance_is_w1_for_a_shift(gen):
     x = torch.randn(1000, generator=gen, dtype=torch.float64)
-    assert compare.sorted_distance(x, x + 0.25) == pytest.approx(0.25)
+    assert nb01.sorted_distance(x, x + 0.25) == pytest.approx(0.25)
     with pytest.raises(ValueError, match="same number of samples"):
-        compare.sorted_distance(x, x[:10])
+        nb01.sorted_distance(x, x[:10])
 
 
 def test_shuffled_columns_keep_marginals_but_break_rows(gen):
     x = data.load_digits("train").x
-    s = compare.shuffle_columns(x, generator=gen)
-    assert compare.marginal_distances(s, x).max().item() == 0.0
+    s = nb01.shuffle_columns(x, generator=gen)
+    assert nb01.marginal_distances(s, x).max().item() == 0.0
     assert not torch.equal(s, x)
-    assert compare.nearest_distances(s[:50], x).mean() > 0.5
+    assert nb01.nearest_distances(s[:50], x).mean() > 0.5
 
 
 def test_nearest_distances_against_brute_force(gen):
     q, r = torch.rand(7, 3, generator=gen), torch.rand(9, 3, generator=gen)
     brute = torch.tensor([min((qi - rj).norm() for rj in r) for qi in q])
-    assert torch.allclose(compare.nearest_distances(q, r).float(), brute, atol=1e-6)
+    assert torch.allclose(nb01.nearest_distances(q, r).float(), brute, atol=1e-6)
     with pytest.raises(ValueError, match=r"shape \(N, D\)"):
-        compare.nearest_distances(torch.rand(3), r)
+        nb01.nearest_distances(torch.rand(3), r)
 
 
 def test_linear_generator_reproduces_mean_and_top_variance(gen):
     x = data.load_digits("train").x.double()
-    g = models.LinearGenerator(latent_dim=2).fit(x)
+    g = nb01.LinearGenerator(latent_dim=2).fit(x)
     z = torch.zeros(1, 2, dtype=torch.float64)
     assert torch.allclose(g(z)[0], x.mean(0).clamp(0, 1), atol=1e-6)
     # the generator's covariance (before clipping) is the data's covariance on the top-2 directions
@@ -107,4 +107,4 @@ def test_linear_generator_reproduces_mean_and_top_variance(gen):
     with pytest.raises(ValueError, match=r"shape \(B, 2\)"):
         g(torch.zeros(3, 5))
     with pytest.raises(RuntimeError, match="fit"):
-        models.LinearGenerator(2)(torch.zeros(1, 2))
+        nb01.LinearGenerator(2)(torch.zeros(1, 2))

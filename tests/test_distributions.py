@@ -7,7 +7,7 @@ import torch
 from torch.distributions import (AffineTransform, ExpTransform, Exponential, LogNormal, Normal, SigmoidTransform,
                                  TransformedDistribution, Uniform)
 
-from vae_course import distributions as dist
+from vae_course import nb01 as dist
 
 CASES = [("normal", "affine", 1.7, -0.4), ("normal", "affine", -0.8, 2.0), ("normal", "exp", 0.5, 0.3),
          ("normal", "sigmoid", 1.5, -0.5), ("uniform", "affine", 2.0, -1.0), ("uniform", "exp", -1.2, 0.1),

@@ -5,7 +5,7 @@ import torch
 from torch.distributions import Bernoulli, Categorical, Independent, Normal, kl_divergence
 
 import vae_course as vc
-from vae_course import losses
+from vae_course import probability
 
 
 @pytest.fixture
@@ -22,7 +22,7 @@ def _q(mu, log_var):
 def test_gaussian_kl_matches_torch_distributions(gauss):
     mu, log_var = gauss
     prior = Independent(Normal(torch.zeros_like(mu), torch.ones_like(mu)), 1)
-    assert torch.allclose(losses.gaussian_kl(mu, log_var), kl_divergence(_q(mu, log_var), prior))
+    assert torch.allclose(probability.gaussian_kl(mu, log_var), kl_divergence(_q(mu, log_var), prior))
 
 
 def test_gaussian_kl_matches_monte_carlo(gauss, gen):
@@ -30,20 +30,20 @@ def test_gaussian_kl_matches_monte_carlo(gauss, gen):
     z = _q(mu, log_var).sample((200_000,))
     prior = Independent(Normal(torch.zeros_like(mu), torch.ones_like(mu)), 1)
     mc = (_q(mu, log_var).log_prob(z) - prior.log_prob(z)).mean(0)
-    assert torch.allclose(losses.gaussian_kl(mu, log_var), mc, atol=0.05)
+    assert torch.allclose(probability.gaussian_kl(mu, log_var), mc, atol=0.05)
 
 
 def test_diag_gaussian_log_prob_matches_torch(gauss, gen):
     mu, log_var = gauss
     z = torch.randn(5, 3, generator=gen, dtype=torch.float64)
-    assert torch.allclose(losses.diag_gaussian_log_prob(z, mu, log_var), _q(mu, log_var).log_prob(z))
+    assert torch.allclose(probability.diag_gaussian_log_prob(z, mu, log_var), _q(mu, log_var).log_prob(z))
 
 
 def test_reparameterize_has_the_right_distribution_and_gradients(gen):
     mu = torch.tensor([0.5, -1.0], dtype=torch.float64, requires_grad=True)
     log_var = torch.tensor([0.2, -0.7], dtype=torch.float64, requires_grad=True)
     eps = torch.randn(100_000, 2, generator=gen, dtype=torch.float64)
-    z = losses.reparameterize(mu, log_var, eps)
+    z = probability.reparameterize(mu, log_var, eps)
     sigma = torch.exp(0.5 * log_var.detach())
     assert torch.allclose(z.mean(0), mu.detach(), atol=0.02) and torch.allclose(z.std(0), sigma, rtol=0.02)
     z[0].sum().backward()
@@ -54,23 +54,23 @@ def test_reparameterize_has_the_right_distribution_and_gradients(gen):
 def test_likelihoods_match_torch_distributions(gen):
     logits = torch.randn(4, 64, 17, generator=gen)
     levels = torch.randint(0, 17, (4, 64), generator=gen)
-    assert torch.allclose(losses.categorical_log_likelihood(levels, logits),
+    assert torch.allclose(probability.categorical_log_likelihood(levels, logits),
                           Independent(Categorical(logits=logits), 1).log_prob(levels))
     x = torch.randint(0, 2, (4, 64), generator=gen).float()
     b_logits = torch.randn(4, 64, generator=gen)
-    assert torch.allclose(losses.bernoulli_log_likelihood(x, b_logits),
+    assert torch.allclose(probability.bernoulli_log_likelihood(x, b_logits),
                           Independent(Bernoulli(logits=b_logits), 1).log_prob(x))
 
 
 def test_bad_inputs_get_clear_messages():
     with pytest.raises(ValueError, match="same shape"):
-        losses.gaussian_kl(torch.zeros(2, 3), torch.zeros(2, 2))
+        probability.gaussian_kl(torch.zeros(2, 3), torch.zeros(2, 2))
     with pytest.raises(TypeError, match="torch.Tensor"):
-        losses.gaussian_kl([0.0], torch.zeros(1))
+        probability.gaussian_kl([0.0], torch.zeros(1))
     with pytest.raises(ValueError, match="NaN"):
-        losses.reparameterize(torch.zeros(2), torch.tensor([0.0, float("nan")]), torch.zeros(2))
+        probability.reparameterize(torch.zeros(2), torch.tensor([0.0, float("nan")]), torch.zeros(2))
     with pytest.raises(ValueError, match="eps must have the shape"):
-        losses.reparameterize(torch.zeros(2, 3), torch.zeros(2, 3), torch.zeros(3, 2))
+        probability.reparameterize(torch.zeros(2, 3), torch.zeros(2, 3), torch.zeros(3, 2))
     with pytest.raises(ValueError, match=r"x must lie in \[0, 1\]"):
         vc.models.VAE().encode(torch.full((2, 64), 16.0))
     with pytest.raises(ValueError, match="likelihood must be one of"):

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 import torch
 
-from vae_course import latent
-from vae_course import widgets as vw
+from vae_course import nb02, nb02 as vw
+
 
 F64 = torch.float64
 
@@ -28,8 +28,8 @@ def test_initial_state_is_the_notebooks_x_star(explorer):
     s = explorer.state
     x = torch.tensor([0.45, 0.65], dtype=F64)
     assert torch.equal(s.x, x)
-    assert s.exact == pytest.approx(latent.log_px(x).item(), abs=1e-6)
-    assert torch.allclose(s.w, latent.weights(latent.log_likelihood(x, explorer.z_draws)))
+    assert s.exact == pytest.approx(nb02.log_px(x).item(), abs=1e-6)
+    assert torch.allclose(s.w, nb02.weights(nb02.log_likelihood(x, explorer.z_draws)))
     assert bytes(explorer.image.value).startswith(b"\x89PNG")
     assert f"exact log p(x) = {s.exact:.3f}" in explorer.readout.value
 
@@ -41,9 +41,9 @@ def test_moving_x_off_the_curve_moves_the_posterior_and_spoils_the_estimate(expl
     s = explorer.state
     x = torch.tensor([2.5, 1.5], dtype=F64)
     assert torch.equal(s.x, x)
-    mean, _ = latent.posterior_moments(x, z=s.z)
+    mean, _ = nb02.posterior_moments(x, z=s.z)
     assert mean > 3.0 and (s.z[s.post.argmax()] - mean).abs() < 0.1
-    assert torch.allclose(s.estimates, latent.mc_log_px(latent.log_likelihood(x, explorer.z_repeats.flatten())
+    assert torch.allclose(s.estimates, nb02.mc_log_px(nb02.log_likelihood(x, explorer.z_repeats.flatten())
                                                         .reshape(explorer.z_repeats.shape)))
     assert s.estimates.mean() < s.exact - 5 and before.estimates.std() < s.estimates.std()
     assert s.ess < before.ess and s.n_90 < before.n_90

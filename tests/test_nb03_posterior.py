@@ -1,12 +1,11 @@
 """Notebook 03's maths: variance heads, per-sample posteriors, ELBO estimates, the posterior table."""
 
-import math
 
 import pytest
 import torch
 import torch.nn.functional as F
 
-from vae_course import data, losses, models, posterior
+from vae_course import data, figures, models, nb03, probability, training
 
 
 @pytest.fixture(scope="module")
@@ -23,7 +22,6 @@ def vae():
 @pytest.fixture(scope="module")
 def trained():
     """A VAE trained briefly, so that its decoder depends on z (an untrained one barely does)."""
-    from vae_course import training
 
     torch.manual_seed(0)
     model = models.VAE(latent_dim=2)
@@ -33,10 +31,10 @@ def trained():
 
 def test_heads_give_log_var_by_their_formula():
     r = torch.linspace(-5, 5, 21, dtype=torch.float64)
-    assert torch.equal(posterior.head_to_log_var(r, "log_var"), r)
-    assert torch.allclose(posterior.head_to_log_var(r, "log_sigma").exp(), (r.exp()) ** 2)
-    assert torch.allclose(posterior.head_to_log_var(r, "softplus").exp(), torch.log1p(r.exp()))
-    var = posterior.head_to_log_var(r, "var")
+    assert torch.equal(models.head_to_log_var(r, "log_var"), r)
+    assert torch.allclose(models.head_to_log_var(r, "log_sigma").exp(), (r.exp()) ** 2)
+    assert torch.allclose(models.head_to_log_var(r, "softplus").exp(), torch.log1p(r.exp()))
+    var = models.head_to_log_var(r, "var")
     assert var[r < 0].isnan().all() and torch.isneginf(var[r == 0]).all()
     assert torch.allclose(var[r > 0].exp(), r[r > 0])
 
@@ -46,17 +44,17 @@ def test_head_gradients_match_the_notebook_claims():
     r = torch.tensor([-4.0, 0.0, 4.0, 16.0], dtype=torch.float64, requires_grad=True)
     for variance, expected in (("log_var", torch.ones(4)), ("log_sigma", 2 * torch.ones(4)),
                                ("softplus", torch.sigmoid(r.detach()) / F.softplus(r.detach()))):
-        (grad,) = torch.autograd.grad(posterior.head_to_log_var(r, variance).sum(), r)
+        (grad,) = torch.autograd.grad(models.head_to_log_var(r, variance).sum(), r)
         assert torch.allclose(grad, expected.double())
-    (grad,) = torch.autograd.grad(posterior.head_to_log_var(r, "softplus").sum(), r)
+    (grad,) = torch.autograd.grad(models.head_to_log_var(r, "softplus").sum(), r)
     assert grad[-1] == pytest.approx(1 / 16, rel=1e-3) and grad[0] > 0.99
 
 
 def test_bad_variance_names_and_types():
     with pytest.raises(ValueError, match="variance must be one of"):
-        posterior.head_to_log_var(torch.zeros(2), "std")
+        models.head_to_log_var(torch.zeros(2), "std")
     with pytest.raises(TypeError, match="torch.Tensor"):
-        posterior.head_to_log_var([0.0], "log_var")
+        models.head_to_log_var([0.0], "log_var")
     with pytest.raises(ValueError, match="variance must be one of"):
         models.VAE(variance="sigma")
 
@@ -75,7 +73,7 @@ def test_default_vae_is_unchanged_and_other_heads_share_its_weights(digits):
         torch.manual_seed(0)
         other = models.VAE(latent_dim=2, variance=variance)
         assert list(other.state_dict()) == list(default.state_dict())
-        assert torch.allclose(other.encode(x)[1], posterior.head_to_log_var(raw, variance))
+        assert torch.allclose(other.encode(x)[1], models.head_to_log_var(raw, variance))
 
 
 def test_raw_variance_head_gives_nan_and_the_loss_refuses_it(digits):
@@ -93,11 +91,11 @@ def test_ellipse_mass_matches_monte_carlo(n_sigma):
     """P(z inside the nσ ellipse) = 1 − exp(−n²/2); 400k draws, binomial sd < 0.0008, tolerance 0.004."""
     g = torch.Generator().manual_seed(3)
     mu, log_var = torch.tensor([0.5, -1.0]), torch.tensor([-1.0, 0.7])
-    z = losses.reparameterize(mu, log_var, torch.randn(400_000, 2, generator=g))
+    z = probability.reparameterize(mu, log_var, torch.randn(400_000, 2, generator=g))
     inside = (((z - mu) / torch.exp(0.5 * log_var)) ** 2).sum(-1) <= n_sigma**2
-    assert inside.float().mean().item() == pytest.approx(posterior.ellipse_mass(n_sigma), abs=0.004)
+    assert inside.float().mean().item() == pytest.approx(nb03.ellipse_mass(n_sigma), abs=0.004)
     with pytest.raises(ValueError):
-        posterior.ellipse_mass(0.0)
+        nb03.ellipse_mass(0.0)
 
 
 def test_elbo_estimate_matches_an_independent_monte_carlo(vae, digits):
@@ -107,7 +105,7 @@ def test_elbo_estimate_matches_an_independent_monte_carlo(vae, digits):
     mu, log_var = torch.randn(12, 2, generator=g), torch.randn(12, 2, generator=g) - 1
     eps = torch.randn(4000, 12, 2, generator=g)
     with torch.no_grad():
-        est = posterior.elbo_estimate(vae, x, mu, log_var, eps)
+        est = nb03.elbo_estimate(vae, x, mu, log_var, eps)
         q = torch.distributions.Normal(mu, torch.exp(0.5 * log_var))
         z = mu + torch.exp(0.5 * log_var) * eps
         log_lik = vae.log_likelihood(x.repeat(4000, 1), vae.decode(z.flatten(0, 1))).view(4000, 12)
@@ -115,27 +113,27 @@ def test_elbo_estimate_matches_an_independent_monte_carlo(vae, digits):
         mc = (log_lik + prior.log_prob(z).sum(-1) - q.log_prob(z).sum(-1)).mean(0)
     # the two share log_lik; they differ only by KL vs its MC estimate (sd of that estimate < 0.05 here)
     assert torch.allclose(est, mc, atol=0.15)
-    assert torch.allclose(est, log_lik.mean(0) - losses.gaussian_kl(mu, log_var))
+    assert torch.allclose(est, log_lik.mean(0) - probability.gaussian_kl(mu, log_var))
 
 
 def test_elbo_estimate_rejects_wrong_eps(vae, digits):
     x, _ = digits
     with pytest.raises(ValueError, match=r"\(S, B, L\)"):
-        posterior.elbo_estimate(vae, x, torch.zeros(12, 2), torch.zeros(12, 2), torch.zeros(12, 2))
+        nb03.elbo_estimate(vae, x, torch.zeros(12, 2), torch.zeros(12, 2), torch.zeros(12, 2))
 
 
 def test_fit_per_sample_improves_the_elbo_and_leaves_the_model_alone(trained, digits):
     x, _ = digits
     vae = trained
     before = {k: t.clone() for k, t in vae.state_dict().items()}
-    fit = posterior.fit_per_sample(vae, x, steps=150, lr=0.05, generator=torch.Generator().manual_seed(0))
+    fit = nb03.fit_per_sample(vae, x, steps=150, lr=0.05, generator=torch.Generator().manual_seed(0))
     assert all(torch.equal(before[k], t) for k, t in vae.state_dict().items())
     assert fit.mu.shape == fit.log_var.shape == (12, 2) and fit.trace.shape == (150,)
     assert not fit.mu.requires_grad and fit.seconds > 0
     eps = torch.randn(256, 12, 2, generator=torch.Generator().manual_seed(9))
     with torch.no_grad():
-        start = posterior.elbo_estimate(vae, x, torch.zeros(12, 2), torch.zeros(12, 2), eps)
-        end = posterior.elbo_estimate(vae, x, fit.mu, fit.log_var, eps)
+        start = nb03.elbo_estimate(vae, x, torch.zeros(12, 2), torch.zeros(12, 2), eps)
+        end = nb03.elbo_estimate(vae, x, fit.mu, fit.log_var, eps)
     assert (end > start).all()
     assert fit.trace[-10:].mean() > fit.trace[:10].mean() + 0.5
 
@@ -143,7 +141,7 @@ def test_fit_per_sample_improves_the_elbo_and_leaves_the_model_alone(trained, di
 def test_fit_per_sample_rows_are_independent(vae, digits):
     """Fitting rows together equals fitting them alone when each row sees the same noise."""
     x, _ = digits
-    both = posterior.fit_per_sample(vae, x[:2], steps=20, n_draws=1, generator=torch.Generator().manual_seed(1))
+    both = nb03.fit_per_sample(vae, x[:2], steps=20, n_draws=1, generator=torch.Generator().manual_seed(1))
     g = torch.Generator().manual_seed(1)
     mu = torch.zeros(1, 2, requires_grad=True)
     lv = torch.zeros(1, 2, requires_grad=True)
@@ -151,7 +149,7 @@ def test_fit_per_sample_rows_are_independent(vae, digits):
     for step in range(20):
         opt.zero_grad()
         eps = torch.randn(1, 2, 2, generator=g)  # the draws the joint fit used at this step
-        (-posterior.elbo_estimate(vae, x[:1], mu, lv, eps[:, :1]).sum()).backward()
+        (-nb03.elbo_estimate(vae, x[:1], mu, lv, eps[:, :1]).sum()).backward()
         opt.step()
     assert torch.allclose(mu.detach(), both.mu[:1], atol=1e-5)
     assert torch.allclose(lv.detach(), both.log_var[:1], atol=1e-5)
@@ -160,16 +158,16 @@ def test_fit_per_sample_rows_are_independent(vae, digits):
 def test_fit_per_sample_bad_input(vae, digits):
     x, _ = digits
     with pytest.raises(ValueError, match="steps"):
-        posterior.fit_per_sample(vae, x, steps=0)
+        nb03.fit_per_sample(vae, x, steps=0)
     with pytest.raises(ValueError, match="lr"):
-        posterior.fit_per_sample(vae, x, lr=-1.0)
+        nb03.fit_per_sample(vae, x, lr=-1.0)
     with pytest.raises(ValueError, match="shape"):
-        posterior.fit_per_sample(vae, x[:, :10])
+        nb03.fit_per_sample(vae, x[:, :10])
 
 
 def test_posterior_table_is_encoder_plus_reparameterized_draws(vae, digits):
     x, labels = digits
-    t = posterior.posterior_table(vae, x, labels, n_draws=5, generator=torch.Generator().manual_seed(2))
+    t = nb03.posterior_table(vae, x, labels, n_draws=5, generator=torch.Generator().manual_seed(2))
     mu, log_var = vae.encode(x)
     assert torch.allclose(t.mu, mu) and torch.allclose(t.log_var, log_var)
     assert t.z.shape == t.eps.shape == (12, 5, 2) and t.x_draws.shape == (12, 5, 64)
@@ -178,9 +176,9 @@ def test_posterior_table_is_encoder_plus_reparameterized_draws(vae, digits):
         assert torch.allclose(t.x_draws[3], vae.mean_image(vae.decode(t.z[3])))
     assert ((t.x_draws >= 0) & (t.x_draws <= 1)).all()
     with pytest.raises(ValueError, match="labels"):
-        posterior.posterior_table(vae, x, labels[:3])
+        nb03.posterior_table(vae, x, labels[:3])
     with pytest.raises(ValueError, match="n_draws"):
-        posterior.posterior_table(vae, x, labels, n_draws=0)
+        nb03.posterior_table(vae, x, labels, n_draws=0)
 
 
 # ---------------------------------------------------------------- plotting and the explorer
@@ -192,7 +190,7 @@ import matplotlib.image as mpimg  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from vae_course import plotting, widgets  # noqa: E402
+  # noqa: E402
 
 
 def pixels(png: bytes) -> np.ndarray:
@@ -202,29 +200,29 @@ def pixels(png: bytes) -> np.ndarray:
 @pytest.fixture(scope="module")
 def table(trained):
     test = data.load_digits("test")
-    return posterior.posterior_table(trained, test.x[:60], test.labels[:60], n_draws=9,
+    return nb03.posterior_table(trained, test.x[:60], test.labels[:60], n_draws=9,
                                      generator=torch.Generator().manual_seed(0))
 
 
 def test_posterior_ellipses_have_the_right_centres_sizes_and_colours(table):
-    ax = plotting.plot_posterior_ellipses(table.mu, table.log_var, table.labels, n_sigma=2.0)
+    ax = nb03.plot_posterior_ellipses(table.mu, table.log_var, table.labels, n_sigma=2.0)
     (coll,) = [c for c in ax.collections if isinstance(c, matplotlib.collections.EllipseCollection)]
     sigma = torch.exp(0.5 * table.log_var).numpy()
     assert np.allclose(coll.get_offsets(), table.mu.numpy())
     assert np.allclose(coll._widths, 0.5 * 2 * 2.0 * sigma[:, 0]) and np.allclose(coll._heights, 0.5 * 2 * 2.0 * sigma[:, 1])
     k = int(table.labels[0])
-    assert np.allclose(coll.get_facecolors()[0][:3], plotting.DIGIT_COLORS[k])
+    assert np.allclose(coll.get_facecolors()[0][:3], nb03.DIGIT_COLORS[k])
     assert ax.get_xlabel() == "$z_1$" and ax.get_ylabel() == "$z_2$" and ax.get_title()
     assert sorted(t.get_text() for t in ax.get_legend().get_texts()) == sorted({str(int(d)) for d in table.labels})
     lo = (table.mu - 2.0 * torch.exp(0.5 * table.log_var)).min(0).values
     assert ax.get_xlim()[0] < lo[0].item() and ax.get_ylim()[0] < lo[1].item()
     plt.close("all")
     with pytest.raises(ValueError, match=r"\(N, 2\)"):
-        plotting.plot_posterior_ellipses(torch.zeros(3, 3), torch.zeros(3, 3), torch.zeros(3))
+        nb03.plot_posterior_ellipses(torch.zeros(3, 3), torch.zeros(3, 3), torch.zeros(3))
 
 
 def test_plot_curves_draws_each_curve_against_its_epoch():
-    ax = plotting.plot_curves({"a": [3.0, 2.0, 1.0], "b": [1.0, 1.5]}, title="t", ylabel="loss")
+    ax = figures.plot_curves({"a": [3.0, 2.0, 1.0], "b": [1.0, 1.5]}, title="t", ylabel="loss")
     (a, b) = ax.get_lines()
     assert list(a.get_xdata()) == [1, 2, 3] and list(a.get_ydata()) == [3.0, 2.0, 1.0]
     assert list(b.get_xdata()) == [1, 2] and ax.get_xlabel() == "epoch" and ax.get_ylabel() == "loss"
@@ -233,7 +231,7 @@ def test_plot_curves_draws_each_curve_against_its_epoch():
 
 def test_image_grid_still_tiles_as_before():
     imgs = torch.arange(3 * 64, dtype=torch.float64).reshape(3, 64) / 200
-    ax = plotting.image_grid(imgs, 2)
+    ax = figures.image_grid(imgs, 2)
     canvas = ax.get_images()[0].get_array()
     assert canvas.shape == (17, 17)
     assert np.allclose(canvas[9:17, 0:8], imgs[2].reshape(8, 8).numpy()) and canvas.mask[9:, 9:].all()
@@ -241,7 +239,7 @@ def test_image_grid_still_tiles_as_before():
 
 
 def test_explorer_starts_on_digit_zero(table):
-    e = widgets.PosteriorExplorer(table)
+    e = nb03.PosteriorExplorer(table)
     assert e.state["index"] == 0 and torch.equal(e.state["z"], table.z[0])
     assert bytes(e.image.value).startswith(b"\x89PNG")
     assert f"label {int(table.labels[0])}" in e.readout.value
@@ -249,7 +247,7 @@ def test_explorer_starts_on_digit_zero(table):
 
 
 def test_moving_the_slider_looks_up_the_row_and_redraws(table):
-    e = widgets.PosteriorExplorer(table)
+    e = nb03.PosteriorExplorer(table)
     before = pixels(e.image.value)
     e.controls["index"].value = 17
     s = e.state
@@ -274,11 +272,11 @@ def test_moving_the_slider_looks_up_the_row_and_redraws(table):
 
 def test_explorer_png_equals_a_full_redraw(table):
     """Blitting must not leave stale artists: the blitted PNG equals a fresh full draw of the same state."""
-    e = widgets.PosteriorExplorer(table)
+    e = nb03.PosteriorExplorer(table)
     e.controls["index"].value = 5
     e.controls["index"].value = 40
     blitted = pixels(e.image.value)
-    fresh = plotting.PosteriorFigure(table)
+    fresh = nb03.PosteriorFigure(table)
     fresh.show(40)
     assert np.abs(pixels(fresh.png()) - blitted).max() < 1e-6
 
@@ -286,12 +284,12 @@ def test_explorer_png_equals_a_full_redraw(table):
 def test_explorer_needs_a_2d_latent_space(table):
     flat = table._replace(mu=torch.zeros(60, 3), log_var=torch.zeros(60, 3))
     with pytest.raises(ValueError, match="2-D"):
-        widgets.PosteriorExplorer(flat)
+        nb03.PosteriorExplorer(flat)
 
 
 def test_per_sample_flow_draws_each_column_for_its_own_digit(table):
     x, mu, log_var, z, x_hat = table.x[:6], table.mu[:6], table.log_var[:6], table.z[:6, 0], table.x_draws[:6, 0]
-    fig = plotting.plot_per_sample_flow(x, mu, log_var, z, x_hat)
+    fig = nb03.plot_per_sample_flow(x, mu, log_var, z, x_hat)
     ax_z, *image_axes = fig.axes
     (coll,) = [c for c in ax_z.collections if isinstance(c, matplotlib.collections.EllipseCollection)]
     assert np.allclose(coll.get_offsets(), mu.numpy())
@@ -305,4 +303,4 @@ def test_per_sample_flow_draws_each_column_for_its_own_digit(table):
         assert f"{k + 1}" in tops[k].get_title()
     plt.close("all")
     with pytest.raises(ValueError, match="same K"):
-        plotting.plot_per_sample_flow(x, mu[:5], log_var, z, x_hat)
+        nb03.plot_per_sample_flow(x, mu[:5], log_var, z, x_hat)

@@ -9,8 +9,8 @@ import math
 import pytest
 import torch
 
-from vae_course import losses, models, training
-from vae_course import prior_match as pm
+from vae_course import models, nb04, probability, training
+
 
 
 def _posteriors(gen, b=6, l=3):
@@ -23,7 +23,7 @@ def test_kl_closed_form_matches_torch_distributions_and_quadrature(gen):
     mu, log_var = _posteriors(gen)
     q = torch.distributions.Normal(mu, torch.exp(0.5 * log_var))
     p = torch.distributions.Normal(torch.zeros_like(mu), torch.ones_like(mu))
-    assert torch.allclose(losses.gaussian_kl(mu, log_var), torch.distributions.kl_divergence(q, p).sum(-1))
+    assert torch.allclose(probability.gaussian_kl(mu, log_var), torch.distributions.kl_divergence(q, p).sum(-1))
     # one dimension by numerical integration of q(z) (log q(z) − log p(z))
     m, lv = 0.7, -1.3
     z = torch.linspace(-12, 12, 200_001, dtype=torch.float64)
@@ -34,11 +34,11 @@ def test_kl_closed_form_matches_torch_distributions_and_quadrature(gen):
 
 def test_kl_monte_carlo_agrees_within_four_standard_errors(gen):
     mu, log_var = _posteriors(gen)
-    exact = losses.gaussian_kl(mu, log_var)
-    est = pm.kl_monte_carlo(mu, log_var, 100_000, generator=gen)
+    exact = probability.gaussian_kl(mu, log_var)
+    est = nb04.kl_monte_carlo(mu, log_var, 100_000, generator=gen)
     # sd of log q − log p per draw, estimated from a second batch of draws
-    z = losses.reparameterize(mu, log_var, torch.randn(20_000, *mu.shape, generator=gen, dtype=torch.float64))
-    ratio = losses.diag_gaussian_log_prob(z, mu, log_var) - losses.diag_gaussian_log_prob(
+    z = probability.reparameterize(mu, log_var, torch.randn(20_000, *mu.shape, generator=gen, dtype=torch.float64))
+    ratio = probability.diag_gaussian_log_prob(z, mu, log_var) - probability.diag_gaussian_log_prob(
         z, torch.zeros_like(mu), torch.zeros_like(log_var))
     se = ratio.std(0) / math.sqrt(100_000)
     assert ((est - exact).abs() < 4 * se).all()
@@ -48,33 +48,33 @@ def test_kl_monte_carlo_agrees_within_four_standard_errors(gen):
 def test_kl_landscape_minimum_and_growth(gen):
     mu = torch.zeros(1, 1, dtype=torch.float64, requires_grad=True)
     log_var = torch.zeros(1, 1, dtype=torch.float64, requires_grad=True)
-    kl = losses.gaussian_kl(mu, log_var).sum()
+    kl = probability.gaussian_kl(mu, log_var).sum()
     g_mu, g_lv = torch.autograd.grad(kl, (mu, log_var))
     assert kl.item() == 0 and g_mu.item() == 0 and g_lv.item() == 0
-    hess = torch.autograd.functional.hessian(lambda m, l: losses.gaussian_kl(m, l).sum(), (mu.detach(), log_var.detach()))
+    hess = torch.autograd.functional.hessian(lambda m, l: probability.gaussian_kl(m, l).sum(), (mu.detach(), log_var.detach()))
     assert hess[0][0].item() == pytest.approx(1.0) and hess[1][1].item() == pytest.approx(0.5)
     z = torch.zeros(1, 1, dtype=torch.float64)
     # σ → 0: −½ log σ² grows without bound, linearly in −log σ²; μ costs μ²/2
-    assert losses.gaussian_kl(z, torch.full((1, 1), -20.0, dtype=torch.float64)).item() == pytest.approx(9.5)
-    assert losses.gaussian_kl(z + 3, z).item() == pytest.approx(4.5)
+    assert probability.gaussian_kl(z, torch.full((1, 1), -20.0, dtype=torch.float64)).item() == pytest.approx(9.5)
+    assert probability.gaussian_kl(z + 3, z).item() == pytest.approx(4.5)
 
 
 def test_kl_per_dimension_sums_to_the_mean_kl_and_finds_collapsed_dims(gen):
     mu, log_var = _posteriors(gen, b=50, l=4)
     mu[:, 2], log_var[:, 2] = 0.0, 0.0
-    kl_dims = pm.kl_per_dimension(mu, log_var)
+    kl_dims = nb04.kl_per_dimension(mu, log_var)
     assert kl_dims.shape == (4,)
-    assert kl_dims.sum().item() == pytest.approx(losses.gaussian_kl(mu, log_var).mean().item())
+    assert kl_dims.sum().item() == pytest.approx(probability.gaussian_kl(mu, log_var).mean().item())
     assert kl_dims[2].item() == 0 and (kl_dims[[0, 1, 3]] > 0.1).all()
-    assert pm.active_units(mu).tolist() == [True, True, False, True]
+    assert nb04.active_units(mu).tolist() == [True, True, False, True]
     mu[:, 0] = 5.0  # constant but far from 0: inactive (carries no information), yet costly
-    assert pm.active_units(mu).tolist() == [False, True, False, True]
+    assert nb04.active_units(mu).tolist() == [False, True, False, True]
 
 
 def test_aggregate_posterior_is_the_mixture_of_the_posteriors(gen):
     mu, log_var = _posteriors(gen, b=4, l=2)
     eps = torch.randn(50_000, 4, 2, generator=gen, dtype=torch.float64)
-    pooled = pm.aggregate_posterior(mu, log_var, eps)
+    pooled = nb04.aggregate_posterior(mu, log_var, eps)
     assert pooled.shape == (200_000, 2)
     assert torch.equal(pooled[:4], mu + torch.exp(0.5 * log_var) * eps[0])
     # mixture moments: mean of the means; variance = mean of σ² + variance of the means
@@ -85,9 +85,9 @@ def test_aggregate_posterior_is_the_mixture_of_the_posteriors(gen):
 
 def test_if_every_posterior_is_the_prior_the_aggregate_is_the_prior(gen):
     zeros = torch.zeros(500, 2, dtype=torch.float64)
-    pooled = pm.aggregate_posterior(zeros, zeros, torch.randn(4, 500, 2, generator=gen, dtype=torch.float64))
+    pooled = nb04.aggregate_posterior(zeros, zeros, torch.randn(4, 500, 2, generator=gen, dtype=torch.float64))
     ref = torch.randn(2000, 2, generator=gen, dtype=torch.float64)
-    assert abs(pm.mmd(pooled, ref).item()) < 0.003
+    assert abs(nb04.mmd(pooled, ref).item()) < 0.003
 
 
 def _mmd_brute_force(x, y, h):
@@ -103,7 +103,7 @@ def _mmd_brute_force(x, y, h):
 
 def test_mmd_matches_a_brute_force_double_loop(gen):
     x, y = torch.randn(12, 2, generator=gen) + 0.5, torch.randn(9, 2, generator=gen)
-    assert pm.mmd(x, y, bandwidth=0.7).item() == pytest.approx(_mmd_brute_force(x, y, 0.7), rel=1e-10)
+    assert nb04.mmd(x, y, bandwidth=0.7).item() == pytest.approx(_mmd_brute_force(x, y, 0.7), rel=1e-10)
 
 
 @pytest.mark.parametrize("shift, sd, h", [((0.0, 0.0), 1.0, 1.0), ((0.5, 0.0), 1.0, 1.0), ((1.0, -1.0), 0.5, 1.0),
@@ -112,8 +112,8 @@ def test_mmd_estimate_matches_the_closed_form(gen, shift, sd, h):
     shift = torch.tensor(shift, dtype=torch.float64)
     x = sd * torch.randn(3000, 2, generator=gen, dtype=torch.float64) + shift
     y = torch.randn(3000, 2, generator=gen, dtype=torch.float64)
-    exact = pm.mmd_to_gaussian_exact(shift, sd, h).item()
-    assert pm.mmd(x, y, h).item() == pytest.approx(exact, abs=0.004)
+    exact = nb04.mmd_to_gaussian_exact(shift, sd, h).item()
+    assert nb04.mmd(x, y, h).item() == pytest.approx(exact, abs=0.004)
     if sd != 1.0 or shift.abs().sum() > 0:
         assert exact > 0.02
 
@@ -128,19 +128,19 @@ def test_mmd_closed_form_terms_by_monte_carlo(gen):
     kxx = torch.exp(-((x - x2) ** 2).sum(1) / (2 * h * h)).mean().item()
     y2 = torch.randn(400_000, 3, generator=gen, dtype=torch.float64)
     kyy = torch.exp(-((y - y2) ** 2).sum(1) / (2 * h * h)).mean().item()
-    assert pm.mmd_to_gaussian_exact(a, s, h).item() == pytest.approx(kxx + kyy - 2 * kxy, abs=3e-3)
+    assert nb04.mmd_to_gaussian_exact(a, s, h).item() == pytest.approx(kxx + kyy - 2 * kxy, abs=3e-3)
 
 
 def test_unvisited_share():
     visited = torch.tensor([[0.0, 0.0], [1.0, 0.0]])
     z = torch.tensor([[0.1, 0.0], [0.5, 0.0], [1.0, 0.2], [3.0, 3.0]])
-    assert pm.unvisited_share(z, visited, radius=0.25) == pytest.approx(0.5)
-    assert pm.unvisited_share(z, visited, radius=0.6) == pytest.approx(0.25)
+    assert nb04.unvisited_share(z, visited, radius=0.25) == pytest.approx(0.5)
+    assert nb04.unvisited_share(z, visited, radius=0.6) == pytest.approx(0.25)
 
 
 def test_autoencoder_is_the_sigma_to_zero_limit(gen):
     torch.manual_seed(0)
-    ae = pm.Autoencoder(latent_dim=2, hidden=16)
+    ae = models.Autoencoder(latent_dim=2, hidden=16)
     x = torch.rand(5, 64, generator=gen)
     mu, log_var = ae.encode(x)
     assert torch.equal(log_var, torch.full_like(mu, -20.0))
@@ -155,34 +155,34 @@ def test_autoencoder_is_the_sigma_to_zero_limit(gen):
 
 def test_autoencoder_trains_with_beta_zero_and_summarize(gen):
     torch.manual_seed(0)
-    ae = pm.Autoencoder(latent_dim=2, hidden=16)
+    ae = models.Autoencoder(latent_dim=2, hidden=16)
     x = torch.randint(0, 17, (40, 64), generator=gen).float() / 16
     labels = torch.arange(40) % 10
     hist = training.train(ae, x, x[:10], epochs=2, beta=0.0, progress=False, generator=gen)
     assert len(hist.val_loss) == 2
-    s = pm.summarize("ae", ae, x, labels, x[:4], torch.randn(6, 2, generator=gen),
+    s = nb04.summarize("ae", ae, x, labels, x[:4], torch.randn(6, 2, generator=gen),
                      torch.randn(3, 40, 2, generator=gen), torch.randn(30, 2, generator=gen))
     assert s.pooled.shape == (120, 2) and s.x_rec.shape == (4, 64) and s.prior_samples.shape == (6, 64)
     assert torch.allclose(s.pooled[:40], s.mu, atol=1e-3)
-    assert s.kl == pytest.approx(losses.gaussian_kl(s.mu, s.log_var).mean().item())
+    assert s.kl == pytest.approx(probability.gaussian_kl(s.mu, s.log_var).mean().item())
     assert 0 <= s.unvisited <= 1 and s.rec > 0
 
 
 def test_bad_inputs_are_rejected_with_clear_messages():
     mu = torch.zeros(3, 2)
     with pytest.raises(ValueError, match="same|shape"):
-        pm.kl_per_dimension(mu, torch.zeros(3, 3))
+        nb04.kl_per_dimension(mu, torch.zeros(3, 3))
     with pytest.raises(ValueError, match="eps must have shape"):
-        pm.aggregate_posterior(mu, mu, torch.zeros(2, 4, 2))
+        nb04.aggregate_posterior(mu, mu, torch.zeros(2, 4, 2))
     with pytest.raises(ValueError, match="bandwidth"):
-        pm.mmd(mu, mu, bandwidth=0.0)
+        nb04.mmd(mu, mu, bandwidth=0.0)
     with pytest.raises(ValueError, match="shapes"):
-        pm.mmd(mu, torch.zeros(3, 3))
+        nb04.mmd(mu, torch.zeros(3, 3))
     with pytest.raises(ValueError, match="positive whole number"):
-        pm.kl_monte_carlo(mu, mu, 0)
+        nb04.kl_monte_carlo(mu, mu, 0)
     with pytest.raises(TypeError, match="torch.Tensor"):
-        pm.active_units([[0.0, 1.0]])
+        nb04.active_units([[0.0, 1.0]])
     with pytest.raises(ValueError, match="sd must be > 0"):
-        pm.mmd_to_gaussian_exact(torch.zeros(2), sd=0.0)
+        nb04.mmd_to_gaussian_exact(torch.zeros(2), sd=0.0)
     with pytest.raises(TypeError, match="log_var must be a number"):
-        pm.Autoencoder(log_var="small")
+        models.Autoencoder(log_var="small")

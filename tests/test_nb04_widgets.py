@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import torch
 
-from vae_course import models, plotting, widgets
-from vae_course import prior_match as pm
+from vae_course import figures, models, nb04
+
 
 matplotlib.use("Agg")
 
@@ -28,13 +28,13 @@ def summaries():
     z_ref = torch.randn(100, 2, generator=gen)
     torch.manual_seed(0)
     out = {}
-    for name, model in [("autoencoder", pm.Autoencoder(hidden=16)), ("β = 1", models.VAE(hidden=16))]:
-        out[name] = pm.summarize(name, model, x, labels, x[:8], z_prior, eps, z_ref)
+    for name, model in [("autoencoder", models.Autoencoder(hidden=16)), ("β = 1", models.VAE(hidden=16))]:
+        out[name] = nb04.summarize(name, model, x, labels, x[:8], z_prior, eps, z_ref)
     return out
 
 
 def test_dial_swaps_the_summary_the_readout_and_the_picture(summaries):
-    explorer = widgets.BetaDialExplorer(summaries)
+    explorer = nb04.BetaDialExplorer(summaries)
     assert explorer.state is summaries["autoencoder"]
     assert explorer.controls["model"].options == ("autoencoder", "β = 1")
     before_png = explorer.image.value
@@ -51,25 +51,25 @@ def test_dial_swaps_the_summary_the_readout_and_the_picture(summaries):
 
 def test_dial_needs_models():
     with pytest.raises(ValueError, match="at least one"):
-        widgets.BetaDialExplorer({})
+        nb04.BetaDialExplorer({})
     with pytest.raises(TypeError, match="summarize"):
-        widgets.BetaDialExplorer({"β = 1": models.VAE()})
+        nb04.BetaDialExplorer({"β = 1": models.VAE()})
 
 
 def test_plots_are_titled_and_labelled(summaries):
     s = summaries["β = 1"]
-    fig = plotting.plot_latent_summary(s)
+    fig = nb04.plot_latent_summary(s)
     titles = [ax.get_title() for ax in fig.axes]
     assert any("codes" in t for t in titles) and any("MMD²" in t for t in titles)
-    ax = plotting.plot_codes(s.mu, s.labels)
+    ax = figures.plot_codes(s.mu, s.labels)
     assert ax.get_xlabel() == "$z_1$" and len(ax.collections) == 1
     mu = torch.linspace(-3, 3, 7)
     lv = torch.linspace(-4, 2, 5)
     m, l = torch.meshgrid(mu, lv, indexing="xy")
-    ax = plotting.plot_kl_landscape(mu, lv, 0.5 * (m**2 + l.exp() - l - 1))
+    ax = nb04.plot_kl_landscape(mu, lv, 0.5 * (m**2 + l.exp() - l - 1))
     assert ax.get_xlabel() == r"$\mu$" and ax.get_title()
-    ax = plotting.plot_kl_per_dimension({"a": torch.tensor([1.0, 0.001])})
+    ax = nb04.plot_kl_per_dimension({"a": torch.tensor([1.0, 0.001])})
     assert ax.get_yscale() == "log" and len(ax.patches) == 2
-    ax = plotting.plot_kl_per_dimension({"8-D": torch.rand(8), "2-D": torch.rand(2)})
+    ax = nb04.plot_kl_per_dimension({"8-D": torch.rand(8), "2-D": torch.rand(2)})
     assert list(ax.get_xticks()) == list(range(8))
     plt.close("all")

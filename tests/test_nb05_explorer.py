@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 import torch
 
-from vae_course import gradients as G
-from vae_course import plotting
-from vae_course import widgets as vw
+from vae_course import nb05, nb05 as G, nb05 as vw
+
+
 
 
 def pixels(png: bytes) -> np.ndarray:
@@ -93,7 +93,7 @@ def test_choosing_the_objective_redraws_f(explorer):
     explorer.controls["objective"].value = "|z − t|"
     assert np.allclose(explorer.view.f_line.get_ydata(), np.abs(explorer.view.grid - 1.0))
     assert explorer.state.objective == "|z − t|" and changed(png, explorer.image.value)
-    assert explorer.view.axes["f"].get_ylim() == plotting.OBJECTIVE_YLIM["|z − t|"]
+    assert explorer.view.axes["f"].get_ylim() == nb05.OBJECTIVE_YLIM["|z − t|"]
 
 
 def test_spread_panels_show_the_batch_estimates(explorer):
@@ -109,7 +109,7 @@ def test_spread_panels_show_the_batch_estimates(explorer):
 
 def test_estimator_sd_plot_is_labelled():
     rows = G.variance_table("(z − t)²", 0.0, 1.0, [10, 100], repeats=20, generator=torch.Generator().manual_seed(0))
-    ax = plotting.plot_estimator_sd(rows)
+    ax = nb05.plot_estimator_sd(rows)
     assert ax.get_title() and ax.get_xlabel() and ax.get_ylabel() and ax.get_xscale() == "log"
     assert len(ax.get_lines()) == 5
 
@@ -117,7 +117,7 @@ def test_estimator_sd_plot_is_labelled():
 def test_same_eps_plot_puts_each_row_at_mu_plus_sigma_eps():
     eps = torch.tensor([-1.0, 0.2, 1.5], dtype=torch.float64)
     settings = [(0.0, 1.0), (1.5, 0.4)]
-    ax = plotting.plot_same_eps(eps, settings)
+    ax = nb05.plot_same_eps(eps, settings)
     rows = [c.get_offsets() for c in ax.collections]
     assert np.allclose(rows[0][:, 0], eps.numpy())
     for (mu, sigma), row in zip(settings, rows[1:]):

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from vae_course import data, models, widgets as vw
+from vae_course import data, models, nb06 as vw, training
 
 
 # ---------------------------------------------------------------- explorers
@@ -69,7 +69,6 @@ def test_explorers_reject_bad_models_and_indices(model2, x):
 
 
 def test_train_options_validate_and_iwae_runs():
-    from vae_course import training
     tr = data.load_digits("train").x[:200]
     m = models.VAE(2, 16, dropout=0.2)
     assert any(isinstance(layer, torch.nn.Dropout) for layer in m.decoder)
@@ -85,7 +84,6 @@ def test_train_options_validate_and_iwae_runs():
 
 
 def test_kl_warmup_is_a_smaller_beta_in_the_first_epoch():
-    from vae_course import training
     tr = data.load_digits("train").x[:200]
     weights = []
     for kwargs in (dict(warmup_epochs=10), dict(beta=0.1), dict()):

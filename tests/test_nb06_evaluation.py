@@ -6,7 +6,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from vae_course import data, evaluation as ev, losses, models, training
+from vae_course import data, models, nb06, probability, training
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +44,7 @@ def test_quadrature_is_exact_on_a_model_with_a_known_marginal():
         model.decoder[2].weight[0, 0] = model.decoder[2].weight[1, 1] = 1.0
         model.decoder[4].weight[0, 0], model.decoder[4].weight[0, 1] = 1.0, -1.0   # logit = relu(z) − relu(−z) = z
     assert torch.allclose(model.decode(torch.tensor([[0.7], [-1.3]])).squeeze(), torch.tensor([0.7, -1.3]))
-    got = ev.log_marginal_quadrature(model, torch.tensor([[1.0], [0.0]]), n=2001)
+    got = nb06.log_marginal_quadrature(model, torch.tensor([[1.0], [0.0]]), n=2001)
     assert torch.allclose(got, torch.full((2,), math.log(0.5), dtype=torch.float64), atol=1e-6)
 
 
@@ -52,7 +52,7 @@ def test_quadrature_is_exact_on_a_model_with_a_known_marginal():
 def test_quadrature_matches_monte_carlo_over_the_prior(small_models, x_test, latent_dim):
     """log p(x) = log E_{p(z)} p(x|z): 400,000 prior draws agree with the quadrature (independent check)."""
     model = small_models[latent_dim]
-    exact = ev.log_marginal_quadrature(model, x_test[:3], n=121 if latent_dim == 2 else 1001)
+    exact = nb06.log_marginal_quadrature(model, x_test[:3], n=121 if latent_dim == 2 else 1001)
     g = torch.Generator().manual_seed(5)
     levels, chunks = torch.round(x_test[:3] * 16).long(), []
     for _ in range(10):  # 10 × 20,000 prior draws
@@ -66,8 +66,8 @@ def test_quadrature_matches_monte_carlo_over_the_prior(small_models, x_test, lat
 @pytest.mark.parametrize("latent_dim", [1, 2])
 def test_elbo_is_below_log_p_and_the_iw_bound_rises_toward_it(small_models, x_test, latent_dim):
     model = small_models[latent_dim]
-    exact = ev.log_marginal_quadrature(model, x_test, n=121 if latent_dim == 2 else 1001)
-    log_w = ev.log_weights(model, x_test, 5000, generator=torch.Generator().manual_seed(3)).double()
+    exact = nb06.log_marginal_quadrature(model, x_test, n=121 if latent_dim == 2 else 1001)
+    log_w = models.log_weights(model, x_test, 5000, generator=torch.Generator().manual_seed(3)).double()
     elbo = log_w.mean(0)                   # E_q log w = ELBO, estimated with 5,000 draws
     assert (elbo < exact).all()            # ELBO ≤ log p(x): the gap is KL(q(z|x) ‖ p(z|x)) > 0
     # E[L_K] for K = 1, 10, 100: average the bound over disjoint groups of draws
@@ -76,14 +76,14 @@ def test_elbo_is_below_log_p_and_the_iw_bound_rises_toward_it(small_models, x_te
     assert torch.allclose(means[0], elbo)
     assert (means[0] < means[1]).all() and (means[1] < means[2]).all()
     assert (means[2] < exact + 0.02).all()
-    assert torch.allclose(ev.iw_bound(log_w), exact, atol=0.05)  # K = 5000 is nearly exact here
+    assert torch.allclose(models.iw_bound(log_w), exact, atol=0.05)  # K = 5000 is nearly exact here
 
 
 def test_elbo_gap_is_the_kl_to_the_true_posterior(small_models, x_test):
     """log p(x) − ELBO = KL(q(z|x) ‖ p(z|x)), with p(z|x) ∝ p(x|z)p(z) normalised on the quadrature grid."""
     model = small_models[1]
     x = x_test[:2]
-    exact = ev.log_marginal_quadrature(model, x, n=1601, extent=8.0)
+    exact = nb06.log_marginal_quadrature(model, x, n=1601, extent=8.0)
     z = torch.linspace(-8, 8, 1601, dtype=torch.float64)[:, None]
     dz = 16 / 1600
     with torch.no_grad():
@@ -92,7 +92,7 @@ def test_elbo_gap_is_the_kl_to_the_true_posterior(small_models, x_test):
     for i, lv in enumerate(torch.round(x * 16).long()):
         log_joint = log_p[:, torch.arange(64), lv].sum(-1) + torch.distributions.Normal(0., 1.).log_prob(z[:, 0]).double()
         log_post = log_joint - exact[i]
-        log_q = losses.diag_gaussian_log_prob(z, mu[i].double(), log_var[i].double())
+        log_q = probability.diag_gaussian_log_prob(z, mu[i].double(), log_var[i].double())
         q = log_q.exp()
         kl_post = ((log_q - log_post) * q).sum() * dz
         elbo = ((log_joint - log_q) * q).sum() * dz   # E_q[log p(x, z) − log q(z|x)] on the grid
@@ -100,14 +100,14 @@ def test_elbo_gap_is_the_kl_to_the_true_posterior(small_models, x_test):
         assert kl_post > 0
         # and the usual form: E_q log p(x|z) − KL(q ‖ p(z))
         rec = ((log_joint - torch.distributions.Normal(0., 1.).log_prob(z[:, 0]).double()) * q).sum() * dz
-        kl_prior = losses.gaussian_kl(mu[i:i + 1].double(), log_var[i:i + 1].double())[0]
+        kl_prior = probability.gaussian_kl(mu[i:i + 1].double(), log_var[i:i + 1].double())[0]
         assert float(elbo) == pytest.approx(float(rec - kl_prior), abs=1e-4)
 
 
 def test_log_weights_match_torch_distributions(small_models, x_test):
     model = small_models[2]
     g1, g2 = torch.Generator().manual_seed(9), torch.Generator().manual_seed(9)
-    log_w = ev.log_weights(model, x_test, 4, generator=g1, batch_size=4)
+    log_w = models.log_weights(model, x_test, 4, generator=g1, batch_size=4)
     with torch.no_grad():
         mu, log_var = model.encode(x_test)
         # the same draws: batch 1 is examples 0..3, batch 2 is 4..5
@@ -120,23 +120,23 @@ def test_log_weights_match_torch_distributions(small_models, x_test):
 
 
 def test_importance_sampled_nll_is_nested_and_decreasing(small_models, x_test):
-    est = ev.importance_sampled_nll(small_models[2], x_test, ks=(1, 10, 100, 1000),
+    est = nb06.importance_sampled_nll(small_models[2], x_test, ks=(1, 10, 100, 1000),
                                     generator=torch.Generator().manual_seed(0))
     assert list(est) == [1, 10, 100, 1000]
     assert est[1] > est[10] > est[100] > est[1000]
-    log_w = ev.log_weights(small_models[2], x_test, 1000, generator=torch.Generator().manual_seed(0), batch_size=20)
+    log_w = models.log_weights(small_models[2], x_test, 1000, generator=torch.Generator().manual_seed(0), batch_size=20)
     assert est[1] == pytest.approx(-log_w.double().mean().item(), rel=1e-9)          # K = 1: −ELBO
-    assert est[1000] == pytest.approx(-ev.iw_bound(log_w.double()).mean().item(), rel=1e-9)
+    assert est[1000] == pytest.approx(-models.iw_bound(log_w.double()).mean().item(), rel=1e-9)
 
 
 def test_baselines_against_direct_formulas():
     tr, te = data.load_digits("train"), data.load_digits("test")
-    assert ev.uniform_nll(te.levels).mean().item() == pytest.approx(64 * math.log(17))
-    probs = ev.fit_pixel_categoricals(tr.levels, alpha=1.0)
+    assert nb06.uniform_nll(te.levels).mean().item() == pytest.approx(64 * math.log(17))
+    probs = nb06.fit_pixel_categoricals(tr.levels, alpha=1.0)
     assert torch.allclose(probs.sum(-1), torch.ones(64, dtype=torch.float64))
     counts = torch.stack([torch.bincount(tr.levels[:, j], minlength=17) for j in range(64)]).double() + 1
     assert torch.allclose(probs, counts / counts.sum(-1, keepdim=True))
-    nll = ev.pixel_categorical_nll(te.levels, probs)
+    nll = nb06.pixel_categorical_nll(te.levels, probs)
     ref = -torch.distributions.Categorical(probs=probs).log_prob(te.levels).sum(-1)
     assert torch.allclose(nll, ref)
     assert 105 < nll.mean().item() < 108   # about 106 nats, the issue's figure
@@ -149,29 +149,29 @@ def test_vae_loss_matches_model_terms():
     g = torch.Generator().manual_seed(0)
     t = model.elbo_terms(x, generator=g)
     levels = torch.round(x * 16).long()
-    assert torch.allclose(ev.vae_loss(t["logits"], levels, t["mu"], t["log_var"]), -t["elbo"].mean())
+    assert torch.allclose(training.vae_loss(t["logits"], levels, t["mu"], t["log_var"]), -t["elbo"].mean())
     manual = (F.cross_entropy(t["logits"].transpose(1, 2), levels, reduction="none").sum(-1)
               + torch.distributions.kl_divergence(
                   torch.distributions.Normal(t["mu"], torch.exp(0.5 * t["log_var"])),
                   torch.distributions.Normal(0.0, 1.0)).sum(-1)).mean()
-    assert torch.allclose(ev.vae_loss(t["logits"], levels, t["mu"], t["log_var"]), manual, atol=1e-4)
+    assert torch.allclose(training.vae_loss(t["logits"], levels, t["mu"], t["log_var"]), manual, atol=1e-4)
 
 
 def test_latent_grid_codes_layout():
-    z = ev.latent_grid_codes(3, 2.0)
+    z = nb06.latent_grid_codes(3, 2.0)
     assert z.tolist()[:3] == [[-2.0, 2.0], [0.0, 2.0], [2.0, 2.0]]
     assert z.tolist()[-1] == [2.0, -2.0]
 
 
 @pytest.mark.parametrize("call, err", [
-    (lambda: ev.uniform_nll(torch.zeros(2, 64)), TypeError),
-    (lambda: ev.uniform_nll(torch.full((2, 64), 17)), ValueError),
-    (lambda: ev.iw_bound(torch.zeros(3)), ValueError),
-    (lambda: ev.importance_sampled_nll(models.VAE(2, 8), torch.zeros(2, 64), ks=(0,)), ValueError),
-    (lambda: ev.log_marginal_quadrature(models.VAE(3, 8), torch.zeros(2, 64)), ValueError),
-    (lambda: ev.pixel_categorical_nll(torch.zeros(2, 64, dtype=torch.long), torch.ones(63, 17) / 17), ValueError),
-    (lambda: ev.vae_loss(torch.zeros(2, 64, 17), torch.zeros(2, 64), torch.zeros(2, 2), torch.zeros(2, 2)), TypeError),
-    (lambda: ev.latent_grid_codes(1, 2.0), ValueError),
+    (lambda: nb06.uniform_nll(torch.zeros(2, 64)), TypeError),
+    (lambda: nb06.uniform_nll(torch.full((2, 64), 17)), ValueError),
+    (lambda: models.iw_bound(torch.zeros(3)), ValueError),
+    (lambda: nb06.importance_sampled_nll(models.VAE(2, 8), torch.zeros(2, 64), ks=(0,)), ValueError),
+    (lambda: nb06.log_marginal_quadrature(models.VAE(3, 8), torch.zeros(2, 64)), ValueError),
+    (lambda: nb06.pixel_categorical_nll(torch.zeros(2, 64, dtype=torch.long), torch.ones(63, 17) / 17), ValueError),
+    (lambda: training.vae_loss(torch.zeros(2, 64, 17), torch.zeros(2, 64), torch.zeros(2, 2), torch.zeros(2, 2)), TypeError),
+    (lambda: nb06.latent_grid_codes(1, 2.0), ValueError),
 ])
 def test_bad_input_is_explained(call, err):
     with pytest.raises(err):

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from vae_course import data, plotting
+from vae_course import data, figures, nb01
 
 
 @pytest.fixture(autouse=True)
@@ -23,7 +23,7 @@ def test_density_check_draws_the_histogram_and_the_curve(gen):
     grid = torch.linspace(-3, 3, 50, dtype=torch.float64)
     edges = torch.linspace(-3, 3, 13, dtype=torch.float64)
     fig, ax = plt.subplots()
-    out = plotting.plot_density_check(x, grid, grid.abs(), edges, ax=ax, title="t")
+    out = nb01.plot_density_check(x, grid, grid.abs(), edges, ax=ax, title="t")
     assert out is ax and ax.get_title() == "t" and ax.get_xlabel() and ax.get_ylabel() == "density"
     heights = np.array([p.get_height() for p in ax.patches])
     inside = ((x >= -3) & (x <= 3)).double().mean().item()
@@ -33,7 +33,7 @@ def test_density_check_draws_the_histogram_and_the_curve(gen):
 
 def test_image_grid_tiles_images_in_order():
     imgs = torch.stack([torch.full((64,), v) for v in (0.0, 0.5, 1.0)])
-    ax = plotting.image_grid(imgs, 2, title="grid")
+    ax = figures.image_grid(imgs, 2, title="grid")
     canvas = ax.images[0].get_array()
     assert canvas.shape == (17, 17) and ax.get_title() == "grid"
     assert canvas[0, 0] == 0.0 and canvas[0, 9] == 0.5 and canvas[9, 0] == 1.0
@@ -43,7 +43,7 @@ def test_image_grid_tiles_images_in_order():
 def test_generation_flow_shows_z_generated_and_data():
     train = data.load_digits("train")
     z = torch.zeros(6, 2)
-    fig = plotting.plot_generation_flow(z, train.x[6:12], train.x[:6])
+    fig = nb01.plot_generation_flow(z, train.x[6:12], train.x[:6])
     titles = [ax.get_title() for ax in fig.axes]
     assert len(fig.axes) == 13
     assert "$\\hat X_{1} = g(Z_{1})$" in titles and "data $X_{6}$" in titles
@@ -51,8 +51,8 @@ def test_generation_flow_shows_z_generated_and_data():
 
 
 def test_pairing_costs_and_bars_are_labelled():
-    ax = plotting.plot_pairing_costs(torch.rand(50), 0.5, 0.1)
+    ax = nb01.plot_pairing_costs(torch.rand(50), 0.5, 0.1)
     assert ax.get_title() and ax.get_xlabel() and ax.get_ylabel()
     assert [line.get_xdata()[0] for line in ax.lines] == [0.5, 0.1]
-    ax = plotting.plot_bars({"a": 1.0, "b": 2.5}, title="bars", ylabel="y")
+    ax = figures.plot_bars({"a": 1.0, "b": 2.5}, title="bars", ylabel="y")
     assert [t.get_text() for t in ax.texts] == ["1.000", "2.500"] and ax.get_title() == "bars"

@@ -4,8 +4,8 @@ what was expected (never a deep torch error, never a silently wrong number), and
 import pytest
 import torch
 
-from vae_course import _validate as v
-from vae_course import compare, data, distributions as dist, evaluation, gradients, losses, models, training
+from vae_course import _validate as v, models, nb01, nb01 as dist, nb05, probability, training
+from vae_course import data
 
 
 @pytest.fixture(scope="module")
@@ -29,34 +29,34 @@ x6 = torch.rand(6, 4, generator=torch.Generator().manual_seed(1))
 noncontiguous = torch.ones(3, 4, dtype=torch.float64)[:, ::2]
 
 REJECTED = [
-    ("a count of True", lambda vae: compare.random_pairing_costs(x6, x6, True), ValueError,
+    ("a count of True", lambda vae: nb01.random_pairing_costs(x6, x6, True), ValueError,
      "n must be a positive whole number, got True"),
     ("a count of True", lambda vae: dist.sample_source("normal", True), ValueError,
      "n must be a positive whole number of samples, got True"),
     ("a count of 2.0", lambda vae: vae.sample(2.0), ValueError, "n must be a positive whole number, got 2.0"),
     ("a count of True", lambda vae: vae.sample(True), ValueError, "got True"),
-    ("a count of True", lambda vae: gradients.quadrature_grad(lambda z: z**2, 0.0, 1.0, n=True), ValueError,
+    ("a count of True", lambda vae: nb05.quadrature_grad(lambda z: z**2, 0.0, 1.0, n=True), ValueError,
      "n must be a whole number ≥ 3, got True"),
-    ("a count of True", lambda vae: gradients.variance_table("(z − t)²", 0.0, 1.0, [4], True,
+    ("a count of True", lambda vae: nb05.variance_table("(z − t)²", 0.0, 1.0, [4], True,
                                                              torch.Generator()), ValueError, "repeats must be"),
-    ("a list of pairs", lambda vae: compare.pairing_cost(x6, x6, [0, 0, 1, 2, 3, 4]), ValueError,
+    ("a list of pairs", lambda vae: nb01.pairing_cost(x6, x6, [0, 0, 1, 2, 3, 4]), ValueError,
      "pairing must be a permutation of 0..5"),
     ("a list of logits", lambda vae: vae.mean_image([[0.0] * 17]), TypeError, "logits must be a torch.Tensor, got list"),
-    ("a list of levels", lambda vae: losses.categorical_log_likelihood([[1, 2]], torch.zeros(1, 2, 17)), TypeError,
+    ("a list of levels", lambda vae: probability.categorical_log_likelihood([[1, 2]], torch.zeros(1, 2, 17)), TypeError,
      "levels must be an integer tensor of grey levels 0..16"),
-    ("a list of pixels", lambda vae: losses.bernoulli_log_likelihood([[1.0]], torch.zeros(1, 1)), TypeError,
+    ("a list of pixels", lambda vae: probability.bernoulli_log_likelihood([[1.0]], torch.zeros(1, 1)), TypeError,
      "x must be a torch.Tensor, got list"),
-    ("float levels", lambda vae: evaluation.vae_loss(_batch()[0], _batch()[1].float(), *_batch()[2:]), TypeError,
+    ("float levels", lambda vae: training.vae_loss(_batch()[0], _batch()[1].float(), *_batch()[2:]), TypeError,
      "levels must be an integer tensor"),
-    ("levels out of range", lambda vae: evaluation.vae_loss(_batch()[0], _batch()[1] + 17, *_batch()[2:]),
+    ("levels out of range", lambda vae: training.vae_loss(_batch()[0], _batch()[1] + 17, *_batch()[2:]),
      ValueError, "levels must lie in 0..16; got values in 17..33"),
-    ("mu of batch 1 for 5 digits", lambda vae: evaluation.vae_loss(*_batch()[:2], torch.zeros(1, 2), torch.zeros(1, 2)),
+    ("mu of batch 1 for 5 digits", lambda vae: training.vae_loss(*_batch()[:2], torch.zeros(1, 2), torch.zeros(1, 2)),
      ValueError, "mu and log_var must have shape (B, L) with the batch size B = 5 of levels"),
-    ("mu without a batch axis", lambda vae: evaluation.vae_loss(*_batch()[:2], torch.zeros(2), torch.zeros(2)),
+    ("mu without a batch axis", lambda vae: training.vae_loss(*_batch()[:2], torch.zeros(2), torch.zeros(2)),
      ValueError, "got (2,)"),
-    ("a non-contiguous parameter", lambda vae: gradients.central_difference(lambda: noncontiguous.sum(), noncontiguous),
+    ("a non-contiguous parameter", lambda vae: nb05.central_difference(lambda: noncontiguous.sum(), noncontiguous),
      ValueError, "param must be a contiguous tensor"),
-    ("a float32 parameter", lambda vae: gradients.central_difference(lambda: torch.zeros(()), torch.zeros(3)),
+    ("a float32 parameter", lambda vae: nb05.central_difference(lambda: torch.zeros(()), torch.zeros(3)),
      ValueError, "param must be float64"),
 ]
 
@@ -85,7 +85,7 @@ def test_float64_digits_go_through_a_float32_vae(vae, digits):
     assert torch.equal(vae.decode(torch.zeros(3, 2, dtype=torch.float64)), vae.decode(torch.zeros(3, 2)))
     assert torch.equal(vae.reconstruct(x.double()), vae.reconstruct(x))
     g = lambda: torch.Generator().manual_seed(3)  # noqa: E731
-    assert torch.equal(evaluation.log_weights(vae, x.double(), 2, g()), evaluation.log_weights(vae, x, 2, g()))
+    assert torch.equal(models.log_weights(vae, x.double(), 2, g()), models.log_weights(vae, x, 2, g()))
     assert torch.equal(vae.elbo_terms(x.double(), g())["elbo"], vae.elbo_terms(x, g())["elbo"])
 
 
@@ -104,18 +104,18 @@ def test_training_accepts_float64_digits(digits):
 
 def test_a_permutation_is_found_for_tensors_that_require_grad():
     x_hat = x6.clone().requires_grad_(True)
-    pairing, cost = compare.best_pairing(x_hat, x6.flip(0))
-    assert torch.equal(pairing, compare.best_pairing(x6, x6.flip(0))[0]) and cost == pytest.approx(0.0)
-    assert compare.pairing_cost(x6, x6, [5, 4, 3, 2, 1, 0]) == compare.pairing_cost(x6, x6, torch.arange(6).flip(0))
+    pairing, cost = nb01.best_pairing(x_hat, x6.flip(0))
+    assert torch.equal(pairing, nb01.best_pairing(x6, x6.flip(0))[0]) and cost == pytest.approx(0.0)
+    assert nb01.pairing_cost(x6, x6, [5, 4, 3, 2, 1, 0]) == nb01.pairing_cost(x6, x6, torch.arange(6).flip(0))
 
 
 def test_central_difference_still_agrees_with_autograd_on_a_parameter():
     w = torch.tensor([0.3, -1.2, 2.0], dtype=torch.float64, requires_grad=True)
     auto, = torch.autograd.grad((w**3).sum(), w)
-    assert torch.allclose(gradients.central_difference(lambda: (w**3).sum(), w), auto, atol=1e-6)
+    assert torch.allclose(nb05.central_difference(lambda: (w**3).sum(), w), auto, atol=1e-6)
 
 
 def test_the_vae_loss_of_a_right_batch_is_unchanged():
     x_logits, levels, mu, log_var = _batch()
     rec = torch.nn.functional.cross_entropy(x_logits.transpose(1, 2), levels, reduction="none").sum(-1)
-    assert torch.allclose(evaluation.vae_loss(x_logits, levels, mu, log_var), (rec + losses.gaussian_kl(mu, log_var)).mean())
+    assert torch.allclose(training.vae_loss(x_logits, levels, mu, log_var), (rec + probability.gaussian_kl(mu, log_var)).mean())

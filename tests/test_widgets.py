@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import torch
 
-from vae_course import distributions as dist
-from vae_course import widgets as vw
+from vae_course import explorers, nb00, nb01, nb01 as dist
+
 
 
 def pixels(png: bytes) -> np.ndarray:
@@ -18,7 +18,7 @@ def pixels(png: bytes) -> np.ndarray:
 
 @pytest.fixture(scope="module")
 def explorer():
-    return vw.PushforwardExplorer()
+    return nb01.PushforwardExplorer()
 
 
 def test_initial_state_is_the_identity_map_of_a_normal(explorer):
@@ -55,7 +55,7 @@ def test_map_source_and_target_controls(explorer):
     s = explorer.state
     assert torch.allclose(s.samples, torch.exp(0.5 * explorer.z["uniform"]))
     assert s.w1 == pytest.approx(dist.wasserstein_1d(dist.Pushforward("uniform", "exp", 0.5, 0.0),
-                                                     vw.TARGETS["LogNormal(0, 0.5²)"]))
+                                                     nb01.TARGETS["LogNormal(0, 0.5²)"]))
     assert "a match" not in explorer.readout.value
 
 
@@ -73,7 +73,7 @@ def test_explorer_repr_is_stable_text_plus_the_widget(explorer):
 
 
 def test_installation_check_follows_its_slider():
-    check = vw.InstallationCheck()
+    check = nb00.InstallationCheck()
     first = check.image.value
     check.controls["sigma"].value = 1.5
     assert torch.allclose(check.state.samples, 1.5 * check.z)
@@ -87,7 +87,7 @@ def test_a_failing_computation_shows_a_message_not_a_traceback():
             raise ValueError("x must be ≥ 0")
         return b"png", f"x = {values['x']}"
 
-    e = vw.Explorer({"x": widgets.FloatSlider(value=1.0, min=-1, max=1)}, render)
+    e = explorers.Explorer({"x": widgets.FloatSlider(value=1.0, min=-1, max=1)}, render)
     e.controls["x"].value = -0.5
     assert "x must be ≥ 0" in e.readout.value and bytes(e.image.value) == b"png"
     assert e.updates == 1

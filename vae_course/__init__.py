@@ -2,20 +2,44 @@
 
     import vae_course as vc
     gen = vc.setup_notebook(seed=0)
+    vc.nb05.ReparamExplorer()        # what notebook 05 uses lives in vae_course/nb05/
 
-Modules, one job each: `checks` (exercise checkers), `compare` (comparing samples, 01), `data`
-(digits and toys), `distributions` (densities and maps, 01), `evaluation` (importance sampling and
-baselines, 06), `gradients` (gradient estimators, 05), `latent` (the latent variable toy, 02),
-`losses` (ELBO terms), `models` (generators and the VAE), `plotting` (figures), `posterior` (per-
-sample posteriors, 03), `prior_match` (autoencoder limit, aggregate posterior, collapse, 04),
-`training` (training and evaluation), `widgets` (explorers); and the tools `exercises` (learner
-copies) and `grade` (checking notebooks).
+The tree is the course. `nbNN/` holds what notebook NN adds, in up to four files, one layer each:
+`compute.py` (tensors in, tensors out), `figures.py` (draw data they are given), `explorers.py`
+(wire ipywidgets controls to compute and figures) and `checks.py` (the exercise checkers, which use
+compute only). What several notebooks share sits at the top, in the same layers: `probability`
+(log-densities, the KL, likelihoods, priors), `data`, `models`, `training`, `figures`, `explorers`,
+`checking`; `notebook` sets a notebook up; `exercises` and `grade` are the tools that make learner
+copies and check them. A notebook package is imported on first use (`vc.nb05`), so notebook 07
+is new files only.
 """
 
-from . import checks, compare, data, distributions, evaluation, gradients, latent, losses, models, plotting, posterior, prior_match, training, widgets
+import importlib
+import re
+
+from . import data, figures, models, probability, training
 from .notebook import claim, setup_notebook
 
 __version__ = "0.1.0"
-__all__ = ["checks", "compare", "data", "distributions", "evaluation", "gradients", "latent", "losses",
-           "models", "plotting", "posterior", "prior_match", "training", "widgets",
-           "claim", "setup_notebook"]
+__all__ = ["data", "figures", "models", "probability", "training", "claim", "setup_notebook"]
+
+_NOTEBOOK = re.compile(r"nb\d\d")
+
+
+def __getattr__(name: str):
+    """`vc.nb05` imports vae_course/nb05/ the first time it is asked for."""
+    if _NOTEBOOK.fullmatch(name):
+        try:
+            return importlib.import_module(f".{name}", __name__)
+        except ModuleNotFoundError as err:
+            if err.name != f"{__name__}.{name}":
+                raise
+            raise AttributeError(f"vae_course has no notebook package {name!r} (vae_course/{name}/).") from None
+    raise AttributeError(f"module 'vae_course' has no attribute {name!r}")
+
+
+def __dir__():
+    from pathlib import Path
+
+    here = Path(__file__).parent
+    return sorted(set(globals()) | {p.name for p in here.glob("nb[0-9][0-9]") if (p / "__init__.py").exists()})

@@ -6,8 +6,8 @@ Loaded with `-p vae_course._nbval_report`; writes JSON lines to $VAE_COURSE_REPO
 from __future__ import annotations
 
 import json
-import re
 import os
+import re
 
 import pytest
 

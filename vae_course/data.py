@@ -33,7 +33,9 @@ class Digits(NamedTuple):
 
 @lru_cache(maxsize=1)
 def _all_digits() -> tuple[Tensor, Tensor]:
-    from sklearn.datasets import load_digits  # bundled with scikit-learn, read from disk
+    from sklearn.datasets import (
+        load_digits,  # bundled with scikit-learn, read from disk
+    )
 
     bunch = load_digits()
     levels = torch.as_tensor(bunch.data, dtype=torch.int64)

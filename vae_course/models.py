@@ -1,49 +1,37 @@
-"""Generators and models of the course.
-
-`LinearGenerator` is the simplest g that turns z ~ N(0, I) into digit-like images: a linear map
-fitted by principal component analysis (scikit-learn). Later notebooks add the VAE here.
-"""
+"""TODO docstring."""
 
 from __future__ import annotations
 
+import math
+
 import torch
+import torch.nn.functional as F
 from torch import Tensor
 
 from . import _validate as v
+from . import probability
+
+#: How a network's raw output r becomes the variance: σ² = exp(r), σ = exp(r) (so σ² = exp(2r)),
+#: σ² = softplus(r) = log(1 + e^r), or σ² = r itself (negative r gives a negative "variance").
+VARIANCES = ("log_var", "log_sigma", "softplus", "var")
 
 
-class LinearGenerator:
-    """g(z) = mean + z · W with W = √(variance) × principal directions, clipped to [0, 1].
+def head_to_log_var(raw: Tensor, variance: str = "log_var") -> Tensor:
+    """log σ² from an encoder's raw output under one of `VARIANCES`; same shape as raw.
 
-    With z ~ N(0, I_L) the output has the data's mean and its covariance along the top L principal
-    directions. fit: x (N, D). __call__: z (B, L) → (B, D).
+    "var" takes the raw output as σ², so log σ² is NaN where raw < 0 and −inf where raw = 0:
+    that is the failure the notebook shows, so no input check stops it here.
     """
-
-    def __init__(self, latent_dim: int = 2):
-        if not isinstance(latent_dim, int) or latent_dim < 1:
-            raise ValueError(f"latent_dim must be a positive whole number, got {latent_dim!r}.")
-        self.latent_dim = latent_dim
-        self.mean: Tensor | None = None
-        self.weight: Tensor | None = None
-
-    def fit(self, x: Tensor) -> "LinearGenerator":
-        from sklearn.decomposition import PCA
-
-        x = v.tensor(x, "x")
-        if x.ndim != 2 or x.shape[0] <= self.latent_dim:
-            raise ValueError(f"x must have shape (N, D) with N > latent_dim, got {tuple(x.shape)}.")
-        pca = PCA(n_components=self.latent_dim, svd_solver="full").fit(x.double().numpy())
-        self.mean = torch.as_tensor(pca.mean_)
-        self.weight = torch.as_tensor(pca.components_ * pca.explained_variance_[:, None] ** 0.5)
-        return self
-
-    def __call__(self, z: Tensor) -> Tensor:
-        if self.weight is None:
-            raise RuntimeError("call fit(x) before generating.")
-        z = v.tensor(z, "z", dtype=torch.float64)
-        if z.ndim != 2 or z.shape[1] != self.latent_dim:
-            raise ValueError(f"z must have shape (B, {self.latent_dim}), got {tuple(z.shape)}.")
-        return (self.mean + z @ self.weight).clamp(0.0, 1.0)
+    v.one_of(variance, "variance", VARIANCES)
+    if not isinstance(raw, Tensor):
+        raise TypeError(f"raw must be a torch.Tensor, got {type(raw).__name__}.")
+    if variance == "log_var":
+        return raw
+    if variance == "log_sigma":
+        return 2 * raw
+    if variance == "softplus":
+        return torch.log(F.softplus(raw))
+    return torch.log(raw)
 
 
 class VAE(torch.nn.Module):
@@ -62,7 +50,6 @@ class VAE(torch.nn.Module):
     def __init__(self, latent_dim: int = 2, hidden: int = 128, data_dim: int = 64,
                  likelihood: str = "categorical", n_levels: int = 17, variance: str = "log_var",
                  dropout: float = 0.0):
-        from .posterior import VARIANCES
 
         super().__init__()
         if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0 <= dropout < 1:
@@ -99,7 +86,6 @@ class VAE(torch.nn.Module):
 
     def encode(self, x: Tensor) -> tuple[Tensor, Tensor]:
         """mu, log_var of q(z|x): (B, 64) → (B, L), (B, L)."""
-        from .posterior import head_to_log_var
 
         mu, raw = self.encoder(self.check_x(x)).chunk(2, dim=-1)
         return mu, head_to_log_var(raw, self.variance)
@@ -114,12 +100,11 @@ class VAE(torch.nn.Module):
 
     def log_likelihood(self, x: Tensor, logits: Tensor) -> Tensor:
         """log p(x|z), summed over pixels: (B, 64) → (B,)."""
-        from . import losses
 
         if self.likelihood == "bernoulli":
-            return losses.bernoulli_log_likelihood(x, logits)
+            return probability.bernoulli_log_likelihood(x, logits)
         levels = torch.round(x * (self.n_levels - 1)).long()
-        return losses.categorical_log_likelihood(levels, logits)
+        return probability.categorical_log_likelihood(levels, logits)
 
     def mean_image(self, logits: Tensor) -> Tensor:
         """E[x | z] in [0, 1] from decoder logits: (B, 64, 17) or (B, 64) → (B, 64)."""
@@ -133,16 +118,15 @@ class VAE(torch.nn.Module):
 
     def elbo_terms(self, x: Tensor, generator: torch.Generator | None = None, beta: float = 1.0) -> dict:
         """One-sample estimates per example: elbo, log_lik, kl (each (B,)), and mu, log_var, z, logits."""
-        from . import losses
 
         x = self.check_x(x)
         mu, log_var = self.encode(x)
         eps = torch.randn(mu.shape, generator=generator, dtype=mu.dtype)
-        z = losses.reparameterize(mu, log_var, eps)
+        z = probability.reparameterize(mu, log_var, eps)
         logits = self.decode(z)
         log_lik = self.log_likelihood(x, logits)
-        kl = losses.gaussian_kl(mu, log_var)
-        return {"elbo": losses.elbo(log_lik, kl, beta), "log_lik": log_lik, "kl": kl,
+        kl = probability.gaussian_kl(mu, log_var)
+        return {"elbo": probability.elbo(log_lik, kl, beta), "log_lik": log_lik, "kl": kl,
                 "mu": mu, "log_var": log_var, "z": z, "logits": logits}
 
     @torch.no_grad()
@@ -156,3 +140,63 @@ class VAE(torch.nn.Module):
     def reconstruct(self, x: Tensor) -> Tensor:
         """Mean images decoded from the posterior means mu(x): (B, 64) → (B, 64)."""
         return self.mean_image(self.decode(self.encode(x)[0]))
+
+
+class Autoencoder(VAE):
+    """A VAE whose encoder variance is fixed at σ² = exp(log_var), very small by default.
+
+    encode(x) returns the encoder's μ and a constant log_var, so every draw z = μ + σ·ε is μ up to
+    σ ≈ 4.5e-5: the plain autoencoder x → μ(x) → x̂. Train it with beta=0 (its KL is a large
+    constant that carries no gradient). Other arguments as `VAE`.
+    """
+
+    def __init__(self, latent_dim: int = 2, hidden: int = 128, data_dim: int = 64, *, log_var: float = -20.0,
+                 **kwargs):
+        super().__init__(latent_dim, hidden, data_dim, **kwargs)
+        self.fixed_log_var = v.scalar(log_var, "log_var")
+
+    def encode(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        mu, _ = super().encode(x)
+        return mu, torch.full_like(mu, self.fixed_log_var)
+
+
+def iw_terms(model, x: Tensor, k: int, generator: torch.Generator | None = None) -> dict:
+    """k draws z ~ q(z|x) per example, differentiable: log_w, log_lik (k, B) and mu, log_var (B, L).
+
+    log w = log p(x|z) + log p(z) − log q(z|x); `iw_bound(log_w)` is L_k, the IWAE objective.
+    """
+    k = v.count(k, "k", of="samples")
+    mu, log_var = model.encode(x)
+    eps = torch.randn((k,) + mu.shape, generator=generator, dtype=mu.dtype)
+    z = probability.reparameterize(mu, log_var, eps)  # (k, B, L)
+    logits = model.decode(z)
+    log_lik = model.log_likelihood(x.expand(k, *x.shape).reshape(-1, x.shape[1]),
+                                   logits.reshape(k * len(x), *logits.shape[2:])).reshape(k, len(x))
+    log_prior = probability.diag_gaussian_log_prob(z, torch.zeros_like(z), torch.zeros_like(z))
+    log_q = probability.diag_gaussian_log_prob(z, mu, log_var)
+    return {"log_w": log_lik + log_prior - log_q, "log_lik": log_lik, "mu": mu, "log_var": log_var}
+
+
+@torch.no_grad()
+def log_weights(model, x: Tensor, k: int, generator: torch.Generator | None = None,
+                batch_size: int = 100) -> Tensor:
+    """log w_k = log p(x|z_k) + log p(z_k) − log q(z_k|x) for z_k ~ q(z|x): x (N, 64) → (k, N).
+
+    The mean over k of log w is a one-sample ELBO estimate; logsumexp over k minus log k is L_k.
+    Computed in batches of `batch_size` examples (eval mode) to bound memory.
+    """
+    k = v.count(k, "k", of="samples")
+    x = model.check_x(x)
+    was_training = model.training
+    model.eval()
+    out = [iw_terms(model, x[i:i + batch_size], k, generator)["log_w"] for i in range(0, len(x), batch_size)]
+    model.train(was_training)
+    return torch.cat(out, dim=1)
+
+
+def iw_bound(log_w: Tensor) -> Tensor:
+    """L_K = logsumexp_k log w_k − log K per example: log_w (K, N) → (N,). K = 1 gives the ELBO."""
+    log_w = v.tensor(log_w, "log_w")
+    if log_w.ndim != 2:
+        raise ValueError(f"log_w must have shape (K, N), got {tuple(log_w.shape)}.")
+    return torch.logsumexp(log_w, dim=0) - math.log(log_w.shape[0])

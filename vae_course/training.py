@@ -1,8 +1,4 @@
-"""Training and evaluating the course's VAEs: minibatch Adam on −ELBO, early stopping, a history.
-
-Loss convention: `loss = -elbo.mean()` — per-example ELBO summed over pixels and latent
-dimensions, averaged over the batch. Everything is reported per example, in nats.
-"""
+"""TODO docstring."""
 
 from __future__ import annotations
 
@@ -14,6 +10,31 @@ import torch
 from torch import Tensor
 
 from . import _validate as v
+from . import models, probability
+
+
+def vae_loss(x_logits: Tensor, levels: Tensor, mu: Tensor, log_var: Tensor) -> Tensor:
+    """The VAE loss −ELBO (one-sample), averaged over the batch.
+
+    x_logits (B, 64, 17): decoder logits for one z per example; levels (B, 64) int in 0..16;
+    mu, log_var (B, L) of q(z|x). Reconstruction −log p(x|z) summed over pixels, KL to N(0, I)
+    summed over latent dimensions, their sum averaged over the batch. Returns a 0-d tensor (nats).
+    """
+    x_logits = v.tensor(x_logits, "x_logits")
+    if x_logits.ndim != 3:
+        raise ValueError(f"x_logits must have shape (B, D, K), got {tuple(x_logits.shape)}.")
+    levels = v.levels(levels, "levels", x_logits.shape[-1])
+    if x_logits.shape[:2] != levels.shape:
+        raise ValueError(f"x_logits must have shape (B, D, K) matching levels (B, D); got "
+                         f"{tuple(x_logits.shape)} and {tuple(levels.shape)}.")
+    mu, log_var = probability._pair(mu, log_var)
+    if mu.ndim != 2 or mu.shape[0] != len(levels):
+        raise ValueError(f"mu and log_var must have shape (B, L) with the batch size B = {len(levels)} of levels, "
+                         f"one row per digit; got {tuple(mu.shape)}. (A different B would broadcast to a wrong "
+                         f"loss.)")
+    rec = -probability.categorical_log_likelihood(levels, x_logits)
+    kl = probability.gaussian_kl(mu, log_var)
+    return (rec + kl).mean()
 
 
 @dataclass
@@ -74,11 +95,10 @@ class _StableWidget:
 
 
 def _iw_step_terms(model, x: Tensor, k: int, generator) -> dict:
-    from . import evaluation, losses
 
-    t = evaluation.iw_terms(model, model.check_x(x), k, generator)
-    return {"elbo": evaluation.iw_bound(t["log_w"]), "log_lik": t["log_lik"][0],
-            "kl": losses.gaussian_kl(t["mu"], t["log_var"])}
+    t = models.iw_terms(model, model.check_x(x), k, generator)
+    return {"elbo": models.iw_bound(t["log_w"]), "log_lik": t["log_lik"][0],
+            "kl": probability.gaussian_kl(t["mu"], t["log_var"])}
 
 
 def train(model, x_train: Tensor, x_val: Tensor, *, epochs: int = 50, batch_size: int = 100, lr: float = 1e-3,

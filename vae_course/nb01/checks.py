@@ -1,4 +1,4 @@
-"""Checkers of notebook 01: Exercise 1.1 (inverse-CDF sampler), 1.2 (affine pushforward density)."""
+"""TODO docstring."""
 
 from __future__ import annotations
 
@@ -7,14 +7,12 @@ import math
 import torch
 from torch import Tensor
 
-from .. import distributions as dist
-from ._core import CheckFailed, Exercise, _gen, in_dtype, matches
+from ..checking import CheckFailed, Exercise, in_dtype, matches, seeded
+from . import compute
 
-
-# ---------------------------------------------------------------- Exercise 1.1: inverse-CDF sampler
 
 def _u(n: int = 15, dtype=torch.float64) -> Tensor:
-    return (0.01 + 0.98 * torch.rand(n, generator=_gen(11), dtype=torch.float64)).to(dtype)
+    return (0.01 + 0.98 * torch.rand(n, generator=seeded(11), dtype=torch.float64)).to(dtype)
 
 
 def _icdf_mistakes(u: Tensor, rate: float) -> dict[str, Tensor]:
@@ -41,7 +39,7 @@ def _icdf_shape(answer):
 def _icdf_values(rate: float, dtype):
     def check(answer):
         u = _u(dtype=dtype)
-        expected, wrong = dist.exponential_icdf(u.double(), rate), _icdf_mistakes(u.double(), rate)
+        expected, wrong = compute.exponential_icdf(u.double(), rate), _icdf_mistakes(u.double(), rate)
         got = answer.tensor(u, rate, shape=u.shape)
         matches(got, expected, f"rate = {rate:g}{in_dtype(dtype)}", wrong, inputs={"u": u}, dtype=dtype)
     check.__name__ = f"values at rate {rate}"
@@ -58,12 +56,10 @@ def _icdf_increasing(answer):
                           f"to small x.")
 
 
-exercise_1_1 = Exercise("1.1", "exponential_icdf", dist.exponential_icdf,
+exercise_1_1 = Exercise("1.1", "exponential_icdf", compute.exponential_icdf,
                         [_icdf_shape, _icdf_values(2.5, torch.float64), _icdf_values(0.5, torch.float32),
                          _icdf_increasing])
 
-
-# ---------------------------------------------------------------- Exercise 1.2: affine pushforward density
 
 def _x(dtype=torch.float64) -> Tensor:
     return torch.linspace(-4, 6, 11, dtype=torch.float64).to(dtype)
@@ -101,7 +97,7 @@ def _affine_shape(answer):
 def _affine_values(a: float, b: float, dtype):
     def check(answer):
         x = _x(dtype)
-        expected, wrong = dist.affine_pushforward_density(x.double(), a, b), _affine_mistakes(x.double(), a, b)
+        expected, wrong = compute.affine_pushforward_density(x.double(), a, b), _affine_mistakes(x.double(), a, b)
         got = answer.tensor(x, a, b, shape=x.shape)
         matches(got, expected, f"a = {a:g}, b = {b:g}{in_dtype(dtype)}", wrong, inputs={"x": x}, dtype=dtype)
     return check
@@ -114,6 +110,8 @@ def _affine_normalised(answer):
         raise CheckFailed(f"a density integrates to 1; yours integrates to {area.item():.4f} for a = 0.7, b = −1.")
 
 
-exercise_1_2 = Exercise("1.2", "affine_pushforward_density", dist.affine_pushforward_density,
+exercise_1_2 = Exercise("1.2", "affine_pushforward_density", compute.affine_pushforward_density,
                         [_affine_shape, _affine_values(2.0, 1.0, torch.float64),
                          _affine_values(-0.5, 0.3, torch.float32), _affine_normalised])
+
+__all__ = ["exercise_1_1", "exercise_1_2"]

@@ -1,21 +1,4 @@
-"""The checker machinery: test a learner's function against the package's reference.
-
-Each `exercise_N_M(fn)` runs a few checks on fixed inputs (its own generator), prints one line,
-and returns the function the notebook should go on with: the learner's when every check passes,
-otherwise the reference, so that "Restart and Run All" still reaches the end.
-
-    ✓ Exercise 1.1 passed (4 checks)
-    … Exercise 1.1 not attempted yet: ...
-    ✗ Exercise 1.1: <what differs, in words>
-
-The rules every check follows, so that a verdict is never a misdiagnosis:
-- it computes its expected values (and its table of known mistakes) before it calls the learner;
-- it calls the learner's function through `Answer`, which hands it copies of the inputs, says so
-  when the function changes an input in place, and tells the stub's own
-  `NotImplementedError("Exercise N.M")` apart from any error an attempt raises;
-- the whole run has a time limit, and `SystemExit` is reported like any other error;
-- an error in the checker's own code is reported as the checker's fault, not the learner's.
-"""
+"""TODO docstring."""
 
 from __future__ import annotations
 
@@ -34,10 +17,15 @@ from typing import Callable
 import torch
 from torch import Tensor
 
-
 FALLBACK = "  The rest of the notebook uses the reference solution until this check passes."
+
+
 TIME_LIMIT = 5.0  # seconds for all calls of one checker run together
+
+
 _STUB = re.compile(r"Exercise \d+\.\d+")
+
+
 _TORCH_DIR = os.path.dirname(torch.__file__)
 
 
@@ -60,8 +48,6 @@ class _AnswerRaised(Exception):
 class _TimeUp(BaseException):
     """The time limit ran out (BaseException, so that a learner's `except Exception` does not hide it)."""
 
-
-# ---------------------------------------------------------------- running the learner's code
 
 class Answer:
     """The learner's function as the checks call it.
@@ -224,8 +210,6 @@ def _describe_error(err: BaseException) -> str:
     return text + (f" ({'; '.join(where)})" if where else "")
 
 
-# ---------------------------------------------------------------- an exercise and its verdict
-
 @dataclass
 class Exercise:
     """An exercise: its number, the learner's function name, the reference and the checks.
@@ -292,8 +276,6 @@ class Exercise:
             return fn
         return self.reference
 
-
-# ---------------------------------------------------------------- helpers shared by the checks
 
 def in_dtype(dtype: torch.dtype) -> str:
     """' in float32' for inputs that are not float64 (the default of the checks), else ''."""
@@ -388,7 +370,7 @@ def leaf(t: Tensor) -> Tensor:
     return t.detach().clone().requires_grad_(True)
 
 
-def _gen(seed: int) -> torch.Generator:
+def seeded(seed: int) -> torch.Generator:
     return torch.Generator().manual_seed(seed)
 
 

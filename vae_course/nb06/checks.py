@@ -1,4 +1,4 @@
-"""Checker of notebook 06: Exercise 6.1 (the VAE loss, with the right sums and means)."""
+"""TODO docstring."""
 
 from __future__ import annotations
 
@@ -6,17 +6,27 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from .. import evaluation
-from ._core import CheckFailed, Exercise, _gen, in_dtype, matches, returns_tensor, same_gradients
-from .nb04 import kl_mistakes
+from .. import training
+from ..checking import (
+    CheckFailed,
+    Exercise,
+    in_dtype,
+    matches,
+    returns_tensor,
+    same_gradients,
+    seeded,
+)
+from ..nb04.checks import kl_mistakes
 
 _D, _K = 64, 17
+
+
 _B = 5  # the batch size of the first check; the others use other sizes
 
 
 def _inputs(seed: int, batch: int, latent_dim: int, dtype=torch.float64):
     """Logits, grey levels and a q(z|x) whose KL is a sizeable part of the loss (σ² never close to 1)."""
-    g = _gen(seed)
+    g = seeded(seed)
     x_logits = 2 * torch.randn(batch, _D, _K, generator=g, dtype=torch.float64)
     levels = torch.randint(0, _K, (batch, _D), generator=g)
     mu = 2 * torch.randn(batch, latent_dim, generator=g, dtype=torch.float64)
@@ -67,7 +77,7 @@ def _values(seed: int, batch: int, latent_dim: int, dtype):
     def check(answer):
         args = _inputs(seed, batch, latent_dim, dtype)
         args64 = tuple(a.double() if a.is_floating_point() else a for a in args)
-        expected, wrong = evaluation.vae_loss(*args64), _mistakes(*args64)
+        expected, wrong = training.vae_loss(*args64), _mistakes(*args64)
         matches(_scalar(answer, args), expected, f"a batch of {batch} digits, {latent_dim} latent dimensions"
                 f"{in_dtype(dtype)}", wrong, dtype=dtype)
     check.__name__ = f"values (inputs {seed})"
@@ -77,11 +87,13 @@ def _values(seed: int, batch: int, latent_dim: int, dtype):
 def _gradient(answer):
     args = _inputs(3, 7, 2)
     _scalar(answer, args)
-    same_gradients(answer, evaluation.vae_loss, args, ("x_logits", "mu", "log_var"),
+    same_gradients(answer, training.vae_loss, args, ("x_logits", "mu", "log_var"),
                    "Training needs the gradient of the loss to reach the decoder (through x_logits) and the "
                    "encoder (through mu and log_var): compute both terms with torch operations, outside "
                    "torch.no_grad().", shape=())
 
 
-exercise_6_1 = Exercise("6.1", "vae_loss", evaluation.vae_loss,
+exercise_6_1 = Exercise("6.1", "vae_loss", training.vae_loss,
                         [_values(1, _B, 3, torch.float64), _values(2, 2, 4, torch.float32), _gradient])
+
+__all__ = ["exercise_6_1"]

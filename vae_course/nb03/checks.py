@@ -1,5 +1,4 @@
-"""Checkers of notebook 03: Exercise 3.1 (draw from N(mu, exp(log_var)) with the caller's eps),
-3.2 (log-density of a diagonal Gaussian, summed over the latent dimensions)."""
+"""TODO docstring."""
 
 from __future__ import annotations
 
@@ -8,13 +7,21 @@ import math
 import torch
 from torch import Tensor
 
-from .. import losses
-from ._core import CheckFailed, Exercise, _gen, in_dtype, matches, same_gradients, shape_text
+from .. import probability
+from ..checking import (
+    CheckFailed,
+    Exercise,
+    in_dtype,
+    matches,
+    same_gradients,
+    seeded,
+    shape_text,
+)
 
 
 def _inputs(seed: int, batch: int, latent_dim: int, lead=(), dtype=torch.float64) -> tuple[Tensor, Tensor, Tensor]:
     """mu, log_var (batch, latent_dim) with σ well away from 1 (so σ, σ² and log σ² differ), and a third tensor."""
-    g = _gen(seed)
+    g = seeded(seed)
     mu = torch.randn(batch, latent_dim, generator=g, dtype=torch.float64)
     log_var = 1.5 * torch.rand(batch, latent_dim, generator=g, dtype=torch.float64) - 2.5
     log_var[..., ::2] += 3.0  # a mix of σ < 1 and σ > 1
@@ -25,8 +32,6 @@ def _inputs(seed: int, batch: int, latent_dim: int, lead=(), dtype=torch.float64
 def _described(**tensors) -> str:
     return ", ".join(f"{n} of shape {shape_text(t.shape)}" for n, t in tensors.items())
 
-
-# ---------------------------------------------------------------- Exercise 3.1: sample_diag_gaussian
 
 def _sample_mistakes(mu, log_var, eps) -> dict[str, Tensor]:
     sigma = torch.exp(0.5 * log_var)
@@ -46,7 +51,7 @@ def _sample_mistakes(mu, log_var, eps) -> dict[str, Tensor]:
 
 def _sample_values(answer):
     mu, log_var, eps = _inputs(31, 5, 3)
-    expected, wrong = losses.reparameterize(mu, log_var, eps), _sample_mistakes(mu, log_var, eps)
+    expected, wrong = probability.reparameterize(mu, log_var, eps), _sample_mistakes(mu, log_var, eps)
     got, drew = answer.draws_noise(mu, log_var, eps, shape=eps.shape)
     again = answer.tensor(mu, log_var, eps, shape=eps.shape)
     if drew or not torch.equal(got.detach(), again.detach()):
@@ -59,7 +64,7 @@ def _sample_values(answer):
 
 def _sample_many(answer):
     mu, log_var, eps = _inputs(32, 2, 4, lead=(6,), dtype=torch.float32)
-    expected = losses.reparameterize(mu.double(), log_var.double(), eps.double())
+    expected = probability.reparameterize(mu.double(), log_var.double(), eps.double())
     wrong = _sample_mistakes(mu.double(), log_var.double(), eps.double())
     got = answer(mu, log_var, eps)
     if isinstance(got, Tensor) and tuple(got.shape) != tuple(eps.shape):
@@ -71,16 +76,14 @@ def _sample_many(answer):
 
 def _sample_gradient(answer):
     mu, log_var, eps = _inputs(33, 3, 2)
-    same_gradients(answer, losses.reparameterize, (mu, log_var, eps), ("mu", "log_var"),
+    same_gradients(answer, probability.reparameterize, (mu, log_var, eps), ("mu", "log_var"),
                    "Training needs dz/dmu = 1 and dz/dlog_var = ½·σ·eps: compute z from mu and log_var with tensor "
                    "operations.")
 
 
-exercise_3_1 = Exercise("3.1", "sample_diag_gaussian", losses.reparameterize,
+exercise_3_1 = Exercise("3.1", "sample_diag_gaussian", probability.reparameterize,
                         [_sample_values, _sample_many, _sample_gradient])
 
-
-# ---------------------------------------------------------------- Exercise 3.2: diag_gaussian_log_density
 
 _LOG_2PI = math.log(2 * math.pi)
 
@@ -137,10 +140,10 @@ def _density_values(seed: int, batch: int, latent_dim: int, lead, dtype):
         mu, log_var, z = _inputs(seed, batch, latent_dim, lead, dtype)
         z = mu + 1.5 * z
         args64 = (z.double(), mu.double(), log_var.double())
-        expected, wrong = losses.diag_gaussian_log_prob(*args64), _density_mistakes(*args64)
+        expected, wrong = probability.diag_gaussian_log_prob(*args64), _density_mistakes(*args64)
         got = answer.tensor(z, mu, log_var, shape=z.shape[:-1])
         matches(got, expected, f"{_described(z=z, mu=mu)}{in_dtype(dtype)}", wrong, dtype=dtype)
-        same_gradients(answer, losses.diag_gaussian_log_prob, (z, mu, log_var), ("z", "mu", "log_var"),
+        same_gradients(answer, probability.diag_gaussian_log_prob, (z, mu, log_var), ("z", "mu", "log_var"),
                        "The encoder is trained through this log-density, so it must stay differentiable in z, mu and "
                        "log_var.",
                        dtype=dtype)
@@ -156,6 +159,8 @@ def _density_normalised(answer):
         raise CheckFailed(f"exp(log-density) must integrate to 1; in one dimension yours integrates to {area.item():.4f}.")
 
 
-exercise_3_2 = Exercise("3.2", "diag_gaussian_log_density", losses.diag_gaussian_log_prob,
+exercise_3_2 = Exercise("3.2", "diag_gaussian_log_density", probability.diag_gaussian_log_prob,
                         [_density_shape, _density_values(35, 5, 3, (), torch.float64),
                          _density_values(36, 3, 4, (4,), torch.float32), _density_normalised])
+
+__all__ = ["exercise_3_1", "exercise_3_2"]

@@ -1,18 +1,4 @@
-"""Gradients of an expectation E_{z ~ N(mu, sigma²)}[f(z)] with respect to mu and sigma.
-
-Two Monte Carlo estimators and the exact value, for the objectives of notebook 05:
-
-* pathwise (reparameterized): z = mu + sigma·eps, so d f(z)/d mu = f'(z)·1 and
-  d f(z)/d sigma = f'(z)·eps; average over the samples.
-* score function (REINFORCE): d/dθ E[f] = E[f(z) · d log p(z)/dθ], with the scores
-  (z − mu)/sigma² for mu and ((z − mu)²/sigma³ − 1/sigma) for sigma. It needs f only, not f'.
-* exact: closed forms for the three objectives, and Gauss–Hermite-free quadrature on a fine grid
-  for any f (used to check the closed forms).
-
-Conventions: samples lie along the LAST dimension; every estimator averages over it and keeps the
-leading (batch) dimensions, so R repeated batches of N samples are one (R, N) tensor.
-Pure tensor maths; no plotting.
-"""
+"""TODO docstring."""
 
 from __future__ import annotations
 
@@ -23,17 +9,17 @@ from typing import Callable
 import torch
 from torch import Tensor
 
-from . import _validate as v
+from .. import _validate as v
 
 _SQRT2 = math.sqrt(2.0)
+
+
 _SQRT2PI = math.sqrt(2 * math.pi)
 
 
 def _phi(u: Tensor) -> Tensor:
     return torch.exp(-0.5 * u**2) / _SQRT2PI
 
-
-# ---------------------------------------------------------------- the objectives f(z) and f'(z)
 
 def _square(z, t):
     return (z - t) ** 2, 2 * (z - t)
@@ -97,8 +83,6 @@ def quadrature_grad(f: Callable[[Tensor], Tensor], mu: float, sigma: float, n: i
     return torch.stack([torch.trapezoid(fw * u / sigma, u), torch.trapezoid(fw * (u**2 - 1) / sigma, u)])
 
 
-# ---------------------------------------------------------------- the two estimators
-
 def pathwise_grad(df_values: Tensor, eps: Tensor) -> tuple[Tensor, Tensor]:
     """Pathwise estimates of (d/d mu, d/d sigma) E[f(z)] from f'(z_i) and the eps_i with z_i = mu + sigma·eps_i.
 
@@ -132,8 +116,6 @@ def _score(f_values: Tensor, z: Tensor, mu: float, sigma: float) -> tuple[Tensor
     d = z - mu
     return (f_values * d / sigma**2).mean(-1), (f_values * (d**2 / sigma**3 - 1 / sigma)).mean(-1)
 
-
-# ---------------------------------------------------------------- everything the explorer shows
 
 @dataclass
 class GradientSummary:
@@ -231,3 +213,5 @@ def central_difference(fn: Callable[[], Tensor], param: Tensor, h: float = 1e-6)
             flat[i] = old
             out[i] = (up - down) / (2 * h)
     return grad
+
+__all__ = ["OBJECTIVES", "objective", "exact_grad", "quadrature_grad", "pathwise_grad", "score_function_grad", "GradientSummary", "summarize", "variance_table", "central_difference"]

@@ -1,9 +1,4 @@
-"""The VAE's maths on tensors: Gaussian posteriors, KL to N(0, I), likelihoods, the ELBO.
-
-Conventions (the question users ask most): every function returns one value per example, summed
-over data dimensions (pixels) and latent dimensions; the caller averages over the batch in one
-visible place, e.g. `loss = -elbo.mean()`. All values are in nats.
-"""
+"""TODO docstring."""
 
 from __future__ import annotations
 

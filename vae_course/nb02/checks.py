@@ -1,4 +1,4 @@
-"""Checkers of notebook 02: Exercise 2.1 (Monte Carlo estimate of log p(x) with logsumexp)."""
+"""TODO docstring."""
 
 from __future__ import annotations
 
@@ -7,15 +7,23 @@ import math
 import torch
 from torch import Tensor
 
-from .. import latent
-from ._core import CheckFailed, Exercise, _gen, in_dtype, matches, returns_tensor, shape_text
+from ..checking import (
+    CheckFailed,
+    Exercise,
+    in_dtype,
+    matches,
+    returns_tensor,
+    seeded,
+    shape_text,
+)
+from . import compute
 
 _K = 7  # the number of draws of the first checks; later checks use other K
 
 
 def _log_lik(shift: float, shape, dtype=torch.float64) -> Tensor:
     """Log-likelihoods spread over a few nats around `shift`, fixed."""
-    return (shift + 3.0 * torch.randn(*shape, generator=_gen(21), dtype=torch.float64)).to(dtype)
+    return (shift + 3.0 * torch.randn(*shape, generator=seeded(21), dtype=torch.float64)).to(dtype)
 
 
 def _mistakes(log_lik: Tensor) -> dict[str, Tensor]:
@@ -65,7 +73,7 @@ def _shape_problem(got: Tensor, log_lik: Tensor) -> str | None:
 def _check(shape, shift: float, dtype=torch.float64):
     def check(answer):
         log_lik = _log_lik(shift, shape, dtype)
-        expected, wrong = latent.mc_log_px(log_lik.double()), _mistakes(log_lik.double())
+        expected, wrong = compute.mc_log_px(log_lik.double()), _mistakes(log_lik.double())
         got = returns_tensor(answer(log_lik), answer.function)
         problem = _shape_problem(got, log_lik)
         if problem:
@@ -89,6 +97,8 @@ def _single_draw(answer):
                           f"for {log_lik[:, 0].tolist()} you return {got.detach().flatten().tolist()}.")
 
 
-exercise_2_1 = Exercise("2.1", "mc_log_px", latent.mc_log_px,
+exercise_2_1 = Exercise("2.1", "mc_log_px", compute.mc_log_px,
                         [_check((_K,), -2.0), _check((3, _K), -1.0),
                          _check((1, 50), -1000.0, torch.float32), _single_draw])
+
+__all__ = ["exercise_2_1"]

@@ -1,17 +1,25 @@
-"""Checker of notebook 04: Exercise 4.1 (closed-form KL(N(mu, exp(log_var)) ‖ N(0, I)))."""
+"""TODO docstring."""
 
 from __future__ import annotations
 
 import torch
 from torch import Tensor
 
-from .. import losses
-from ._core import CheckFailed, Exercise, _gen, in_dtype, matches, same_gradients, shape_text
+from .. import probability
+from ..checking import (
+    CheckFailed,
+    Exercise,
+    in_dtype,
+    matches,
+    same_gradients,
+    seeded,
+    shape_text,
+)
 
 
 def _inputs(batch: int, latent_dim: int, seed: int, dtype=torch.float64) -> tuple[Tensor, Tensor]:
     """σ² spread over e^−2.5 … e^1.5, never close to 1, so that σ, σ² and log σ² are far apart."""
-    g = _gen(seed)
+    g = seeded(seed)
     mu = 1.5 * torch.randn(batch, latent_dim, generator=g, dtype=torch.float64)
     log_var = torch.rand(batch, latent_dim, generator=g, dtype=torch.float64) - 2.5
     log_var[:, ::2] += 3.0
@@ -60,10 +68,10 @@ def _kl_shape(answer):
 def _kl_values(batch, latent_dim, seed, dtype):
     def check(answer):
         mu, log_var = _inputs(batch, latent_dim, seed, dtype)
-        expected, wrong = losses.gaussian_kl(mu.double(), log_var.double()), kl_mistakes(mu.double(), log_var.double())
+        expected, wrong = probability.gaussian_kl(mu.double(), log_var.double()), kl_mistakes(mu.double(), log_var.double())
         got = answer.tensor(mu, log_var, shape=(batch,))
         matches(got, expected, f"a batch of {batch} in {latent_dim} dimensions{in_dtype(dtype)}", wrong, dtype=dtype)
-        same_gradients(answer, losses.gaussian_kl, (mu, log_var), ("mu", "log_var"),
+        same_gradients(answer, probability.gaussian_kl, (mu, log_var), ("mu", "log_var"),
                        "The KL term trains the encoder, so it must stay differentiable in mu and log_var.", dtype=dtype)
     return check
 
@@ -75,6 +83,8 @@ def _kl_zero_at_prior(answer):
         raise CheckFailed(f"KL(N(0, I) ‖ N(0, I)) must be 0 (mu = 0, log_var = 0), yours gives {got[0].item():.4g}.")
 
 
-exercise_4_1 = Exercise("4.1", "gaussian_kl", losses.gaussian_kl,
+exercise_4_1 = Exercise("4.1", "gaussian_kl", probability.gaussian_kl,
                         [_kl_shape, _kl_values(6, 3, 42, torch.float64), _kl_values(4, 8, 43, torch.float32),
                          _kl_zero_at_prior])
+
+__all__ = ["kl_mistakes", "exercise_4_1"]

@@ -1,10 +1,4 @@
-"""A normal distribution for every sample: per-sample posteriors q(z|x_k) = N(mu_k, diag(sigma_k²)).
-
-Pure tensor maths for notebook 03: how an encoder's raw output becomes log σ² (four
-parametrizations), fitting (mu_k, log_var_k) as free parameters for each x_k against a fixed
-decoder, a fair ELBO estimate with the caller's eps, and a table of posterior draws for the
-explorer. Values are per example and summed over pixels and latent dimensions, in nats.
-"""
+"""TODO docstring."""
 
 from __future__ import annotations
 
@@ -13,39 +7,16 @@ import time
 from typing import NamedTuple
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor
 
-from . import _validate as v
-from . import losses
-
-#: How a network's raw output r becomes the variance: σ² = exp(r), σ = exp(r) (so σ² = exp(2r)),
-#: σ² = softplus(r) = log(1 + e^r), or σ² = r itself (negative r gives a negative "variance").
-VARIANCES = ("log_var", "log_sigma", "softplus", "var")
+from .. import _validate as v
+from .. import probability
 
 
 def ellipse_mass(n_sigma: float) -> float:
     """P(‖(z − μ)/σ‖ ≤ n_sigma) for z ~ N(μ, diag(σ²)) in two dimensions: 1 − exp(−n_sigma²/2)."""
     n_sigma = v.scalar(n_sigma, "n_sigma", positive=True)
     return 1.0 - math.exp(-0.5 * n_sigma**2)
-
-
-def head_to_log_var(raw: Tensor, variance: str = "log_var") -> Tensor:
-    """log σ² from an encoder's raw output under one of `VARIANCES`; same shape as raw.
-
-    "var" takes the raw output as σ², so log σ² is NaN where raw < 0 and −inf where raw = 0:
-    that is the failure the notebook shows, so no input check stops it here.
-    """
-    v.one_of(variance, "variance", VARIANCES)
-    if not isinstance(raw, Tensor):
-        raise TypeError(f"raw must be a torch.Tensor, got {type(raw).__name__}.")
-    if variance == "log_var":
-        return raw
-    if variance == "log_sigma":
-        return 2 * raw
-    if variance == "softplus":
-        return torch.log(F.softplus(raw))
-    return torch.log(raw)
 
 
 def elbo_estimate(model, x: Tensor, mu: Tensor, log_var: Tensor, eps: Tensor) -> Tensor:
@@ -55,15 +26,15 @@ def elbo_estimate(model, x: Tensor, mu: Tensor, log_var: Tensor, eps: Tensor) ->
     closed-form KL to N(0, I). Returns (B,). Differentiable in mu and log_var.
     """
     x = model.check_x(x)
-    mu, log_var = losses._pair(mu, log_var)
+    mu, log_var = probability._pair(mu, log_var)
     eps = v.tensor(eps, "eps")
     if eps.ndim != 3 or eps.shape[1:] != mu.shape or mu.shape[0] != x.shape[0]:
         raise ValueError(f"eps must have shape (S, B, L) with (B, L) = {tuple(mu.shape)} the shape of mu "
                          f"and B = {x.shape[0]} rows of x; got eps {tuple(eps.shape)}.")
-    z = losses.reparameterize(mu, log_var, eps)
+    z = probability.reparameterize(mu, log_var, eps)
     s = eps.shape[0]
     log_lik = model.log_likelihood(x.repeat(s, 1), model.decode(z.flatten(0, 1))).view(s, -1).mean(0)
-    return losses.elbo(log_lik, losses.gaussian_kl(mu, log_var))
+    return probability.elbo(log_lik, probability.gaussian_kl(mu, log_var))
 
 
 class PerSampleFit(NamedTuple):
@@ -128,6 +99,8 @@ def posterior_table(model, x: Tensor, labels: Tensor, n_draws: int = 8,
         raise ValueError(f"n_draws must be a positive whole number, got {n_draws!r}.")
     mu, log_var = model.encode(x)
     eps = torch.randn(len(x), n_draws, mu.shape[1], generator=generator)
-    z = losses.reparameterize(mu.unsqueeze(1).expand_as(eps), log_var.unsqueeze(1).expand_as(eps), eps)
+    z = probability.reparameterize(mu.unsqueeze(1).expand_as(eps), log_var.unsqueeze(1).expand_as(eps), eps)
     x_draws = model.mean_image(model.decode(z))
     return PosteriorTable(x, labels, mu, log_var, eps, z, x_draws)
+
+__all__ = ["ellipse_mass", "elbo_estimate", "PerSampleFit", "fit_per_sample", "PosteriorTable", "posterior_table"]

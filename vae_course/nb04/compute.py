@@ -1,11 +1,4 @@
-"""Notebook 04: the autoencoder limit and the pull of every posterior toward N(0, I).
-
-`Autoencoder` is the σ → 0 limit of the VAE (every draw z is μ); `aggregate_posterior` pools
-draws of q(z|x) over a data set, the model's p(Z) = Σ_x q(z|x) p(x); `mmd` measures how far such
-a pool is from N(0, I); `kl_per_dimension` and `active_units` detect posterior collapse;
-`kl_monte_carlo` checks the closed-form KL; `summarize` collects what the β-dial explorer shows.
-Pure tensor maths: no matplotlib here.
-"""
+"""TODO docstring."""
 
 from __future__ import annotations
 
@@ -14,27 +7,9 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from . import _validate as v
-from . import losses
-from .models import VAE
-
-
-class Autoencoder(VAE):
-    """A VAE whose encoder variance is fixed at σ² = exp(log_var), very small by default.
-
-    encode(x) returns the encoder's μ and a constant log_var, so every draw z = μ + σ·ε is μ up to
-    σ ≈ 4.5e-5: the plain autoencoder x → μ(x) → x̂. Train it with beta=0 (its KL is a large
-    constant that carries no gradient). Other arguments as `VAE`.
-    """
-
-    def __init__(self, latent_dim: int = 2, hidden: int = 128, data_dim: int = 64, *, log_var: float = -20.0,
-                 **kwargs):
-        super().__init__(latent_dim, hidden, data_dim, **kwargs)
-        self.fixed_log_var = v.scalar(log_var, "log_var")
-
-    def encode(self, x: Tensor) -> tuple[Tensor, Tensor]:
-        mu, _ = super().encode(x)
-        return mu, torch.full_like(mu, self.fixed_log_var)
+from .. import _validate as v
+from .. import probability
+from ..models import VAE
 
 
 def _mu_log_var(mu, log_var) -> tuple[Tensor, Tensor]:
@@ -54,16 +29,16 @@ def kl_monte_carlo(mu: Tensor, log_var: Tensor, n: int, generator: torch.Generat
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise ValueError(f"n must be a positive whole number, got {n!r}.")
     eps = torch.randn((n, *mu.shape), generator=generator, dtype=mu.dtype)
-    z = losses.reparameterize(mu, log_var, eps)
-    log_q = losses.diag_gaussian_log_prob(z, mu, log_var)
-    log_p = losses.diag_gaussian_log_prob(z, torch.zeros_like(mu), torch.zeros_like(log_var))
+    z = probability.reparameterize(mu, log_var, eps)
+    log_q = probability.diag_gaussian_log_prob(z, mu, log_var)
+    log_p = probability.diag_gaussian_log_prob(z, torch.zeros_like(mu), torch.zeros_like(log_var))
     return (log_q - log_p).mean(0)
 
 
 def kl_per_dimension(mu: Tensor, log_var: Tensor) -> Tensor:
     """Mean over examples of the KL of each latent dimension, ½(μ² + σ² − log σ² − 1): (B, L) → (L,).
 
-    Summed over dimensions it is the mean of `losses.gaussian_kl`. A dimension near 0 nats carries
+    Summed over dimensions it is the mean of `probability.gaussian_kl`. A dimension near 0 nats carries
     no information about x: its posterior is the prior for every x (collapsed).
     """
     mu, log_var = _mu_log_var(mu, log_var)
@@ -91,7 +66,7 @@ def aggregate_posterior(mu: Tensor, log_var: Tensor, eps: Tensor) -> Tensor:
     eps = v.tensor(eps, "eps")
     if eps.ndim != 3 or eps.shape[1:] != mu.shape:
         raise ValueError(f"eps must have shape (S, {mu.shape[0]}, {mu.shape[1]}), got {tuple(eps.shape)}.")
-    return losses.reparameterize(mu, log_var, eps).reshape(-1, mu.shape[1])
+    return probability.reparameterize(mu, log_var, eps).reshape(-1, mu.shape[1])
 
 
 def mmd(x: Tensor, y: Tensor, bandwidth: float = 1.0) -> Tensor:
@@ -183,9 +158,11 @@ def summarize(name: str, model: VAE, x: Tensor, labels: Tensor, x_show: Tensor, 
     z = pooled[:len(x)]
     logits = model.decode(z)
     rec = -model.log_likelihood(x, logits).mean().item()
-    kl = losses.gaussian_kl(mu, log_var).mean().item()
+    kl = probability.gaussian_kl(mu, log_var).mean().item()
     out = LatentSummary(name, mu, log_var, labels, pooled, x_show, model.reconstruct(x_show),
                         model.mean_image(model.decode(z_prior)), mmd(pooled[:len(z_ref)], z_ref).item(),
                         unvisited_share(z_ref, pooled), kl, rec)
     model.train(was_training)
     return out
+
+__all__ = ["kl_monte_carlo", "kl_per_dimension", "active_units", "aggregate_posterior", "mmd", "unvisited_share", "mmd_to_gaussian_exact", "LatentSummary", "summarize"]

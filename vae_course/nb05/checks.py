@@ -1,19 +1,28 @@
-"""Checkers of notebook 05: Exercise 5.1 (reparameterize), 5.2 (score-function gradient estimator)."""
+"""TODO docstring."""
 
 from __future__ import annotations
 
 import torch
 from torch import Tensor
 
-from .. import gradients, losses
-from ._core import (CheckFailed, Exercise, _AnswerRaised, _gen, in_dtype, leaf, matches, returns_tensor,
-                    same_gradients, shape_text)
+from .. import probability
+from ..checking import (
+    CheckFailed,
+    Exercise,
+    _AnswerRaised,
+    in_dtype,
+    leaf,
+    matches,
+    returns_tensor,
+    same_gradients,
+    seeded,
+    shape_text,
+)
+from . import compute
 
-
-# ---------------------------------------------------------------- Exercise 5.1: reparameterize
 
 def _inputs(*sample_shape, dtype=torch.float64) -> tuple[Tensor, Tensor, Tensor]:
-    g = _gen(51)
+    g = seeded(51)
     mu = torch.randn(3, 2, generator=g, dtype=torch.float64)
     log_var = torch.tensor([[-2.0, 1.2], [0.8, -1.5], [1.5, -2.4]], dtype=torch.float64)  # σ far from 1
     eps = torch.randn(*sample_shape, 3, 2, generator=g, dtype=torch.float64)
@@ -79,21 +88,21 @@ def _reparam_uses_eps(answer):
 
 def _reparam_values(answer):
     mu, log_var, eps = _inputs()
-    expected, wrong = losses.reparameterize(mu, log_var, eps), _reparam_mistakes(mu, log_var, eps)
+    expected, wrong = probability.reparameterize(mu, log_var, eps), _reparam_mistakes(mu, log_var, eps)
     got = answer.tensor(mu, log_var, eps, shape=mu.shape)
     matches(got, expected, "mu, log_var, eps of shape (3, 2)", wrong)
 
 
 def _reparam_gradient(answer):
     mu, log_var, eps = _inputs()
-    same_gradients(answer, losses.reparameterize, (mu, log_var, eps), ("mu", "log_var"),
+    same_gradients(answer, probability.reparameterize, (mu, log_var, eps), ("mu", "log_var"),
                    "z must be a differentiable function of mu and log_var (dz/dmu = 1, dz/dlog_var = ½·σ·eps).")
 
 
 def _reparam_broadcast(answer):
     mu, log_var, eps = _inputs(5, dtype=torch.float32)
     args64 = (mu.double(), log_var.double(), eps.double())
-    expected, wrong = losses.reparameterize(*args64), _reparam_mistakes(*args64)
+    expected, wrong = probability.reparameterize(*args64), _reparam_mistakes(*args64)
     got = _shape_error(answer, mu, log_var, eps)
     if not isinstance(got, Tensor) or tuple(got.shape) != tuple(eps.shape):
         shape = shape_text(got.shape) if isinstance(got, Tensor) else type(got).__name__
@@ -105,18 +114,16 @@ def _reparam_broadcast(answer):
     matches(got, expected, "5 samples per example (float32, eps of shape (5, 3, 2))", wrong, dtype=torch.float32)
 
 
-exercise_5_1 = Exercise("5.1", "reparameterize", losses.reparameterize,
+exercise_5_1 = Exercise("5.1", "reparameterize", probability.reparameterize,
                         [_reparam_shape, _reparam_detached, _reparam_uses_eps, _reparam_values, _reparam_gradient,
                          _reparam_broadcast])
 
-
-# ---------------------------------------------------------------- Exercise 5.2: score-function estimator
 
 _MU, _SIGMA = 0.4, 1.7
 
 
 def _samples(n: int = 8, dtype=torch.float64) -> tuple[Tensor, Tensor]:
-    z = _MU + _SIGMA * torch.randn(2, n, generator=_gen(52), dtype=torch.float64)
+    z = _MU + _SIGMA * torch.randn(2, n, generator=seeded(52), dtype=torch.float64)
     return ((z - 1.0) ** 2 + torch.sin(3 * z)).to(dtype), z.to(dtype)
 
 
@@ -176,7 +183,7 @@ def _score_values(mu, sigma, n, dtype):
     def check(answer):
         f, z = _samples(n, dtype)
         z = (mu + (z.double() - _MU) * sigma / _SIGMA).to(dtype)
-        expected = gradients.score_function_grad(f.double(), z.double(), mu, sigma)
+        expected = compute.score_function_grad(f.double(), z.double(), mu, sigma)
         wrong = _score_mistakes(f.double(), z.double(), mu, sigma)
         got = _two_tensors(answer, f, z, mu, sigma)
         for i, name in enumerate(("mu", "sigma")):
@@ -187,11 +194,11 @@ def _score_values(mu, sigma, n, dtype):
 
 
 def _score_unbiased(answer):
-    g = _gen(53)
+    g = seeded(53)
     mu, sigma = -0.3, 0.8
     z = mu + sigma * torch.randn(200_000, generator=g, dtype=torch.float64)
     f = (z - 1.0) ** 2
-    exact = gradients.exact_grad("(z − t)²", mu, sigma)
+    exact = compute.exact_grad("(z − t)²", mu, sigma)
     got = torch.stack([e.detach().double().reshape(()) if e.numel() == 1 else e.detach().double().flatten()[0]
                        for e in _two_tensors(answer, f, z, mu, sigma)])
     if not torch.allclose(got, exact, atol=0.05):
@@ -199,6 +206,8 @@ def _score_unbiased(answer):
                           f"be close to the exact gradient [{exact[0]:.4g}, {exact[1]:.4g}].")
 
 
-exercise_5_2 = Exercise("5.2", "score_function_grad", gradients.score_function_grad,
+exercise_5_2 = Exercise("5.2", "score_function_grad", compute.score_function_grad,
                         [_score_shape, _score_values(_MU, _SIGMA, 8, torch.float64),
                          _score_values(-1.0, 0.5, 5, torch.float32), _score_unbiased])
+
+__all__ = ["exercise_5_1", "exercise_5_2"]

@@ -1,14 +1,4 @@
-"""Latent variable models on a toy you can see whole: one hidden z, data x near a curve g(z).
-
-Notebook 02 uses these. The model is
-
-    z ~ N(0, 1),    x | z ~ N(g(z), noise² I_D),    p(x) = ∫ p(x|z) p(z) dz,
-
-with g the curve of `data.curve_2d` in D = 2 dimensions, and the same curve with D − 2 more
-wiggling coordinates for larger D. Because z is 1-D, p(x) and the posterior p(z|x) are exact by
-quadrature on a z-grid; the Monte Carlo estimate from prior draws can be compared with them.
-All log-densities are in nats, float64. No plotting here.
-"""
+"""TODO docstring."""
 
 from __future__ import annotations
 
@@ -18,10 +8,12 @@ from typing import NamedTuple
 import torch
 from torch import Tensor
 
-from . import _validate as v
-from .data import curve_2d
+from .. import _validate as v
+from ..data import curve_2d
 
 NOISE = 0.1
+
+
 _LOG_2PI = math.log(2 * math.pi)
 
 
@@ -119,8 +111,6 @@ def posterior(x: Tensor, noise: float = NOISE, z: Tensor | None = None) -> Tenso
     log_joint = log_likelihood(x, z, noise) + prior_log_prob(z)
     return torch.exp(log_joint - log_px(x, noise, z))
 
-
-# ---------------------------------------------------------------- Monte Carlo from the prior
 
 def mc_log_px(log_lik: Tensor) -> Tensor:
     """log( (1/K) Σ_k exp(log_lik_k) ), stably, over the last axis. Reference for Exercise 2.1.
@@ -227,3 +217,5 @@ def summarize(x: Tensor, z_draws: Tensor, z_repeats: Tensor, noise: float = NOIS
     return LatentSummary(x, z, prior_log_prob(z).exp(), posterior(x, noise, z), z_draws, weights(log_lik),
                          effective_sample_size(log_lik).item(), int(draws_for_share(log_lik, 0.9)),
                          log_px(x, noise, z).item(), estimates)
+
+__all__ = ["NOISE", "curve", "sample", "prior_log_prob", "log_likelihood", "z_grid", "log_px", "posterior", "mc_log_px", "weights", "effective_sample_size", "draws_for_share", "prior_estimates", "posterior_moments", "importance_estimates", "LatentSummary", "summarize"]

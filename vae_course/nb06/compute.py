@@ -1,15 +1,4 @@
-"""Evaluating a trained VAE honestly: importance-sampled log p(x), exact baselines, the VAE loss.
-
-Everything is per example in nats, summed over pixels and latent dimensions; callers average over
-the test set in one visible place. Pure tensor maths: no plotting, no training.
-
-    log p(x) = log E_{z~q(z|x)} [p(x|z) p(z) / q(z|x)]
-             ≥ log (1/K) Σ_k p(x|z_k) p(z_k) / q(z_k|x)      (z_k ~ q(z|x), Jensen)  =: L_K
-             ≥ ELBO = L_1 in expectation.
-
-E[L_K] increases with K and tends to log p(x) (Burda et al., 2016, "Importance Weighted
-Autoencoders"), so −L_K approaches −log p(x) from above.
-"""
+"""TODO docstring."""
 
 from __future__ import annotations
 
@@ -19,78 +8,12 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from . import _validate as v
-from . import losses
+from .. import _validate as v
+from ..models import log_weights
 
 
 def _check_k(k, name: str = "k") -> int:
     return v.count(k, name, of="samples")
-
-
-def vae_loss(x_logits: Tensor, levels: Tensor, mu: Tensor, log_var: Tensor) -> Tensor:
-    """The VAE loss −ELBO (one-sample), averaged over the batch.
-
-    x_logits (B, 64, 17): decoder logits for one z per example; levels (B, 64) int in 0..16;
-    mu, log_var (B, L) of q(z|x). Reconstruction −log p(x|z) summed over pixels, KL to N(0, I)
-    summed over latent dimensions, their sum averaged over the batch. Returns a 0-d tensor (nats).
-    """
-    x_logits = v.tensor(x_logits, "x_logits")
-    if x_logits.ndim != 3:
-        raise ValueError(f"x_logits must have shape (B, D, K), got {tuple(x_logits.shape)}.")
-    levels = v.levels(levels, "levels", x_logits.shape[-1])
-    if x_logits.shape[:2] != levels.shape:
-        raise ValueError(f"x_logits must have shape (B, D, K) matching levels (B, D); got "
-                         f"{tuple(x_logits.shape)} and {tuple(levels.shape)}.")
-    mu, log_var = losses._pair(mu, log_var)
-    if mu.ndim != 2 or mu.shape[0] != len(levels):
-        raise ValueError(f"mu and log_var must have shape (B, L) with the batch size B = {len(levels)} of levels, "
-                         f"one row per digit; got {tuple(mu.shape)}. (A different B would broadcast to a wrong "
-                         f"loss.)")
-    rec = -losses.categorical_log_likelihood(levels, x_logits)
-    kl = losses.gaussian_kl(mu, log_var)
-    return (rec + kl).mean()
-
-
-def iw_terms(model, x: Tensor, k: int, generator: torch.Generator | None = None) -> dict:
-    """k draws z ~ q(z|x) per example, differentiable: log_w, log_lik (k, B) and mu, log_var (B, L).
-
-    log w = log p(x|z) + log p(z) − log q(z|x); `iw_bound(log_w)` is L_k, the IWAE objective.
-    """
-    k = _check_k(k)
-    mu, log_var = model.encode(x)
-    eps = torch.randn((k,) + mu.shape, generator=generator, dtype=mu.dtype)
-    z = losses.reparameterize(mu, log_var, eps)  # (k, B, L)
-    logits = model.decode(z)
-    log_lik = model.log_likelihood(x.expand(k, *x.shape).reshape(-1, x.shape[1]),
-                                   logits.reshape(k * len(x), *logits.shape[2:])).reshape(k, len(x))
-    log_prior = losses.diag_gaussian_log_prob(z, torch.zeros_like(z), torch.zeros_like(z))
-    log_q = losses.diag_gaussian_log_prob(z, mu, log_var)
-    return {"log_w": log_lik + log_prior - log_q, "log_lik": log_lik, "mu": mu, "log_var": log_var}
-
-
-@torch.no_grad()
-def log_weights(model, x: Tensor, k: int, generator: torch.Generator | None = None,
-                batch_size: int = 100) -> Tensor:
-    """log w_k = log p(x|z_k) + log p(z_k) − log q(z_k|x) for z_k ~ q(z|x): x (N, 64) → (k, N).
-
-    The mean over k of log w is a one-sample ELBO estimate; logsumexp over k minus log k is L_k.
-    Computed in batches of `batch_size` examples (eval mode) to bound memory.
-    """
-    k = _check_k(k)
-    x = model.check_x(x)
-    was_training = model.training
-    model.eval()
-    out = [iw_terms(model, x[i:i + batch_size], k, generator)["log_w"] for i in range(0, len(x), batch_size)]
-    model.train(was_training)
-    return torch.cat(out, dim=1)
-
-
-def iw_bound(log_w: Tensor) -> Tensor:
-    """L_K = logsumexp_k log w_k − log K per example: log_w (K, N) → (N,). K = 1 gives the ELBO."""
-    log_w = v.tensor(log_w, "log_w")
-    if log_w.ndim != 2:
-        raise ValueError(f"log_w must have shape (K, N), got {tuple(log_w.shape)}.")
-    return torch.logsumexp(log_w, dim=0) - math.log(log_w.shape[0])
 
 
 @torch.no_grad()
@@ -187,3 +110,5 @@ def log_marginal_quadrature(model, x: Tensor, extent: float = 6.0, n: int = 301)
         xd = x.double()
         log_lik = xd @ F.logsigmoid(logits).T + (1 - xd) @ F.logsigmoid(-logits).T
     return torch.logsumexp(log_lik + log_prior + log_w, dim=-1)
+
+__all__ = ["importance_sampled_nll", "uniform_nll", "fit_pixel_categoricals", "pixel_categorical_nll", "latent_grid_codes", "log_marginal_quadrature"]

@@ -1,0 +1,4 @@
+"""Notebook 00: Start here. TODO
+"""
+
+from .explorers import *  # noqa: F403

@@ -1,0 +1,108 @@
+"""TODO docstring."""
+
+from __future__ import annotations
+
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from ..figures import COLORS, BlitFigure, as_numpy, ax_or_new, nice_top
+
+
+def plot_density_2d(x1, x2, density, *, ax: Axes | None = None, points=None, title: str = "",
+                    label: str = "$p(x)$") -> Axes:
+    """A density on the grid x1 (W,) × x2 (H,), `density` (H, W), as an image; optional points (N, 2) on top."""
+    ax = ax_or_new(ax, figsize=(6.4, 3.6))
+    x1, x2, density = as_numpy(x1), as_numpy(x2), as_numpy(density)
+    mesh = ax.pcolormesh(x1, x2, density, shading="nearest", cmap="viridis")
+    ax.figure.colorbar(mesh, ax=ax, label=label)
+    if points is not None:
+        points = as_numpy(points)
+        ax.scatter(points[:, 0], points[:, 1], s=4, color="white", alpha=0.6, label=f"{len(points):,} samples")
+        ax.legend(loc="lower right", fontsize="small", labelcolor="white")
+    ax.set(title=title, xlabel="$x_1$", ylabel="$x_2$")
+    return ax
+
+
+def plot_prior_posterior(z, prior, post, *, ax: Axes | None = None, z_draws=None, w=None, title: str = "") -> Axes:
+    """The prior p(z) and the posterior p(z|x) over the grid z; optional prior draws (K,) as a rug,
+    drawn taller and darker the more normalised weight w (K,) they carry."""
+    ax = ax_or_new(ax)
+    z = as_numpy(z)
+    ax.plot(z, as_numpy(prior), color=COLORS["target"], lw=2, ls="--", label="prior $p(z)$")
+    ax.plot(z, as_numpy(post), color=COLORS["density"], lw=2, label=r"posterior $p(z \mid x) \propto p(x \mid z)\,p(z)$")
+    if z_draws is not None:
+        top = float(np.max(as_numpy(post)))
+        heights = 0.04 * top + (0.0 if w is None else 0.5 * top * as_numpy(w) / max(float(np.max(as_numpy(w))), 1e-300))
+        ax.vlines(as_numpy(z_draws), 0, heights, color="0.3", lw=0.8,
+                  label=f"{len(z_draws)} draws from the prior (height = weight)")
+    ax.set(title=title, xlabel="$z$", ylabel="density")
+    ax.legend(loc="upper left", fontsize="small")
+    return ax
+
+
+def plot_estimate_spread(estimates: dict, exact: dict, *, ax: Axes | None = None, title: str = "",
+                         xlabel: str = "data dimension $D$") -> Axes:
+    """Box plots of repeated estimates minus the exact value, one box per setting {name: (R,)}."""
+    ax = ax_or_new(ax)
+    names = list(estimates)
+    errors = [as_numpy(estimates[n]) - float(exact[n]) for n in names]
+    ax.boxplot(errors, tick_labels=[str(n) for n in names], showfliers=True)
+    ax.axhline(0.0, color=COLORS["target"], lw=1.5, ls="--", label="exact (quadrature)")
+    ax.set(title=title, xlabel=xlabel, ylabel=r"estimate $-$ exact $\log p(x)$")
+    ax.legend(loc="lower left", fontsize="small")
+    return ax
+
+
+class LatentFigure:
+    """The latent explorer's picture: left, the data plane with the curve, the chosen x and where
+    the prior draws land, g(z_k), sized by weight; right, p(z) and p(z|x) over z with the draws.
+
+    draw(summary, draws_xy, title) updates in place (draws_xy (K, 2) = g(z_k)); png() returns PNG bytes.
+    """
+
+    def __init__(self, summary, draws_xy, curve_xy, data, figsize=(10.0, 3.8), dpi=80):
+        fig = Figure(figsize=figsize, dpi=dpi)
+        fig.subplots_adjust(left=0.06, right=0.98, top=0.88, bottom=0.14, wspace=0.22)
+        self.ax_x, self.ax_z = fig.add_subplot(1, 2, 1), fig.add_subplot(1, 2, 2)
+        data = as_numpy(data)
+        self.ax_x.scatter(data[:, 0], data[:, 1], s=3, color=COLORS["samples"], label="data")
+        z = as_numpy(summary.z)
+        self.ax_x.plot(*as_numpy(curve_xy).T, color="0.6", lw=1, label="curve $g(z)$")
+        self.draws = self.ax_x.scatter(*np.zeros((2, len(summary.z_draws))), s=4, color="0.3",
+                                       label="$g(z_k)$, size = weight")
+        (self.point,) = self.ax_x.plot([], [], "*", ms=14, color=COLORS["target"], mec="k", label="$x$")
+        self.ax_x.set(xlim=(-3.2, 3.2), ylim=(-1.9, 1.9), xlabel="$x_1$", ylabel="$x_2$",
+                      title="data plane: where the prior draws land")
+        self.ax_x.legend(loc="lower right", fontsize="x-small", ncols=2)
+        self.ax_z.plot(z, as_numpy(summary.prior), color=COLORS["target"], lw=2, ls="--", label="prior $p(z)$")
+        (self.post,) = self.ax_z.plot(z, as_numpy(summary.post), color=COLORS["density"], lw=2,
+                                      label=r"$p(z \mid x) \propto p(x \mid z)\,p(z)$")
+        self.rug = self.ax_z.vlines(np.zeros(len(summary.z_draws)), 0, 0, color="0.3", lw=0.8,
+                                    label="prior draws $z_k$ (height = weight)")
+        self.ax_z.set(xlim=(z[0] / 1.5, z[-1] / 1.5), ylim=(0, 1), xlabel="$z$", ylabel="density")
+        self.ax_z.legend(loc="upper left", fontsize="x-small")
+        self.blit = BlitFigure(fig, [self.draws, self.point, self.post, self.rug, self.ax_z.title])
+        self.fig = fig
+        self.draw(summary, draws_xy)
+
+    def draw(self, s, draws_xy, title: str = "") -> None:
+        x, w = as_numpy(s.x), as_numpy(s.w)
+        self.point.set_data([x[0]], [x[1]])
+        self.draws.set_offsets(as_numpy(draws_xy))
+        self.draws.set_sizes(2 + 120 * w / max(w.max(), 1e-300))
+        self.post.set_ydata(as_numpy(s.post))
+        top = self.ax_z.get_ylim()[1]
+        need = 1.15 * max(float(as_numpy(s.post).max()), 7.0)  # peaks on the curve are 4–9: the axis rarely moves
+        if need > top or need < 0.5 * top:
+            self.ax_z.set_ylim(0, nice_top(need))
+            self.blit.invalidate()
+        top = self.ax_z.get_ylim()[1]
+        zd = as_numpy(s.z_draws)
+        self.rug.set_segments([[(a, 0), (a, 0.02 * top + 0.6 * top * b / max(w.max(), 1e-300))] for a, b in zip(zd, w)])
+        self.ax_z.set_title(title)
+
+    def png(self) -> bytes:
+        return self.blit.png()
+
+__all__ = ["plot_density_2d", "plot_prior_posterior", "plot_estimate_spread", "LatentFigure"]

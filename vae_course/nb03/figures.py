@@ -1,0 +1,137 @@
+"""TODO docstring."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from ..figures import IMAGE_KW, BlitFigure, as_numpy, ax_or_new, tile_images
+
+DIGIT_COLORS = plt.get_cmap("tab10").colors
+
+
+def _ellipse_collection(mu, sigma, colors, n_sigma: float, ax: Axes, **kw):
+    from matplotlib.collections import EllipseCollection
+
+    coll = EllipseCollection(2 * n_sigma * sigma[:, 0], 2 * n_sigma * sigma[:, 1], np.zeros(len(mu)), units="xy",
+                             offsets=mu, offset_transform=ax.transData, facecolors=colors, **kw)
+    ax.add_collection(coll)
+    return coll
+
+
+def _posterior_limits(mu, sigma, n_sigma: float, ax: Axes) -> None:
+    lo, hi = (mu - n_sigma * sigma).min(0), (mu + n_sigma * sigma).max(0)
+    pad = 0.05 * (hi - lo)
+    ax.set(xlim=(lo[0] - pad[0], hi[0] + pad[0]), ylim=(lo[1] - pad[1], hi[1] + pad[1]))
+
+
+def plot_posterior_ellipses(mu, log_var, labels, *, ax: Axes | None = None, n_sigma: float = 1.0,
+                            title: str = "", alpha: float = 0.25, legend: bool = True) -> Axes:
+    """One ellipse per sample: the n_sigma contour of N(mu_k, diag(exp(log_var_k))), coloured by digit.
+
+    mu, log_var: (N, 2); labels: (N,) digits 0–9. The ellipses are axis-aligned (diagonal covariance)
+    with half-axes n_sigma·σ_k.
+    """
+    mu, sigma, labels = as_numpy(mu), np.exp(0.5 * as_numpy(log_var)), as_numpy(labels).astype(int)
+    if mu.ndim != 2 or mu.shape[1] != 2 or sigma.shape != mu.shape or labels.shape != (len(mu),):
+        raise ValueError(f"mu and log_var must have shape (N, 2) and labels (N,); got {mu.shape}, "
+                         f"{sigma.shape}, {labels.shape}.")
+    ax = ax_or_new(ax, figsize=(5.6, 4.6))
+    _ellipse_collection(mu, sigma, [(*DIGIT_COLORS[d], alpha) for d in labels], n_sigma, ax,
+                        edgecolors=[DIGIT_COLORS[d] for d in labels], linewidths=0.5)
+    _posterior_limits(mu, sigma, n_sigma, ax)
+    if legend:
+        for d in np.unique(labels):
+            ax.scatter([], [], color=DIGIT_COLORS[d], label=str(d))
+        ax.legend(title="digit", fontsize="small", loc="center left", bbox_to_anchor=(1.0, 0.5))
+    ax.set(title=title or f"{len(mu)} posteriors: the {n_sigma:g}σ ellipse of each $\\mathcal{{N}}(\\mu_k, \\sigma_k^2)$",
+           xlabel="$z_1$", ylabel="$z_2$", aspect="equal")
+    return ax
+
+
+class PosteriorFigure:
+    """The posterior explorer's picture: all ellipses (static), the chosen one with its draws, and the
+    original digit beside the decodings of those draws (dynamic). show(k) redraws; png() encodes.
+
+    table: a `vae_course.posterior.PosteriorTable` with a 2-D latent space.
+    """
+
+    def __init__(self, table, n_sigma: float = 1.0, figsize=(9.6, 4.2), dpi=80):
+        self.table, self.n_sigma = table, n_sigma
+        mu, sigma = as_numpy(table.mu), np.exp(0.5 * as_numpy(table.log_var))
+        labels = as_numpy(table.labels).astype(int)
+        fig = Figure(figsize=figsize, dpi=dpi)
+        ax = self.ax = fig.add_axes([0.07, 0.12, 0.42, 0.78])
+        _ellipse_collection(mu, sigma, [(*DIGIT_COLORS[d], 0.15) for d in labels], n_sigma, ax,
+                            edgecolors="none")
+        _posterior_limits(mu, sigma, n_sigma, ax)
+        ax.set(xlabel="$z_1$", ylabel="$z_2$", aspect="equal",
+               title=f"all {len(mu)} test posteriors ({n_sigma:g}σ ellipses, colour = digit)")
+        from matplotlib.patches import Ellipse
+
+        self.ellipse = ax.add_patch(Ellipse((0, 0), 1, 1, fill=False, lw=2.2, color="black"))
+        self.draws = ax.scatter(np.zeros(table.z.shape[1]), np.zeros(table.z.shape[1]), s=22, color="black",
+                                marker="x", zorder=5)
+        self.centre = ax.scatter([0], [0], s=40, color="black", zorder=6)
+        k = table.z.shape[1]
+        self.ncols = min(k + 1, 5)
+        self.img_ax = fig.add_axes([0.55, 0.08, 0.43, 0.78])
+        self.img = self.img_ax.imshow(tile_images(np.zeros((k + 1, 64)), self.ncols),
+                                      **{**IMAGE_KW, "cmap": plt.get_cmap("gray").with_extremes(bad="white")})
+        self.img_ax.set_xticks([])
+        self.img_ax.set_yticks([])
+        self.img_ax.set_title(f"the original digit (top left) and the decodings\n"
+                              f"of {k} draws $z \\sim \\mathcal{{N}}(\\mu_k, \\sigma_k^2)$ from its posterior")
+        self.blit = BlitFigure(fig, [self.ellipse, self.draws, self.centre, self.img])
+        self.fig = fig
+
+    def show(self, k: int) -> None:
+        t = self.table
+        mu, sigma = as_numpy(t.mu[k]), np.exp(0.5 * as_numpy(t.log_var[k]))
+        self.ellipse.set_center(mu)
+        self.ellipse.width, self.ellipse.height = 2 * self.n_sigma * sigma
+        self.draws.set_offsets(as_numpy(t.z[k]))
+        self.centre.set_offsets(mu[None])
+        self.img.set_data(tile_images(np.concatenate([as_numpy(t.x[k])[None], as_numpy(t.x_draws[k])]), self.ncols))
+
+    def png(self) -> bytes:
+        return self.blit.png()
+
+
+def plot_per_sample_flow(x, mu, log_var, z, x_hat) -> Figure:
+    """Notebook 01's six-sample picture redrawn the VAE way: X_k → N(mu_k, σ_k²) → Z_k → X̂_k = g(Z_k).
+
+    x, x_hat: (K, 64) images; mu, log_var, z: (K, 2). Top row the data, middle the posteriors (1σ
+    ellipses) with one draw Z_k each, bottom row the decodings, column k belonging to X_k.
+    """
+    x, mu, sigma, z, x_hat = as_numpy(x), as_numpy(mu), np.exp(0.5 * as_numpy(log_var)), as_numpy(z), as_numpy(x_hat)
+    k = len(x)
+    if not (mu.shape == sigma.shape == z.shape == (k, 2) and x_hat.shape[0] == k):
+        raise ValueError(f"expected x, x_hat (K, 64) and mu, log_var, z (K, 2) with the same K; got {x.shape}, "
+                         f"{mu.shape}, {sigma.shape}, {z.shape}, {x_hat.shape}.")
+    fig = plt.figure(figsize=(1.3 * k + 1.0, 6.4), layout="constrained")
+    grid = fig.add_gridspec(3, k, height_ratios=[1, 1.8, 1])
+    ax_z = fig.add_subplot(grid[1, :])
+    colors = [plt.get_cmap("Dark2")(i % 8) for i in range(k)]
+    _ellipse_collection(mu, sigma, [(*c[:3], 0.25) for c in colors], 1.0, ax_z, edgecolors=colors)
+    ax_z.scatter(z[:, 0], z[:, 1], color=colors, marker="x", zorder=3)
+    for i, (a, b) in enumerate(z):
+        ax_z.annotate(f"$Z_{i + 1}$", (a, b), textcoords="offset points", xytext=(5, 4), fontsize="small")
+    _posterior_limits(np.concatenate([mu, z]), np.concatenate([sigma, 0 * sigma]), 1.3, ax_z)
+    ax_z.set(title=r"$Z_k \sim \mathcal{N}(\mu_k, \sigma_k^2)$, drawn for $X_k$ ($1\sigma$ ellipses)",
+             xlabel="$z_1$", ylabel="$z_2$")
+    for row, imgs, name in ((0, x, "data $X_{%d}$"), (2, x_hat, r"$\hat X_{%d} = g(Z_{%d})$")):
+        for i in range(k):
+            ax = fig.add_subplot(grid[row, i])
+            ax.imshow(imgs[i].reshape(8, 8), **IMAGE_KW)
+            ax.set_xticks([])
+            ax.set_yticks([])
+            for side in ax.spines.values():
+                side.set(visible=True, color=colors[i], lw=3)
+            ax.set_title(name % ((i + 1,) if row == 0 else (i + 1, i + 1)), fontsize="small")
+    fig.suptitle("Each $X_k$ gets its own normal: $\\hat X_k$ has its partner by construction")
+    return fig
+
+__all__ = ["DIGIT_COLORS", "plot_posterior_ellipses", "PosteriorFigure", "plot_per_sample_flow"]

@@ -1,0 +1,7 @@
+"""Notebook 05: The reparameterization trick. TODO
+"""
+
+from .checks import *  # noqa: F403
+from .compute import *  # noqa: F403
+from .explorers import *  # noqa: F403
+from .figures import *  # noqa: F403

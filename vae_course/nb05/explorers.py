@@ -1,0 +1,67 @@
+"""TODO docstring."""
+
+from __future__ import annotations
+
+import ipywidgets as widgets
+import torch
+
+from ..explorers import SLIDER_LAYOUT, SLIDER_STYLE, Explorer, dropdown, slider
+from . import compute
+from .figures import ReparamFigure
+
+
+class ReparamExplorer(Explorer):
+    """Notebook 05: move mu and sigma, pick f and the batch size n; watch samples and gradients.
+
+    One fixed eps of shape (repeats, max n) is drawn once, so every setting moves the same samples:
+    z = mu + sigma·eps. Each update computes, for `repeats` batches of n samples at once, the
+    pathwise and the score-function estimates of d/d mu and d/d sigma of E[f(z)], and the exact
+    gradient. `.state` is the last `compute.GradientSummary`.
+    """
+
+    name = "reparameterization explorer"
+    SIZES = (10, 30, 100, 300, 1000, 3000)
+
+    def __init__(self, repeats: int = 100, seed: int = 0, t: float = 1.0, n_show: int = 24):
+
+        for name, value, low in (("repeats", repeats, 2), ("n_show", n_show, 1)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < low:
+                raise ValueError(f"{name} must be a whole number ≥ {low}, got {value!r}.")
+        self.t = t
+        self.eps_all = torch.randn(repeats, max(self.SIZES), generator=torch.Generator().manual_seed(seed),
+                                   dtype=torch.float64)
+        controls = {
+            "mu": slider("μ", 0.0, -3.0, 3.0, 0.05),
+            "sigma": slider("σ", 1.0, 0.1, 2.5, 0.05),
+            "objective": dropdown("objective f", list(compute.OBJECTIVES), "(z − t)²"),
+            "n": widgets.SelectionSlider(options=list(self.SIZES), value=1000, description="samples n",
+                                         layout=SLIDER_LAYOUT, style=SLIDER_STYLE),
+        }
+        self.n_show = n_show
+        self.view: ReparamFigure | None = None
+        self.state = None
+        super().__init__(controls, self._draw,
+                         caption=f"z = μ + σ·ε with fixed ε; gradients of E[f(z)], t = {t:g}")
+
+    def _draw(self, values: dict) -> tuple[bytes, str]:
+        s = self.state = compute.summarize(values["objective"], values["mu"], values["sigma"],
+                                                   self.eps_all[:, :values["n"]], self.t)
+        if self.view is None:
+            self.view = ReparamFigure(s, n_show=self.n_show)
+        self.view.draw(s)
+        return self.view.png(), self._readout(s)
+
+    def _readout(self, s) -> str:
+        rows = "".join(f"<tr><td>{e:+.2f}</td><td>{z:+.2f}</td><td>1</td><td>{e:+.2f}</td><td>{d:+.2f}</td></tr>"
+                       for e, z, d in zip(s.eps[0, :4].tolist(), s.z[0, :4].tolist(), s.df[0, :4].tolist()))
+        est = "".join(
+            f"<tr><td>{label}</td><td>{m[0]:+.3f} ± {sd[0]:.3f}</td><td>{m[1]:+.3f} ± {sd[1]:.3f}</td></tr>"
+            for label, m, sd in (("pathwise", s.mean("pathwise"), s.sd("pathwise")),
+                                 ("score function", s.mean("score"), s.sd("score"))))
+        est += f"<tr><td>exact</td><td>{s.exact[0]:+.3f}</td><td>{s.exact[1]:+.3f}</td></tr>"
+        head = "<tr><th>ε</th><th>z</th><th>dz/dμ</th><th>dz/dσ</th><th>f′(z)</th></tr>"
+        return (f"<table style='font-size:90%'>{head}"
+                f"{rows}</table><table style='font-size:90%'><tr><th>gradient of E[f]</th><th>∂/∂μ</th>"
+                f"<th>∂/∂σ</th></tr>{est}</table><small>mean ± sd over {len(s.eps)} batches</small>")
+
+__all__ = ["ReparamExplorer"]

@@ -1,0 +1,173 @@
+"""TODO docstring."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from ..figures import COLORS, BlitFigure, as_numpy, ax_or_new
+from .compute import objective
+
+#: y-limits of the objective panel, per objective of `vae_course.gradients.OBJECTIVES`.
+OBJECTIVE_YLIM = {"(z − t)²": (-2.0, 50.0), "|z − t|": (-0.3, 7.5), "step 1[z > t]": (-0.15, 1.2)}
+
+
+class ReparamFigure:
+    """The reparameterization explorer's picture, four panels updated in place (`BlitFigure`).
+
+    Top left: the fixed eps_i (bottom row) and z_i = mu + sigma·eps_i (top row), one colour per
+    sample, joined by a segment, under the density of N(mu, sigma²). Top right: f(z) with the same
+    samples on it and their tangents (the pathwise estimator uses the slopes, the score-function
+    estimator the heights). Bottom: the R batch estimates of d/d mu and d/d sigma of E[f(z)] from
+    both estimators, their mean ± sd, and the exact value.
+    draw(summary) updates the artists; png() returns PNG bytes.
+    """
+
+    ROWS = {"pathwise": 1.0, "score": 0.0}
+    NAMES = {"pathwise": "pathwise", "score": "score function"}
+
+    def __init__(self, summary, n_show: int = 24, figsize=(8.6, 5.5), dpi=72):
+        from matplotlib.collections import LineCollection
+
+        self.n_show = n_show
+        fig = Figure(figsize=figsize, dpi=dpi)
+        fig.subplots_adjust(left=0.11, right=0.98, top=0.93, bottom=0.1, hspace=0.45, wspace=0.24)
+        ax_move, ax_f, ax_mu, ax_sigma = (fig.add_subplot(2, 2, k) for k in (1, 2, 3, 4))
+        self.axes = {"move": ax_move, "f": ax_f, "mu": ax_mu, "sigma": ax_sigma}
+        eps = as_numpy(summary.eps[0, :n_show])
+        colors = plt.get_cmap("viridis")((np.clip(eps, -2.5, 2.5) + 2.5) / 5)
+        self.grid = np.linspace(-6, 6, 481)
+        ax_move.scatter(eps, np.zeros_like(eps), c=colors, s=28, zorder=3)
+        self.segments = LineCollection([], colors=colors, lw=1, alpha=0.6)
+        ax_move.add_collection(self.segments)
+        self.z_dots = ax_move.scatter(eps, np.ones_like(eps), c=colors, s=28, zorder=3)
+        (self.density,) = ax_move.plot(self.grid, self.grid * 0 + 1.05, color=COLORS["density"], lw=1.5)
+        (self.mu_line,) = ax_move.plot([0, 0], [0.95, 1.8], color=COLORS["density"], ls=":", lw=1)
+        ax_move.set(xlim=(-6, 6), ylim=(-0.3, 1.85), xlabel="value", yticks=[0, 1],
+                    yticklabels=["ε ~ N(0, 1)\n(fixed)", "z = μ + σε"])
+        ax_move.grid(False)
+        ax_move.set_title("The same ε, shifted by μ, stretched by σ", fontsize=10)
+        (self.f_line,) = ax_f.plot(self.grid, self.grid * 0, color=COLORS["target"], lw=2, label="f(z)")
+        self.f_dots = ax_f.scatter(eps, eps * 0, c=colors, s=24, zorder=3)
+        self.tangents = LineCollection([], colors=colors, lw=2)
+        ax_f.add_collection(self.tangents)
+        ax_f.axvline(summary.t, color="0.5", lw=1, ls="--")
+        ax_f.set(xlim=(-6, 6), xlabel="$z$", ylabel="$f(z)$")
+        self.spread = {}
+        jitter = np.random.default_rng(0).uniform(-0.18, 0.18, len(summary.pathwise))
+        for p, ax in (("mu", ax_mu), ("sigma", ax_sigma)):
+            art = {"jitter": jitter}
+            for which, y in self.ROWS.items():
+                color = COLORS["density"] if which == "pathwise" else COLORS["target"]
+                art[which] = ax.scatter(jitter * 0, y + jitter, s=6, color=color, alpha=0.35)
+                (art[which + "_bar"],) = ax.plot([0, 0], [y, y], color=color, lw=4, solid_capstyle="butt")
+                (art[which + "_mean"],) = ax.plot([0], [y], "|", color="black", ms=18, mew=2)
+            (art["exact"],) = ax.plot([0, 0], [-0.5, 1.5], color="black", ls="--", lw=1.5, label="exact")
+            ax.set(ylim=(-0.5, 1.5), yticks=[0, 1], yticklabels=["score\nfunction", "pathwise"], xlim=(-1, 1),
+                   xlabel=r"estimate of $\partial E[f(z)]/\partial\mu$" if p == "mu"
+                   else r"estimate of $\partial E[f(z)]/\partial\sigma$")
+            ax.legend(loc="upper right", fontsize="small")
+            self.spread[p] = art
+        dynamic = [self.segments, self.z_dots, self.density, self.mu_line, self.f_line, self.f_dots, self.tangents]
+        dynamic += [a for art in self.spread.values() for k, a in art.items() if k != "jitter"]
+        self.blit = BlitFigure(fig, dynamic)
+        self.fig, self._objective, self._static = fig, None, None
+        self.draw(summary)
+
+    def draw(self, s) -> None:
+        k = self.n_show
+        eps, z = as_numpy(s.eps[0, :k]), as_numpy(s.z[0, :k])
+        f, df = as_numpy(s.f[0, :k]), as_numpy(s.df[0, :k])
+        ax = self.axes
+        self.segments.set_segments([[(e, 0.04), (zz, 0.96)] for e, zz in zip(eps, z)])
+        self.z_dots.set_offsets(np.c_[z, np.ones_like(z)])
+        u = (self.grid - s.mu) / s.sigma
+        self.density.set_ydata(1.05 + 0.75 * np.exp(-0.5 * u**2))
+        self.mu_line.set_xdata([s.mu, s.mu])
+        if s.objective != self._objective:
+            import torch
+
+
+            self._objective = s.objective
+            self.f_line.set_ydata(as_numpy(objective(s.objective, torch.as_tensor(self.grid), s.t)[0]))
+            ax["f"].set_ylim(*OBJECTIVE_YLIM.get(s.objective, (-1, 10)))
+            self.blit.invalidate()
+        self.f_dots.set_offsets(np.c_[z, f])
+        half = 0.45
+        self.tangents.set_segments([[(zz - half, ff - half * d), (zz + half, ff + half * d)]
+                                    for zz, ff, d in zip(z, f, df)])
+        n, r = s.eps.shape[1], s.eps.shape[0]
+        if (s.objective, n) != self._static:
+            self._static = (s.objective, n)
+            ax["f"].set_title(f"f(z) = {s.objective} and its slopes at the samples", fontsize=10)
+            for p, sym in (("mu", "μ"), ("sigma", "σ")):
+                ax[p].set_title(f"∂E[f]/∂{sym}: {r} batches of n = {n:,}; bar = mean ± sd", fontsize=9)
+            self.blit.invalidate()
+        for i, p in enumerate(("mu", "sigma")):
+            art, axp = self.spread[p], ax[p]
+            values = []
+            for which, y in self.ROWS.items():
+                est = as_numpy(getattr(s, which)[:, i])
+                mean, sd = est.mean(), est.std(ddof=1)
+                art[which].set_offsets(np.c_[est, y + art["jitter"]])
+                art[which + "_bar"].set_data([mean - sd, mean + sd], [y, y])
+                art[which + "_mean"].set_data([mean], [y])
+                values += [est.min(), est.max()]
+            exact = float(s.exact[i])
+            art["exact"].set_xdata([exact, exact])
+            lo, hi = min(values + [exact]), max(values + [exact])
+            left, right = axp.get_xlim()
+            inner = 0.02 * (right - left)
+            if lo < left + inner or hi > right - inner or (hi - lo) < (right - left) / 6:
+                # generous margins, so that moving a slider rarely changes the axis (a full redraw)
+                width = max(hi - lo, 0.02 * max(abs(lo), abs(hi)), 0.05)
+                axp.set_xlim(lo - 0.75 * width, hi + 0.75 * width)
+                self.blit.invalidate()
+
+    def png(self) -> bytes:
+        return self.blit.png()
+
+
+def plot_estimator_sd(rows: list[dict], *, ax: Axes | None = None, title: str = "") -> Axes:
+    """Log-log plot of each estimator's sd over batches against the batch size n (rows of
+    `compute.variance_table`), for d/d mu (solid) and d/d sigma (dashed), with a 1/√n guide."""
+    ax = ax_or_new(ax)
+    n = np.array([r["n"] for r in rows], dtype=float)
+    for key, name, color in (("path", "pathwise", COLORS["density"]), ("score", "score function", COLORS["target"])):
+        for p, ls, sym in (("mu", "-", "μ"), ("sigma", "--", "σ")):
+            sd = np.array([r[f"{key}_{p}_sd"] for r in rows])
+            if np.all(sd > 0):
+                ax.plot(n, sd, ls=ls, marker="o", color=color, label=f"{name}, ∂/∂{sym}")
+    ref = max(r["score_mu_sd"] for r in rows[:1])
+    ax.plot(n, ref * np.sqrt(n[0] / n), color="0.6", lw=1, ls=":", label=r"$\propto 1/\sqrt{n}$")
+    ax.set(xscale="log", yscale="log", xlabel="samples per estimate $n$", ylabel="sd of the estimate",
+           title=title or "Both spreads shrink like 1/√n; the gap between them stays")
+    ax.legend(fontsize="small")
+    return ax
+
+
+def plot_same_eps(eps, settings, *, ax: Axes | None = None, title: str = "") -> Axes:
+    """The same draws eps (n,) mapped to z = mu + sigma·eps for each (mu, sigma) in `settings`, one row each,
+    a colour per draw; segments join each draw's position in one row to the next: the samples slide and stretch."""
+    eps = as_numpy(eps)
+    ax = ax_or_new(ax, figsize=(7, 1.0 + 0.7 * len(settings)))
+    colors = plt.get_cmap("viridis")((np.clip(eps, -2.5, 2.5) + 2.5) / 5)
+    ax.scatter(eps, np.zeros_like(eps), c=colors, zorder=3)
+    previous = eps
+    for row, (mu, sigma) in enumerate(settings, start=1):
+        z = mu + sigma * eps
+        for a, b, c in zip(previous, z, colors):
+            ax.plot([a, b], [row - 0.94, row - 0.06], color=c, lw=0.8, alpha=0.6)
+        ax.scatter(z, np.full_like(z, row), c=colors, zorder=3)
+        previous = z
+        ax.plot([mu], [row + 0.25], "v", color="black", ms=6)
+    labels = ["ε ~ N(0, 1)"] + [f"μ = {m:g}, σ = {s:g}" for m, s in settings]
+    ax.set_yticks(range(len(labels)), labels)
+    ax.set(title=title or "The same ε, shifted by μ (▼) and stretched by σ", xlabel="value",
+           ylim=(-0.4, len(settings) + 0.5))
+    ax.grid(False, axis="y")
+    return ax
+
+__all__ = ["OBJECTIVE_YLIM", "ReparamFigure", "plot_estimator_sd", "plot_same_eps"]

@@ -1,0 +1,80 @@
+"""TODO docstring."""
+
+from __future__ import annotations
+
+import torch
+
+from .. import _validate as v
+from ..explorers import Explorer, int_slider, slider
+from . import compute
+from .figures import InterpolationFigure, LatentGridFigure
+
+
+class InterpolationExplorer(Explorer):
+    """Notebook 06: pick two test digits A and B; slide t to decode z(t) = (1 − t)·μ(A) + t·μ(B).
+
+    `model` is a trained `models.VAE`; `x` (N, 64) the digits to pick from. The codes μ(x) of all of
+    them are computed once; an update decodes one code. `.state` = dict(t, z, x_t).
+    """
+
+    name = "interpolation explorer"
+
+    def __init__(self, model, x, a: int = 0, b: int = 1):
+        x = v.tensor(x, "x")
+        if x.ndim != 2 or x.shape[1] != model.data_dim:
+            raise ValueError(f"x must have shape (N, {model.data_dim}), got {tuple(x.shape)}.")
+        for name, i in (("a", a), ("b", b)):
+            if isinstance(i, bool) or not isinstance(i, int) or not 0 <= i < len(x):
+                raise ValueError(f"{name} must be an index into x (0..{len(x) - 1}), got {i!r}.")
+        self.model, self.x = model, x
+        with torch.no_grad():
+            self.codes = model.encode(x)[0]
+        self.view = InterpolationFigure()
+        self.state: dict = {}
+        controls = {"a": int_slider("digit A", a, 0, len(x) - 1), "b": int_slider("digit B", b, 0, len(x) - 1),
+                    "t": slider("t", 0.5, 0.0, 1.0, 0.05)}
+        super().__init__(controls, self._draw, caption="Slide between the codes of two test digits")
+
+    def _draw(self, values: dict) -> tuple[bytes, str]:
+        a, b, t = values["a"], values["b"], values["t"]
+        z = (1 - t) * self.codes[a] + t * self.codes[b]
+        with torch.no_grad():
+            x_t = self.model.mean_image(self.model.decode(z[None]))[0]
+        self.state = {"t": t, "z": z, "x_t": x_t}
+        self.view.draw(self.x[a], x_t, self.x[b], t, f"t = {t:.2f}: decoded from (1 − t)·μ(A) + t·μ(B)")
+        dist_ab = (self.codes[b] - self.codes[a]).norm().item()
+        return self.view.png(), (f"digits #{a} → #{b}, code distance ‖μ(B) − μ(A)‖ = {dist_ab:.2f}<br>"
+                                 f"t = {t:.2f}, ‖z(t)‖ = {z.norm().item():.2f}")
+
+
+class LatentGridExplorer(Explorer):
+    """Notebook 06: move z = (z₁, z₂) of a 2-latent VAE over its decoded grid; see the digit at z.
+
+    The n×n grid on [−extent, extent]² is decoded once; an update decodes one code. `.state` = dict(z, x).
+    """
+
+    name = "latent-grid explorer"
+
+    def __init__(self, model, extent: float = 2.5, n: int = 12):
+        if model.latent_dim != 2:
+            raise ValueError(f"the latent-grid explorer needs a model with latent_dim = 2, got {model.latent_dim}.")
+        extent = v.scalar(extent, "extent", positive=True)
+        self.model, self.extent = model, extent
+        self.grid_z = compute.latent_grid_codes(n, extent)
+        with torch.no_grad():
+            self.grid_images = model.mean_image(model.decode(self.grid_z))
+        self.view = LatentGridFigure(self.grid_images, extent)
+        self.state: dict = {}
+        controls = {"z1": slider("z₁", 0.0, -extent, extent, 0.05), "z2": slider("z₂", 0.0, -extent, extent, 0.05)}
+        super().__init__(controls, self._draw, caption="Move through the 2-D latent space")
+
+    def _draw(self, values: dict) -> tuple[bytes, str]:
+        z = torch.tensor([[values["z1"], values["z2"]]], dtype=torch.float32)
+        with torch.no_grad():
+            x = self.model.mean_image(self.model.decode(z))[0]
+        self.state = {"z": z[0], "x": x}
+        self.view.draw(z, x, f"z = ({values['z1']:.2f}, {values['z2']:.2f})")
+        prior = torch.exp(-0.5 * (z ** 2).sum()).item() / (2 * torch.pi)
+        return self.view.png(), f"prior density p(z) = {prior:.3f} (its peak is {1 / (2 * torch.pi):.3f})"
+
+__all__ = ["InterpolationExplorer", "LatentGridExplorer"]

@@ -1,0 +1,123 @@
+"""TODO docstring."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from ..figures import COLORS, IMAGE_KW, BlitFigure, as_numpy, ax_or_new
+
+
+def plot_loss_terms(history, term: str = "rec", *, ax: Axes | None = None, title: str = "") -> Axes:
+    """One term of a `training.History` per epoch, training and validation: term 'rec', 'kl' or 'loss'.
+
+    Marks the best (kept) epoch. Values are nats per example.
+    """
+    if term not in ("rec", "kl", "loss"):
+        raise ValueError(f"term must be 'rec', 'kl' or 'loss', got {term!r}.")
+    ax = ax_or_new(ax)
+    epochs = np.arange(1, len(getattr(history, f"train_{term}")) + 1)
+    ax.plot(epochs, getattr(history, f"train_{term}"), color=COLORS["density"], label="training")
+    ax.plot(epochs, getattr(history, f"val_{term}"), color=COLORS["target"], label="validation")
+    ax.axvline(history.best_epoch + 1, color="0.5", ls=":", label="best validation epoch (kept)")
+    names = {"rec": r"reconstruction $-\mathbb{E}_q \log p(x|z)$", "kl": r"KL$(q(z|x)\,\|\,p(z))$",
+             "loss": r"$-$ELBO"}
+    ax.set(title=title or names[term], xlabel="epoch", ylabel=f"{names[term]}\n(nats per digit)")
+    ax.legend(fontsize="small")
+    return ax
+
+
+def plot_nll_estimates(estimates: dict, baselines: dict | None = None, *, ax: Axes | None = None,
+                       title: str = "") -> Axes:
+    """Importance-sampled −log p(x) estimates {K: nats} on a log-K axis, with horizontal baselines."""
+    ax = ax_or_new(ax)
+    ks = np.array(sorted(estimates))
+    ax.plot(ks, [estimates[k] for k in ks], "o-", color=COLORS["density"], label=r"VAE: $-\mathcal{L}_K$")
+    for (name, value), color in zip((baselines or {}).items(), (COLORS["target"], COLORS["data"], "0.5")):
+        ax.axhline(value, color=color, ls="--", label=f"{name}: {value:.1f}")
+    ax.set_xscale("log")
+    ax.set(title=title, xlabel="K (importance samples per digit)", ylabel=r"$-\log p(x)$ estimate (nats)")
+    ax.legend(fontsize="small")
+    return ax
+
+
+class InterpolationFigure:
+    """The interpolation explorer's picture: digit A, the decoding of z(t), digit B, and where z(t) is.
+
+    draw(x_a, x_t, x_b, t, title) updates the three images and the marker in place; png() → bytes.
+    """
+
+    def __init__(self, figsize=(6.4, 2.3), dpi=90):
+        fig = Figure(figsize=figsize, dpi=dpi)
+        fig.subplots_adjust(left=0.02, right=0.98, top=0.78, bottom=0.2, wspace=0.15)
+        axes = fig.subplots(1, 4, gridspec_kw={"width_ratios": [1, 1, 1, 1.6]})
+        blank = np.zeros((8, 8))
+        self.images = []
+        for ax, name in zip(axes[:3], ("digit A", "decoded z(t)", "digit B")):
+            self.images.append(ax.imshow(blank, **IMAGE_KW))
+            ax.set(xticks=[], yticks=[], title=name)
+        self.t_ax = axes[3]
+        self.t_ax.set(xlim=(0, 1), ylim=(-0.5, 0.5), yticks=[], xlabel="t", title="z(t) on the path A → B")
+        self.t_ax.plot([0, 1], [0, 0], color="0.7")
+        (self.marker,) = self.t_ax.plot([0], [0], "o", color=COLORS["target"], ms=10)
+        self.suptitle = fig.suptitle("")
+        self.fig = fig
+        self.blit = BlitFigure(fig, self.images + [self.marker, self.suptitle])
+
+    def draw(self, x_a, x_t, x_b, t: float, title: str) -> None:
+        for image, x in zip(self.images, (x_a, x_t, x_b)):
+            image.set_data(as_numpy(x).reshape(8, 8))
+        self.marker.set_xdata([t])
+        self.suptitle.set_text(title)
+
+    def png(self) -> bytes:
+        return self.blit.png()
+
+
+def plot_latent_grid(images, extent: float, *, ax: Axes | None = None, title: str = "") -> Axes:
+    """Decoded digits on an n×n grid of z ∈ [−extent, extent]²: images (n·n, 64), rows from z₂ high
+    to low, columns z₁ low to high (as `compute.latent_grid_codes` orders them)."""
+    imgs = as_numpy(images)
+    n = int(round(len(imgs) ** 0.5))
+    if n < 2 or n * n != len(imgs):
+        raise ValueError(f"images must hold a square number (≥ 4) of digits, got {len(imgs)}.")
+    canvas = np.full((n, 9, n, 9), np.nan)  # a one-pixel white gap after every tile
+    canvas[:, :8, :, :8] = imgs.reshape(n, n, 8, 8).transpose(0, 2, 1, 3)
+    canvas = canvas.reshape(9 * n, 9 * n)[:-1, :-1]
+    ax = ax_or_new(ax, figsize=(5.2, 5.2))
+    edge = extent * n / (n - 1)  # grid codes sit at the centres of the tiles
+    cmap = plt.get_cmap("gray").with_extremes(bad="white")
+    ax.imshow(canvas, **{**IMAGE_KW, "cmap": cmap, "extent": (-edge, edge, -edge, edge)})
+    ax.grid(False)
+    ax.set(title=title, xlabel="$z_1$", ylabel="$z_2$")
+    return ax
+
+
+class LatentGridFigure:
+    """The latent-grid explorer's picture: the decoded grid with a marker at z, and the digit at z."""
+
+    def __init__(self, grid_images, extent: float, figsize=(7.0, 3.8), dpi=90):
+        fig = Figure(figsize=figsize, dpi=dpi)
+        fig.subplots_adjust(left=0.08, right=0.98, top=0.86, bottom=0.13, wspace=0.25)
+        ax_grid, ax_img = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.6, 1]})
+        ax_img.grid(False)
+        plot_latent_grid(grid_images, extent, ax=ax_grid, title="decoded grid of codes")
+        (self.marker,) = ax_grid.plot([0], [0], "+", color=COLORS["target"], ms=18, mew=3)
+        self.image = ax_img.imshow(np.zeros((8, 8)), **IMAGE_KW)
+        ax_img.set(xticks=[], yticks=[], title="decoded at z")
+        self.suptitle = fig.suptitle("")
+        self.fig = fig
+        self.blit = BlitFigure(fig, [self.marker, self.image, self.suptitle])
+
+    def draw(self, z, x, title: str) -> None:
+        z = as_numpy(z).reshape(-1)
+        self.marker.set_data([z[0]], [z[1]])
+        self.image.set_data(as_numpy(x).reshape(8, 8))
+        self.suptitle.set_text(title)
+
+    def png(self) -> bytes:
+        return self.blit.png()
+
+__all__ = ["plot_loss_terms", "plot_nll_estimates", "InterpolationFigure", "plot_latent_grid", "LatentGridFigure"]
