@@ -35,7 +35,7 @@ def _beta_dial():
     labels, eps = torch.arange(1000) % 10, torch.randn(5, 1000, 2, generator=gen)
     z_prior, z_ref = torch.randn(16, 2, generator=gen), torch.randn(2000, 2, generator=gen)
     family = {"autoencoder": models.Autoencoder(), "β = 1": models.VAE(), "β = 4": models.VAE()}
-    return nb04.BetaDialExplorer({name: nb04.summarize(name, m, x, labels, x[:8], z_prior, eps, z_ref)
+    return nb04.BetaDialExplorer({name: nb04.summarize_model(name, m, x, labels, x[:8], z_prior, eps, z_ref)
                                      for name, m in family.items()})
 def _posterior_table():
     """Notebook 03's lookup table from an untrained 2-D VAE: the redraw cost does not depend on training."""

@@ -137,7 +137,7 @@ def test_summary_is_consistent():
     x = torch.tensor([0.45, 0.65], dtype=F64)
     z_draws = torch.randn(50, generator=gen(11), dtype=F64)
     z_rep = torch.randn(8, 50, generator=gen(12), dtype=F64)
-    s = nb02.summarize(x, z_draws, z_rep)
+    s = nb02.summarize_point(x, z_draws, z_rep)
     assert s.w.sum().item() == pytest.approx(1.0)
     assert s.exact == pytest.approx(nb02.log_px(x).item(), abs=1e-9)
     assert torch.allclose(s.estimates[3], nb02.mc_log_px(nb02.log_likelihood(x, z_rep[3])))

@@ -170,11 +170,11 @@ def test_posterior_table_is_encoder_plus_reparameterized_draws(vae, digits):
     t = nb03.posterior_table(vae, x, labels, n_draws=5, generator=torch.Generator().manual_seed(2))
     mu, log_var = vae.encode(x)
     assert torch.allclose(t.mu, mu) and torch.allclose(t.log_var, log_var)
-    assert t.z.shape == t.eps.shape == (12, 5, 2) and t.x_draws.shape == (12, 5, 64)
+    assert t.z.shape == t.eps.shape == (12, 5, 2) and t.x_hat.shape == (12, 5, 64)
     assert torch.allclose(t.z, mu[:, None] + torch.exp(0.5 * log_var)[:, None] * t.eps)
     with torch.no_grad():
-        assert torch.allclose(t.x_draws[3], vae.mean_image(vae.decode(t.z[3])))
-    assert ((t.x_draws >= 0) & (t.x_draws <= 1)).all()
+        assert torch.allclose(t.x_hat[3], vae.decode_mean(t.z[3]))
+    assert ((t.x_hat >= 0) & (t.x_hat <= 1)).all()
     with pytest.raises(ValueError, match="labels"):
         nb03.posterior_table(vae, x, labels[:3])
     with pytest.raises(ValueError, match="n_draws"):
@@ -253,7 +253,7 @@ def test_moving_the_slider_looks_up_the_row_and_redraws(table):
     s = e.state
     assert s["index"] == 17 and s["label"] == int(table.labels[17])
     assert torch.equal(s["mu"], table.mu[17]) and torch.allclose(s["sigma"], torch.exp(0.5 * table.log_var[17]))
-    assert torch.equal(s["x_draws"], table.x_draws[17]) and torch.equal(s["x"], table.x[17])
+    assert torch.equal(s["x_hat"], table.x_hat[17]) and torch.equal(s["x"], table.x[17])
     # the artists show row 17: the ellipse, the draws, the tiled images (original first)
     v = e.view
     assert np.allclose(v.ellipse.center, table.mu[17].numpy())
@@ -261,7 +261,7 @@ def test_moving_the_slider_looks_up_the_row_and_redraws(table):
     assert np.allclose(v.draws.get_offsets(), table.z[17].numpy())
     tiles = np.asarray(v.img.get_array())
     assert np.allclose(tiles[:8, :8], table.x[17].reshape(8, 8).numpy())
-    assert np.allclose(tiles[:8, 9:17], table.x_draws[17, 0].reshape(8, 8).numpy())
+    assert np.allclose(tiles[:8, 9:17], table.x_hat[17, 0].reshape(8, 8).numpy())
     inside = int(((table.eps[17] ** 2).sum(-1) <= 1).sum())
     assert f"{inside} of 9 draws inside the 1σ ellipse (expected share 39%)" in e.readout.value
     after = pixels(e.image.value)
@@ -288,7 +288,7 @@ def test_explorer_needs_a_2d_latent_space(table):
 
 
 def test_per_sample_flow_draws_each_column_for_its_own_digit(table):
-    x, mu, log_var, z, x_hat = table.x[:6], table.mu[:6], table.log_var[:6], table.z[:6, 0], table.x_draws[:6, 0]
+    x, mu, log_var, z, x_hat = table.x[:6], table.mu[:6], table.log_var[:6], table.z[:6, 0], table.x_hat[:6, 0]
     fig = nb03.plot_per_sample_flow(x, mu, log_var, z, x_hat)
     ax_z, *image_axes = fig.axes
     (coll,) = [c for c in ax_z.collections if isinstance(c, matplotlib.collections.EllipseCollection)]

@@ -106,15 +106,15 @@ def test_mmd_matches_a_brute_force_double_loop(gen):
     assert nb04.mmd(x, y, bandwidth=0.7).item() == pytest.approx(_mmd_brute_force(x, y, 0.7), rel=1e-10)
 
 
-@pytest.mark.parametrize("shift, sd, h", [((0.0, 0.0), 1.0, 1.0), ((0.5, 0.0), 1.0, 1.0), ((1.0, -1.0), 0.5, 1.0),
+@pytest.mark.parametrize("shift, sigma, h", [((0.0, 0.0), 1.0, 1.0), ((0.5, 0.0), 1.0, 1.0), ((1.0, -1.0), 0.5, 1.0),
                                           ((0.0, 0.0), 2.0, 0.7)])
-def test_mmd_estimate_matches_the_closed_form(gen, shift, sd, h):
+def test_mmd_estimate_matches_the_closed_form(gen, shift, sigma, h):
     shift = torch.tensor(shift, dtype=torch.float64)
-    x = sd * torch.randn(3000, 2, generator=gen, dtype=torch.float64) + shift
+    x = sigma * torch.randn(3000, 2, generator=gen, dtype=torch.float64) + shift
     y = torch.randn(3000, 2, generator=gen, dtype=torch.float64)
-    exact = nb04.mmd_to_gaussian_exact(shift, sd, h).item()
+    exact = nb04.mmd_to_gaussian_exact(shift, sigma, h).item()
     assert nb04.mmd(x, y, h).item() == pytest.approx(exact, abs=0.004)
-    if sd != 1.0 or shift.abs().sum() > 0:
+    if sigma != 1.0 or shift.abs().sum() > 0:
         assert exact > 0.02
 
 
@@ -160,9 +160,9 @@ def test_autoencoder_trains_with_beta_zero_and_summarize(gen):
     labels = torch.arange(40) % 10
     hist = training.train(ae, x, x[:10], epochs=2, beta=0.0, progress=False, generator=gen)
     assert len(hist.val_loss) == 2
-    s = nb04.summarize("ae", ae, x, labels, x[:4], torch.randn(6, 2, generator=gen),
+    s = nb04.summarize_model("ae", ae, x, labels, x[:4], torch.randn(6, 2, generator=gen),
                      torch.randn(3, 40, 2, generator=gen), torch.randn(30, 2, generator=gen))
-    assert s.pooled.shape == (120, 2) and s.x_rec.shape == (4, 64) and s.prior_samples.shape == (6, 64)
+    assert s.pooled.shape == (120, 2) and s.x_hat.shape == (4, 64) and s.prior_samples.shape == (6, 64)
     assert torch.allclose(s.pooled[:40], s.mu, atol=1e-3)
     assert s.kl == pytest.approx(probability.gaussian_kl(s.mu, s.log_var).mean().item())
     assert 0 <= s.unvisited <= 1 and s.rec > 0
@@ -182,7 +182,7 @@ def test_bad_inputs_are_rejected_with_clear_messages():
         nb04.kl_monte_carlo(mu, mu, 0)
     with pytest.raises(TypeError, match="torch.Tensor"):
         nb04.active_units([[0.0, 1.0]])
-    with pytest.raises(ValueError, match="sd must be > 0"):
-        nb04.mmd_to_gaussian_exact(torch.zeros(2), sd=0.0)
+    with pytest.raises(ValueError, match="sigma must be > 0"):
+        nb04.mmd_to_gaussian_exact(torch.zeros(2), sigma=0.0)
     with pytest.raises(TypeError, match="log_var must be a number"):
         models.Autoencoder(log_var="small")

@@ -29,7 +29,7 @@ def summaries():
     torch.manual_seed(0)
     out = {}
     for name, model in [("autoencoder", models.Autoencoder(hidden=16)), ("β = 1", models.VAE(hidden=16))]:
-        out[name] = nb04.summarize(name, model, x, labels, x[:8], z_prior, eps, z_ref)
+        out[name] = nb04.summarize_model(name, model, x, labels, x[:8], z_prior, eps, z_ref)
     return out
 
 

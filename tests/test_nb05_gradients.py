@@ -94,7 +94,7 @@ def test_score_function_estimator_is_autograd_of_the_surrogate_f_times_log_prob(
 
 @pytest.mark.parametrize("name", NAMES)
 def test_both_estimators_agree_with_the_exact_gradient_within_standard_errors(name, gen):
-    s = G.summarize(name, 0.3, 1.2, torch.randn(400, 500, generator=gen, dtype=D))
+    s = G.summarize_gradients(name, 0.3, 1.2, torch.randn(400, 500, generator=gen, dtype=D))
     assert (s.z_scores("score").abs() < 4).all()
     if name == "step 1[z > t]":  # f' = 0 almost everywhere: the pathwise estimate is 0, a biased estimator
         assert torch.equal(s.pathwise, torch.zeros_like(s.pathwise))
@@ -122,11 +122,11 @@ def test_a_constant_added_to_f_widens_the_score_function_only(gen):
 
 def test_summary_shapes_samples_and_estimators(gen):
     eps = torch.linspace(-2, 2, 12, dtype=D).reshape(3, 4)
-    s = G.summarize("|z − t|", 0.5, 2.0, eps)
+    s = G.summarize_gradients("|z − t|", 0.5, 2.0, eps)
     assert torch.equal(s.z, 0.5 + 2.0 * eps) and s.pathwise.shape == (3, 2) and s.score.shape == (3, 2)
     eps = torch.randn(5, 50, generator=gen, dtype=D)
     for name in NAMES:
-        s = G.summarize(name, -0.4, 1.7, eps)
+        s = G.summarize_gradients(name, -0.4, 1.7, eps)
         assert torch.allclose(s.score, torch.stack(G.score_function_grad(s.f, s.z, -0.4, 1.7), -1))
         assert torch.allclose(s.pathwise, torch.stack(G.pathwise_grad(s.df, eps), -1))
     assert torch.equal(s.mean("score"), s.score.mean(0)) and s.exact.shape == (2,)
@@ -156,9 +156,9 @@ def test_bad_inputs_get_clear_errors():
     with pytest.raises(ValueError, match="objective must be one of"):
         G.exact_grad("cubic", 0.0, 1.0)
     with pytest.raises(ValueError, match="sigma must be > 0"):
-        G.summarize("(z − t)²", 0.0, 0.0, eps)
+        G.summarize_gradients("(z − t)²", 0.0, 0.0, eps)
     with pytest.raises(ValueError, match=r"shape \(R batches, N samples\)"):
-        G.summarize("(z − t)²", 0.0, 1.0, eps[0])
+        G.summarize_gradients("(z − t)²", 0.0, 1.0, eps[0])
     with pytest.raises(ValueError, match="same shape"):
         G.score_function_grad(eps, eps[:, :2], 0.0, 1.0)
     with pytest.raises(ValueError, match="same shape"):

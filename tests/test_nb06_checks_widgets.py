@@ -36,7 +36,7 @@ def test_interpolation_explorer_decodes_the_mixed_code(model2, x):
     explorer.controls["t"].value = 1.0
     assert torch.allclose(explorer.state["z"], mu[5])
     with torch.no_grad():
-        assert torch.allclose(explorer.state["x_t"], model2.reconstruct(x[5:6])[0])
+        assert torch.allclose(explorer.state["x_hat"], model2.reconstruct(x[5:6])[0])
     assert "t = 1.00" in explorer.readout.value
     explorer.controls["b"].value = 7
     assert torch.allclose(explorer.state["z"], mu[7])
@@ -54,7 +54,7 @@ def test_latent_grid_explorer_follows_z(model2):
     explorer.controls["z2"].value = -1.0
     assert explorer.state["z"].tolist() == [1.5, -1.0]
     with torch.no_grad():
-        expected = model2.mean_image(model2.decode(torch.tensor([[1.5, -1.0]])))[0]
+        expected = model2.decode_mean(torch.tensor([[1.5, -1.0]]))[0]
     assert torch.allclose(explorer.state["x"], expected)
     assert list(explorer.view.marker.get_data()[0]) == [1.5] and list(explorer.view.marker.get_data()[1]) == [-1.0]
     assert f"{np.exp(-0.5 * 3.25) / (2 * np.pi):.3f}" in explorer.readout.value

@@ -33,8 +33,8 @@ REJECTED = [
      "n must be a positive whole number, got True"),
     ("a count of True", lambda vae: dist.sample_source("normal", True), ValueError,
      "n must be a positive whole number of samples, got True"),
-    ("a count of 2.0", lambda vae: vae.sample(2.0), ValueError, "n must be a positive whole number, got 2.0"),
-    ("a count of True", lambda vae: vae.sample(True), ValueError, "got True"),
+    ("a count of 2.0", lambda vae: vae.sample_means(2.0), ValueError, "n must be a positive whole number, got 2.0"),
+    ("a count of True", lambda vae: vae.sample_means(True), ValueError, "got True"),
     ("a count of True", lambda vae: nb05.quadrature_grad(lambda z: z**2, 0.0, 1.0, n=True), ValueError,
      "n must be a whole number ≥ 3, got True"),
     ("a count of True", lambda vae: nb05.variance_table("(z − t)²", 0.0, 1.0, [4], True,
@@ -92,7 +92,7 @@ def test_float64_digits_go_through_a_float32_vae(vae, digits):
 def test_a_float64_vae_keeps_float64(digits):
     model = models.VAE(2, 8).double()
     mu, _ = model.encode(digits.x[:3])
-    assert mu.dtype == torch.float64 and model.sample(2).dtype == torch.float64
+    assert mu.dtype == torch.float64 and model.sample_means(2).dtype == torch.float64
 
 
 def test_training_accepts_float64_digits(digits):

@@ -1,7 +1,12 @@
-"""TODO docstring."""
+"""The models the notebooks train: the VAE (encoder q(z|x), decoder p(x|z), prior p(z)), its
+σ → 0 limit the autoencoder, and the importance-weighted bound that training and evaluation share.
+
+`evaluating(model)` runs a block in eval mode without gradients and restores the mode after.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import math
 
 import torch
@@ -42,14 +47,16 @@ class VAE(torch.nn.Module):
     likelihood="bernoulli": p(x|z) is a Bernoulli per pixel, for binarized digits (x ∈ {0, 1}).
     dropout > 0 adds dropout after every hidden layer (active in training mode only).
     encode: x (B, 64) → mu, log_var (B, L). decode: z (B, L) → logits (B, 64, 17) or (B, 64).
-    variance: how the encoder's second output r becomes log σ² (`vae_course.posterior.VARIANCES`):
+    prior: p(z), an object with sample(n, generator) and log_prob(z) (`vae_course.probability`);
+    N(0, I) by default. Everything that needs p(z) (training, evaluation, explorers) uses `.prior`.
+    variance: how the encoder's second output r becomes log σ² (`VARIANCES`):
     "log_var" (r = log σ², the default), "log_sigma" (r = log σ), "softplus" (σ² = softplus(r)) or
     "var" (σ² = r, NaN for r < 0; shown in notebook 03 as what goes wrong).
     """
 
     def __init__(self, latent_dim: int = 2, hidden: int = 128, data_dim: int = 64,
                  likelihood: str = "categorical", n_levels: int = 17, variance: str = "log_var",
-                 dropout: float = 0.0):
+                 dropout: float = 0.0, prior=None):
 
         super().__init__()
         if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0 <= dropout < 1:
@@ -68,6 +75,13 @@ class VAE(torch.nn.Module):
 
         self.encoder = nn.Sequential(nn.Linear(data_dim, hidden), *act(), nn.Linear(hidden, hidden), *act(),
                                      nn.Linear(hidden, 2 * latent_dim))
+        if prior is None:
+            prior = probability.StandardNormal(latent_dim)
+        if not (callable(getattr(prior, "sample", None)) and callable(getattr(prior, "log_prob", None))):
+            raise TypeError(f"prior must have sample(n, generator) and log_prob(z) methods, got {type(prior).__name__}.")
+        if getattr(prior, "dim", latent_dim) != latent_dim:
+            raise ValueError(f"the prior has {prior.dim} dimensions but latent_dim is {latent_dim}.")
+        self.prior = prior
         self.decoder = nn.Sequential(nn.Linear(latent_dim, hidden), *act(), nn.Linear(hidden, hidden), *act(),
                                      nn.Linear(hidden, data_dim * self.n_levels))
 
@@ -125,21 +139,23 @@ class VAE(torch.nn.Module):
         z = probability.reparameterize(mu, log_var, eps)
         logits = self.decode(z)
         log_lik = self.log_likelihood(x, logits)
-        kl = probability.gaussian_kl(mu, log_var)
+        kl = probability.kl_term(self.prior, z, mu, log_var)
         return {"elbo": probability.elbo(log_lik, kl, beta), "log_lik": log_lik, "kl": kl,
                 "mu": mu, "log_var": log_var, "z": z, "logits": logits}
 
-    @torch.no_grad()
-    def sample(self, n: int, generator: torch.Generator | None = None) -> Tensor:
-        """Mean images E[x|z] of n draws z ~ N(0, I): (n, 64)."""
-        n = v.count(n, "n")
-        z = torch.randn(n, self.latent_dim, generator=generator, dtype=self._dtype())
+    def decode_mean(self, z: Tensor) -> Tensor:
+        """The mean image E[x|z] of each code: (..., L) → (..., 64), values in [0, 1]."""
         return self.mean_image(self.decode(z))
+
+    @torch.no_grad()
+    def sample_means(self, n: int, generator: torch.Generator | None = None) -> Tensor:
+        """The mean images E[x|z] of n prior draws z ~ p(z): (n, 64). Means, not samples of x."""
+        return self.decode_mean(self.prior.sample(n, generator=generator, dtype=self._dtype()))
 
     @torch.no_grad()
     def reconstruct(self, x: Tensor) -> Tensor:
         """Mean images decoded from the posterior means mu(x): (B, 64) → (B, 64)."""
-        return self.mean_image(self.decode(self.encode(x)[0]))
+        return self.decode_mean(self.encode(x)[0])
 
 
 class Autoencoder(VAE):
@@ -172,7 +188,7 @@ def iw_terms(model, x: Tensor, k: int, generator: torch.Generator | None = None)
     logits = model.decode(z)
     log_lik = model.log_likelihood(x.expand(k, *x.shape).reshape(-1, x.shape[1]),
                                    logits.reshape(k * len(x), *logits.shape[2:])).reshape(k, len(x))
-    log_prior = probability.diag_gaussian_log_prob(z, torch.zeros_like(z), torch.zeros_like(z))
+    log_prior = model.prior.log_prob(z)
     log_q = probability.diag_gaussian_log_prob(z, mu, log_var)
     return {"log_w": log_lik + log_prior - log_q, "log_lik": log_lik, "mu": mu, "log_var": log_var}
 
@@ -187,10 +203,8 @@ def log_weights(model, x: Tensor, k: int, generator: torch.Generator | None = No
     """
     k = v.count(k, "k", of="samples")
     x = model.check_x(x)
-    was_training = model.training
-    model.eval()
-    out = [iw_terms(model, x[i:i + batch_size], k, generator)["log_w"] for i in range(0, len(x), batch_size)]
-    model.train(was_training)
+    with evaluating(model):
+        out = [iw_terms(model, x[i:i + batch_size], k, generator)["log_w"] for i in range(0, len(x), batch_size)]
     return torch.cat(out, dim=1)
 
 
@@ -200,3 +214,15 @@ def iw_bound(log_w: Tensor) -> Tensor:
     if log_w.ndim != 2:
         raise ValueError(f"log_w must have shape (K, N), got {tuple(log_w.shape)}.")
     return torch.logsumexp(log_w, dim=0) - math.log(log_w.shape[0])
+
+
+@contextlib.contextmanager
+def evaluating(model: torch.nn.Module):
+    """`with evaluating(model):` eval mode (no dropout) and no gradients; the mode is restored after."""
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            yield model
+    finally:
+        model.train(was_training)

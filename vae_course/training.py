@@ -51,13 +51,11 @@ class History:
     seconds: float = 0.0
 
 
-@torch.no_grad()
-def evaluate(model, x: Tensor, generator: torch.Generator | None = None, beta: float = 1.0) -> dict:
-    """Mean −ELBO ('loss'), reconstruction term ('rec', −E_q log p(x|z)) and 'kl' per example on x."""
-    was_training = model.training
-    model.eval()
-    t = model.elbo_terms(x, generator=generator, beta=beta)
-    model.train(was_training)
+def mean_terms(model, x: Tensor, generator: torch.Generator | None = None, beta: float = 1.0) -> dict:
+    """Mean −ELBO ('loss'), reconstruction term ('rec', −E_q log p(x|z)) and 'kl' per example on x,
+    in eval mode (one draw per example)."""
+    with models.evaluating(model):
+        t = model.elbo_terms(x, generator=generator, beta=beta)
     return {"loss": -t["elbo"].mean().item(), "rec": -t["log_lik"].mean().item(), "kl": t["kl"].mean().item()}
 
 
@@ -159,7 +157,7 @@ def train(model, x_train: Tensor, x_val: Tensor, *, epochs: int = 50, batch_size
         hist.train_loss.append((sums[0] / len(x_train)).item())
         hist.train_rec.append((sums[1] / len(x_train)).item())
         hist.train_kl.append((sums[2] / len(x_train)).item())
-        val = evaluate(model, x_val, torch.Generator().manual_seed(1), beta=beta)
+        val = mean_terms(model, x_val, torch.Generator().manual_seed(1), beta=beta)
         hist.val_loss.append(val["loss"])
         hist.val_rec.append(val["rec"])
         hist.val_kl.append(val["kl"])

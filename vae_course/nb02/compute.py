@@ -185,7 +185,7 @@ def importance_estimates(x: Tensor, mu: float, sigma: float, k: int, repeats: in
     return mc_log_px(log_w.reshape(repeats, k))
 
 
-class LatentSummary(NamedTuple):
+class PointSummary(NamedTuple):
     """What the latent explorer shows for one x (all float64).
 
     z (G,) grid; prior (G,) and post (G,) densities p(z) and p(z|x) on it; z_draws (K,) the fixed
@@ -205,8 +205,8 @@ class LatentSummary(NamedTuple):
     estimates: Tensor
 
 
-def summarize(x: Tensor, z_draws: Tensor, z_repeats: Tensor, noise: float = NOISE,
-              z: Tensor | None = None) -> LatentSummary:
+def summarize_point(x: Tensor, z_draws: Tensor, z_repeats: Tensor, noise: float = NOISE,
+              z: Tensor | None = None) -> PointSummary:
     """Exact and Monte Carlo views of p(x) for one x (D,), from fixed prior draws.
 
     z_draws: (K,) draws shown one by one; z_repeats: (R, K) draws for R repeated estimates.
@@ -214,8 +214,8 @@ def summarize(x: Tensor, z_draws: Tensor, z_repeats: Tensor, noise: float = NOIS
     z = z_grid(1201) if z is None else z
     log_lik = log_likelihood(x, z_draws, noise)
     estimates = mc_log_px(log_likelihood(x, z_repeats.flatten(), noise).reshape(z_repeats.shape))
-    return LatentSummary(x, z, prior_log_prob(z).exp(), posterior(x, noise, z), z_draws, weights(log_lik),
+    return PointSummary(x, z, prior_log_prob(z).exp(), posterior(x, noise, z), z_draws, weights(log_lik),
                          effective_sample_size(log_lik).item(), int(draws_for_share(log_lik, 0.9)),
                          log_px(x, noise, z).item(), estimates)
 
-__all__ = ["NOISE", "curve", "sample", "prior_log_prob", "log_likelihood", "z_grid", "log_px", "posterior", "mc_log_px", "weights", "effective_sample_size", "draws_for_share", "prior_estimates", "posterior_moments", "importance_estimates", "LatentSummary", "summarize"]
+__all__ = ["NOISE", "curve", "sample", "prior_log_prob", "log_likelihood", "z_grid", "log_px", "posterior", "mc_log_px", "weights", "effective_sample_size", "draws_for_share", "prior_estimates", "posterior_moments", "importance_estimates", "PointSummary", "summarize_point"]

@@ -15,7 +15,7 @@ class LatentExplorer(Explorer):
     exact value by quadrature.
 
     The same K prior draws (and R × K draws for the repeated estimates) serve every x, from one
-    fixed generator. `.state` is the last `compute.LatentSummary`.
+    fixed generator. `.state` is the last `compute.PointSummary`.
     """
 
     name = "latent explorer"
@@ -30,12 +30,12 @@ class LatentExplorer(Explorer):
         self.data = compute.sample(400, noise=noise, generator=gen)[0]
         controls = {"x1": slider("x₁", 0.45, -2.5, 2.5, 0.05), "x2": slider("x₂", 0.65, -1.5, 1.5, 0.05)}
         self.view: LatentFigure | None = None
-        self.state: compute.LatentSummary | None = None
+        self.state: compute.PointSummary | None = None
         super().__init__(controls, self._draw, caption="Move x: which prior draws explain it?")
 
     def _draw(self, values: dict) -> tuple[bytes, str]:
         x = torch.tensor([values["x1"], values["x2"]], dtype=torch.float64)
-        s = self.state = compute.summarize(x, self.z_draws, self.z_repeats, self.noise, self.grid)
+        s = self.state = compute.summarize_point(x, self.z_draws, self.z_repeats, self.noise, self.grid)
         if self.view is None:
             self.view = LatentFigure(s, self.draws_xy, compute.curve(self.grid), self.data)
         k = len(s.z_draws)

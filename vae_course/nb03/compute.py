@@ -77,7 +77,7 @@ def fit_per_sample(model, x: Tensor, *, steps: int = 300, lr: float = 0.05, n_dr
 
 class PosteriorTable(NamedTuple):
     """Everything the posterior explorer looks up. x (N, 64), labels (N,), mu and log_var (N, 2),
-    eps and z (N, K, 2) with z = mu + sigma·eps, x_draws (N, K, 64) the mean images decoded from z."""
+    eps and z (N, K, 2) with z = mu + sigma·eps, x_hat (N, K, 64) the mean images decoded from z."""
 
     x: Tensor
     labels: Tensor
@@ -85,7 +85,7 @@ class PosteriorTable(NamedTuple):
     log_var: Tensor
     eps: Tensor
     z: Tensor
-    x_draws: Tensor
+    x_hat: Tensor
 
 
 @torch.no_grad()
@@ -100,7 +100,7 @@ def posterior_table(model, x: Tensor, labels: Tensor, n_draws: int = 8,
     mu, log_var = model.encode(x)
     eps = torch.randn(len(x), n_draws, mu.shape[1], generator=generator)
     z = probability.reparameterize(mu.unsqueeze(1).expand_as(eps), log_var.unsqueeze(1).expand_as(eps), eps)
-    x_draws = model.mean_image(model.decode(z))
-    return PosteriorTable(x, labels, mu, log_var, eps, z, x_draws)
+    x_hat = model.decode_mean(z)
+    return PosteriorTable(x, labels, mu, log_var, eps, z, x_hat)
 
 __all__ = ["ellipse_mass", "elbo_estimate", "PerSampleFit", "fit_per_sample", "PosteriorTable", "posterior_table"]

@@ -14,8 +14,8 @@ class PosteriorExplorer(Explorer):
     """Notebook 03: pick a test digit; its posterior ellipse among all the others, draws from it, and
     the decodings of those draws beside the original.
 
-    Everything is precomputed in `table` (`vae_course.posterior.posterior_table`); a move only looks
-    up row k and redraws. `.state` is that row (a dict: index, label, mu, sigma, z, x, x_draws).
+    Everything is precomputed in `table` (`vae_course.nb03.posterior_table`); a move only looks
+    up row k and redraws. `.state` is that row (a dict: index, label, mu, sigma, z, x, x_hat).
     """
 
     name = "posterior explorer"
@@ -37,7 +37,7 @@ class PosteriorExplorer(Explorer):
         sigma = torch.exp(0.5 * t.log_var[k])
         inside = ((t.eps[k] ** 2).sum(-1) <= self.view.n_sigma ** 2).sum().item()
         self.state = {"index": k, "label": int(t.labels[k]), "mu": t.mu[k], "sigma": sigma, "z": t.z[k],
-                      "x": t.x[k], "x_draws": t.x_draws[k]}
+                      "x": t.x[k], "x_hat": t.x_hat[k]}
         self.view.show(k)
         readout = (f"<b>digit #{k}, label {int(t.labels[k])}</b><br>"
                    f"μ = ({t.mu[k, 0]:.2f}, {t.mu[k, 1]:.2f}), σ = ({sigma[0]:.3f}, {sigma[1]:.3f})<br>"

@@ -55,7 +55,7 @@ class PosteriorFigure:
     """The posterior explorer's picture: all ellipses (static), the chosen one with its draws, and the
     original digit beside the decodings of those draws (dynamic). show(k) redraws; png() encodes.
 
-    table: a `vae_course.posterior.PosteriorTable` with a 2-D latent space.
+    table: a `vae_course.nb03.PosteriorTable` with a 2-D latent space.
     """
 
     def __init__(self, table, n_sigma: float = 1.0, figsize=(9.6, 4.2), dpi=80):
@@ -94,7 +94,7 @@ class PosteriorFigure:
         self.ellipse.width, self.ellipse.height = 2 * self.n_sigma * sigma
         self.draws.set_offsets(as_numpy(t.z[k]))
         self.centre.set_offsets(mu[None])
-        self.img.set_data(tile_images(np.concatenate([as_numpy(t.x[k])[None], as_numpy(t.x_draws[k])]), self.ncols))
+        self.img.set_data(tile_images(np.concatenate([as_numpy(t.x[k])[None], as_numpy(t.x_hat[k])]), self.ncols))
 
     def png(self) -> bytes:
         return self.blit.png()

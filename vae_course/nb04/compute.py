@@ -9,7 +9,7 @@ from torch import Tensor
 
 from .. import _validate as v
 from .. import probability
-from ..models import VAE
+from ..models import VAE, evaluating
 
 
 def _mu_log_var(mu, log_var) -> tuple[Tensor, Tensor]:
@@ -106,15 +106,15 @@ def unvisited_share(z: Tensor, visited: Tensor, radius: float = 0.25) -> float:
     return (torch.cdist(z, visited).min(1).values > radius).double().mean().item()
 
 
-def mmd_to_gaussian_exact(shift: Tensor, sd: float, bandwidth: float = 1.0) -> Tensor:
-    """Exact squared MMD between N(shift, sd² I) and N(0, I) under the kernel of `mmd`.
+def mmd_to_gaussian_exact(shift: Tensor, sigma: float, bandwidth: float = 1.0) -> Tensor:
+    """Exact squared MMD between N(shift, σ² I) and N(0, I) under the kernel of `mmd`.
 
     For X, X' ~ N(a, s² I) in L dims, E k(X, X') = (h² / (h² + 2 s²))^(L/2); across the two
     distributions E k(X, Y) = (h² / (h² + s² + 1))^(L/2) · exp(−|a|² / (2 (h² + s² + 1))).
     """
     a = v.tensor(shift, "shift", dtype=torch.float64)
     dim, h2 = a.numel(), v.scalar(bandwidth, "bandwidth", positive=True) ** 2
-    s2 = v.scalar(sd, "sd", positive=True) ** 2
+    s2 = v.scalar(sigma, "sigma", positive=True) ** 2
     kxx = (h2 / (h2 + 2 * s2)) ** (dim / 2)
     kyy = (h2 / (h2 + 2)) ** (dim / 2)
     kxy = (h2 / (h2 + s2 + 1)) ** (dim / 2) * torch.exp(-(a**2).sum() / (2 * (h2 + s2 + 1)))
@@ -122,11 +122,11 @@ def mmd_to_gaussian_exact(shift: Tensor, sd: float, bandwidth: float = 1.0) -> T
 
 
 @dataclass
-class LatentSummary:
+class ModelSummary:
     """What the β-dial shows for one trained model (all tensors detached).
 
     mu, log_var: (N, L) posteriors of the training set; labels (N,); pooled: (S·N, L) aggregate
-    posterior draws; x_show, x_rec: (K, 64) digits and their reconstructions from μ; prior_samples:
+    posterior draws; x_show, x_hat: (K, 64) digits and their reconstructions from μ; prior_samples:
     (M, 64) decodings of fixed z ~ N(0, I); mmd: squared MMD(pooled, N(0, I) draws); unvisited: share
     of those N(0, I) draws farther than 0.25 from every pooled draw (`unvisited_share`); kl, rec:
     mean KL and reconstruction term (nats per example) on the training set.
@@ -138,7 +138,7 @@ class LatentSummary:
     labels: Tensor
     pooled: Tensor
     x_show: Tensor
-    x_rec: Tensor
+    x_hat: Tensor
     prior_samples: Tensor
     mmd: float
     unvisited: float
@@ -147,22 +147,24 @@ class LatentSummary:
 
 
 @torch.no_grad()
-def summarize(name: str, model: VAE, x: Tensor, labels: Tensor, x_show: Tensor, z_prior: Tensor, eps: Tensor,
-              z_ref: Tensor) -> LatentSummary:
+def summarize_model(name: str, model: VAE, x: Tensor, labels: Tensor, x_show: Tensor, z_prior: Tensor, eps: Tensor,
+              z_ref: Tensor) -> ModelSummary:
     """Encode x (N, 64), pool S draws per posterior (eps (S, N, L)), reconstruct x_show, decode z_prior,
     and measure MMD(pooled, z_ref) with z_ref (M, L) drawn from N(0, I). The model is not changed."""
-    was_training = model.training
-    model.eval()
+    with evaluating(model):
+        return _summarize_model(name, model, x, labels, x_show, z_prior, eps, z_ref)
+
+
+def _summarize_model(name, model, x, labels, x_show, z_prior, eps, z_ref) -> ModelSummary:
     mu, log_var = model.encode(x)
     pooled = aggregate_posterior(mu, log_var, eps)
     z = pooled[:len(x)]
     logits = model.decode(z)
     rec = -model.log_likelihood(x, logits).mean().item()
-    kl = probability.gaussian_kl(mu, log_var).mean().item()
-    out = LatentSummary(name, mu, log_var, labels, pooled, x_show, model.reconstruct(x_show),
-                        model.mean_image(model.decode(z_prior)), mmd(pooled[:len(z_ref)], z_ref).item(),
+    kl = probability.kl_term(model.prior, z, mu, log_var).mean().item()
+    out = ModelSummary(name, mu, log_var, labels, pooled, x_show, model.reconstruct(x_show),
+                        model.decode_mean(z_prior), mmd(pooled[:len(z_ref)], z_ref).item(),
                         unvisited_share(z_ref, pooled), kl, rec)
-    model.train(was_training)
     return out
 
-__all__ = ["kl_monte_carlo", "kl_per_dimension", "active_units", "aggregate_posterior", "mmd", "unvisited_share", "mmd_to_gaussian_exact", "LatentSummary", "summarize"]
+__all__ = ["kl_monte_carlo", "kl_per_dimension", "active_units", "aggregate_posterior", "mmd", "unvisited_share", "mmd_to_gaussian_exact", "ModelSummary", "summarize_model"]

@@ -7,7 +7,7 @@ import html
 import ipywidgets as widgets
 
 from ..explorers import SLIDER_STYLE, Explorer
-from .compute import LatentSummary, active_units
+from .compute import ModelSummary, active_units
 from .figures import plot_latent_summary
 
 
@@ -15,7 +15,7 @@ class BetaDialExplorer(Explorer):
     """Notebook 04, the "autoencoder ↔ VAE dial": step through models trained with different β.
 
     `summaries` maps a name (e.g. "autoencoder (σ → 0)", "β = 1") to a
-    `vae_course.prior_match.LatentSummary`, in dial order. Every picture is drawn once here, so a
+    `vae_course.nb04.ModelSummary`, in dial order. Every picture is drawn once here, so a
     move of the dial only swaps PNG bytes (no retraining, no redrawing). `.state` is the summary
     shown; `.pngs` the pictures per name.
     """
@@ -31,8 +31,8 @@ class BetaDialExplorer(Explorer):
         if not summaries:
             raise ValueError("summaries must name at least one trained model.")
 
-        if not all(isinstance(s, LatentSummary) for s in summaries.values()):
-            raise TypeError("summaries must map names to `vae_course.prior_match.summarize(...)` results.")
+        if not all(isinstance(s, ModelSummary) for s in summaries.values()):
+            raise TypeError("summaries must map names to `vae_course.nb04.summarize_model(...)` results.")
         self.summaries, self.pngs = dict(summaries), {}
         for key, summary in self.summaries.items():
             fig = plot_latent_summary(summary, fig=plt.figure(figsize=(13, 3.4), layout="constrained"))

@@ -49,13 +49,13 @@ def plot_aggregate_posterior(pooled, *, ax: Axes | None = None, title: str = "",
 
 def plot_latent_summary(s, fig: Figure | None = None) -> Figure:
     """One model of notebook 04 in four panels: codes μ(x), aggregate posterior beside N(0, I),
-    reconstructions, decoded prior draws. `s` is a `vae_course.prior_match.LatentSummary` (2-D latent)."""
+    reconstructions, decoded prior draws. `s` is a `vae_course.nb04.ModelSummary` (2-D latent)."""
     fig = fig or plt.figure(figsize=(13, 3.4), layout="constrained")
     axes = fig.subplots(1, 4, gridspec_kw={"width_ratios": [1.2, 1, 1, 1]})
     lim = latent_limit(s.pooled)
     plot_codes(s.mu, s.labels, ax=axes[0], lim=lim, title=f"{s.name}: codes μ(x)")
     plot_aggregate_posterior(s.pooled, ax=axes[1], lim=lim, title=f"aggregate posterior, MMD² = {s.mmd:.3f}")
-    pairs = np.stack([as_numpy(s.x_show), as_numpy(s.x_rec)], axis=1).reshape(-1, as_numpy(s.x_show).shape[1])
+    pairs = np.stack([as_numpy(s.x_show), as_numpy(s.x_hat)], axis=1).reshape(-1, as_numpy(s.x_show).shape[1])
     image_grid(pairs, 4, ax=axes[2], title=f"pairs: data | reconstruction\n−log p(x|z) = {s.rec:.1f} nats")
     image_grid(s.prior_samples, int(np.ceil(np.sqrt(len(s.prior_samples)))), ax=axes[3],
                title=f"decoded z ~ N(0, I)\nKL = {s.kl:.2f} nats")

@@ -151,7 +151,7 @@ class GradientSummary:
         return torch.where(se > 0, gap / se, off)
 
 
-def summarize(name: str, mu: float, sigma: float, eps: Tensor, t: float = 1.0) -> GradientSummary:
+def summarize_gradients(name: str, mu: float, sigma: float, eps: Tensor, t: float = 1.0) -> GradientSummary:
     """Samples z = mu + sigma·eps for a fixed eps (R, N), both estimators per batch, and the exact gradient."""
     mu, sigma = _mu_sigma(mu, sigma)
     eps = v.tensor(eps, "eps")
@@ -179,7 +179,7 @@ def variance_table(name: str, mu: float, sigma: float, ns, repeats: int, generat
     for n in ns:
         if isinstance(n, bool) or not isinstance(n, int) or n < 2:
             raise ValueError(f"every sample size must be a whole number ≥ 2, got {n!r}.")
-        s = summarize(name, mu, sigma, torch.randn(repeats, n, generator=generator, dtype=torch.float64), t)
+        s = summarize_gradients(name, mu, sigma, torch.randn(repeats, n, generator=generator, dtype=torch.float64), t)
         row = {"n": n, "exact_mu": s.exact[0].item(), "exact_sigma": s.exact[1].item()}
         for which, key in (("pathwise", "path"), ("score", "score")):
             for i, p in enumerate(("mu", "sigma")):
@@ -214,4 +214,4 @@ def central_difference(fn: Callable[[], Tensor], param: Tensor, h: float = 1e-6)
             out[i] = (up - down) / (2 * h)
     return grad
 
-__all__ = ["OBJECTIVES", "objective", "exact_grad", "quadrature_grad", "pathwise_grad", "score_function_grad", "GradientSummary", "summarize", "variance_table", "central_difference"]
+__all__ = ["OBJECTIVES", "objective", "exact_grad", "quadrature_grad", "pathwise_grad", "score_function_grad", "GradientSummary", "summarize_gradients", "variance_table", "central_difference"]

@@ -44,7 +44,7 @@ class ReparamExplorer(Explorer):
                          caption=f"z = μ + σ·ε with fixed ε; gradients of E[f(z)], t = {t:g}")
 
     def _draw(self, values: dict) -> tuple[bytes, str]:
-        s = self.state = compute.summarize(values["objective"], values["mu"], values["sigma"],
+        s = self.state = compute.summarize_gradients(values["objective"], values["mu"], values["sigma"],
                                                    self.eps_all[:, :values["n"]], self.t)
         if self.view is None:
             self.view = ReparamFigure(s, n_show=self.n_show)

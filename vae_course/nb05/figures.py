@@ -10,7 +10,7 @@ from matplotlib.figure import Figure
 from ..figures import COLORS, BlitFigure, as_numpy, ax_or_new
 from .compute import objective
 
-#: y-limits of the objective panel, per objective of `vae_course.gradients.OBJECTIVES`.
+#: y-limits of the objective panel, per objective of `vae_course.nb05.OBJECTIVES`.
 OBJECTIVE_YLIM = {"(z − t)²": (-2.0, 50.0), "|z − t|": (-0.3, 7.5), "step 1[z > t]": (-0.15, 1.2)}
 
 

@@ -99,7 +99,7 @@ def log_marginal_quadrature(model, x: Tensor, extent: float = 6.0, n: int = 301)
     else:
         z = torch.cartesian_prod(ticks, ticks)
         log_w = (torch.log(w1)[:, None] + torch.log(w1)[None, :]).reshape(-1)
-    log_prior = -0.5 * (z**2).sum(-1) - 0.5 * model.latent_dim * math.log(2 * math.pi)
+    log_prior = model.prior.log_prob(z)
     logits = model.decode(z.float()).double()  # (G, 64, 17) or (G, 64)
     pixels = torch.arange(model.data_dim)
     if model.likelihood == "categorical":

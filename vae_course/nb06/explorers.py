@@ -14,7 +14,7 @@ class InterpolationExplorer(Explorer):
     """Notebook 06: pick two test digits A and B; slide t to decode z(t) = (1 − t)·μ(A) + t·μ(B).
 
     `model` is a trained `models.VAE`; `x` (N, 64) the digits to pick from. The codes μ(x) of all of
-    them are computed once; an update decodes one code. `.state` = dict(t, z, x_t).
+    them are computed once; an update decodes one code. `.state` = dict(t, z, x_hat).
     """
 
     name = "interpolation explorer"
@@ -39,9 +39,9 @@ class InterpolationExplorer(Explorer):
         a, b, t = values["a"], values["b"], values["t"]
         z = (1 - t) * self.codes[a] + t * self.codes[b]
         with torch.no_grad():
-            x_t = self.model.mean_image(self.model.decode(z[None]))[0]
-        self.state = {"t": t, "z": z, "x_t": x_t}
-        self.view.draw(self.x[a], x_t, self.x[b], t, f"t = {t:.2f}: decoded from (1 − t)·μ(A) + t·μ(B)")
+            x_hat = self.model.decode_mean(z[None])[0]
+        self.state = {"t": t, "z": z, "x_hat": x_hat}
+        self.view.draw(self.x[a], x_hat, self.x[b], t, f"t = {t:.2f}: decoded from (1 − t)·μ(A) + t·μ(B)")
         dist_ab = (self.codes[b] - self.codes[a]).norm().item()
         return self.view.png(), (f"digits #{a} → #{b}, code distance ‖μ(B) − μ(A)‖ = {dist_ab:.2f}<br>"
                                  f"t = {t:.2f}, ‖z(t)‖ = {z.norm().item():.2f}")
@@ -62,7 +62,7 @@ class LatentGridExplorer(Explorer):
         self.model, self.extent = model, extent
         self.grid_z = compute.latent_grid_codes(n, extent)
         with torch.no_grad():
-            self.grid_images = model.mean_image(model.decode(self.grid_z))
+            self.grid_images = model.decode_mean(self.grid_z)
         self.view = LatentGridFigure(self.grid_images, extent)
         self.state: dict = {}
         controls = {"z1": slider("z₁", 0.0, -extent, extent, 0.05), "z2": slider("z₂", 0.0, -extent, extent, 0.05)}
@@ -71,7 +71,7 @@ class LatentGridExplorer(Explorer):
     def _draw(self, values: dict) -> tuple[bytes, str]:
         z = torch.tensor([[values["z1"], values["z2"]]], dtype=torch.float32)
         with torch.no_grad():
-            x = self.model.mean_image(self.model.decode(z))[0]
+            x = self.model.decode_mean(z)[0]
         self.state = {"z": z[0], "x": x}
         self.view.draw(z, x, f"z = ({values['z1']:.2f}, {values['z2']:.2f})")
         prior = torch.exp(-0.5 * (z ** 2).sum()).item() / (2 * torch.pi)

@@ -46,7 +46,7 @@ def plot_nll_estimates(estimates: dict, baselines: dict | None = None, *, ax: Ax
 class InterpolationFigure:
     """The interpolation explorer's picture: digit A, the decoding of z(t), digit B, and where z(t) is.
 
-    draw(x_a, x_t, x_b, t, title) updates the three images and the marker in place; png() → bytes.
+    draw(x_a, x_hat, x_b, t, title) updates the three images and the marker in place; png() → bytes.
     """
 
     def __init__(self, figsize=(6.4, 2.3), dpi=90):
@@ -66,8 +66,8 @@ class InterpolationFigure:
         self.fig = fig
         self.blit = BlitFigure(fig, self.images + [self.marker, self.suptitle])
 
-    def draw(self, x_a, x_t, x_b, t: float, title: str) -> None:
-        for image, x in zip(self.images, (x_a, x_t, x_b)):
+    def draw(self, x_a, x_hat, x_b, t: float, title: str) -> None:
+        for image, x in zip(self.images, (x_a, x_hat, x_b)):
             image.set_data(as_numpy(x).reshape(8, 8))
         self.marker.set_xdata([t])
         self.suptitle.set_text(title)
