@@ -64,8 +64,7 @@ class VAE(torch.nn.Module):
         v.one_of(likelihood, "likelihood", ("categorical", "bernoulli"))
         self.variance = v.one_of(variance, "variance", VARIANCES)
         for name, value in (("latent_dim", latent_dim), ("hidden", hidden), ("data_dim", data_dim)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a positive whole number, got {value!r}.")
+            v.count(value, name)
         self.latent_dim, self.data_dim, self.likelihood = latent_dim, data_dim, likelihood
         self.n_levels = n_levels if likelihood == "categorical" else 1
         nn = torch.nn

@@ -9,6 +9,8 @@ import random
 import numpy as np
 import torch
 
+from . import _validate as v
+
 STYLE = {
     "figure.figsize": (6.0, 3.6),
     "figure.dpi": 90,
@@ -35,8 +37,7 @@ def setup_notebook(seed: int = 0, threads: int = 1, quiet: bool = False) -> torc
 
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise TypeError(f"seed must be a whole number, got {type(seed).__name__}.")
-    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
-        raise ValueError(f"threads must be a positive whole number, got {threads!r}.")
+    v.count(threads, "threads")
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)

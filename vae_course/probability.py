@@ -50,7 +50,7 @@ def reparameterize(mu: Tensor, log_var: Tensor, eps: Tensor) -> Tensor:
 def standard_normal_log_prob(z: Tensor) -> Tensor:
     """log N(z; 0, 1) = −½(z² + log 2π), elementwise: any shape → the same shape."""
     z = v.tensor(z, "z")
-    return -0.5 * (z**2 + _LOG_2PI)
+    return -0.5 * z**2 - 0.5 * _LOG_2PI
 
 
 def diag_gaussian_log_prob(z: Tensor, mu: Tensor, log_var: Tensor) -> Tensor:

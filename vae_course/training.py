@@ -120,12 +120,9 @@ def train(model, x_train: Tensor, x_val: Tensor, *, epochs: int = 50, batch_size
     beta = v.scalar(beta, "beta")
     if beta < 0:
         raise ValueError(f"beta must be ≥ 0, got {beta}.")
-    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
-        raise ValueError(f"epochs must be a positive whole number, got {epochs!r}.")
-    if isinstance(iw_samples, bool) or not isinstance(iw_samples, int) or iw_samples < 1:
-        raise ValueError(f"iw_samples must be a positive whole number, got {iw_samples!r}.")
-    if isinstance(warmup_epochs, bool) or not isinstance(warmup_epochs, int) or warmup_epochs < 0:
-        raise ValueError(f"warmup_epochs must be a whole number ≥ 0, got {warmup_epochs!r}.")
+    v.count(epochs, "epochs")
+    v.count(iw_samples, "iw_samples")
+    v.count(warmup_epochs, "warmup_epochs", minimum=0)
     if iw_samples > 1 and (beta != 1.0 or warmup_epochs):
         raise ValueError("iw_samples > 1 trains on the importance-weighted bound, which has no beta; "
                          "use beta = 1 and no warm-up.")

@@ -11,6 +11,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from .. import _validate as v
+from ..probability import standard_normal_log_prob
 
 
 def _matrix(x, name: str) -> Tensor:
@@ -100,14 +101,13 @@ def nearest_distances(queries: Tensor, reference: Tensor) -> Tensor:
 SOURCES = ("normal", "uniform")
 
 
-_LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)
 
 
 def source_log_prob(z: Tensor, source: str) -> Tensor:
     """log p_Z(z) for the standard normal N(0, 1) or the uniform U(0, 1); any shape in, same out."""
     v.one_of(source, "source", SOURCES)
     if source == "normal":
-        return -0.5 * z**2 - _LOG_SQRT_2PI
+        return standard_normal_log_prob(z)
     inside = (z > 0) & (z < 1)
     return torch.where(inside, torch.zeros_like(z), torch.full_like(z, -math.inf))
 
@@ -246,7 +246,7 @@ def affine_pushforward_density(x: Tensor, a: float, b: float) -> Tensor:
     a = v.scalar(a, "a", nonzero=True)
     b = v.scalar(b, "b")
     z = (x - b) / a
-    return torch.exp(-0.5 * z**2 - _LOG_SQRT_2PI) / abs(a)
+    return torch.exp(standard_normal_log_prob(z)) / abs(a)
 
 
 def histogram_density(samples: Tensor, edges: Tensor) -> Tensor:

@@ -10,6 +10,7 @@ from torch import Tensor
 
 from .. import _validate as v
 from ..data import curve_2d
+from ..probability import standard_normal_log_prob
 
 NOISE = 0.1
 
@@ -18,8 +19,7 @@ _LOG_2PI = math.log(2 * math.pi)
 
 
 def _dim(dim) -> int:
-    if isinstance(dim, bool) or not isinstance(dim, int) or dim < 2:
-        raise ValueError(f"dim must be a whole number ≥ 2 (the data dimension D), got {dim!r}.")
+    return v.count(dim, "dim", minimum=2, of="data dimensions D")
     return dim
 
 
@@ -54,7 +54,7 @@ def sample(n: int, dim: int = 2, noise: float = NOISE, generator: torch.Generato
 def prior_log_prob(z: Tensor) -> Tensor:
     """log N(z; 0, 1), elementwise."""
     z = v.tensor(z, "z")
-    return -0.5 * z**2 - 0.5 * _LOG_2PI
+    return standard_normal_log_prob(z)
 
 
 def _x(x) -> Tensor:
@@ -180,7 +180,7 @@ def importance_estimates(x: Tensor, mu: float, sigma: float, k: int, repeats: in
     mu, sigma = v.scalar(mu, "mu"), v.scalar(sigma, "sigma", positive=True)
     eps = torch.randn(repeats * k, generator=generator, dtype=torch.float64)
     z = mu + sigma * eps
-    log_q = -0.5 * eps**2 - 0.5 * _LOG_2PI - math.log(sigma)
+    log_q = standard_normal_log_prob(eps) - math.log(sigma)
     log_w = log_likelihood(x, z, noise) + prior_log_prob(z) - log_q
     return mc_log_px(log_w.reshape(repeats, k))
 

@@ -56,9 +56,8 @@ def fit_per_sample(model, x: Tensor, *, steps: int = 300, lr: float = 0.05, n_dr
     are never changed.
     """
     x = model.check_x(x)
-    for name, value in (("steps", steps), ("n_draws", n_draws)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name} must be a positive whole number, got {value!r}.")
+    v.count(steps, "steps")
+    v.count(n_draws, "n_draws")
     lr = v.scalar(lr, "lr", positive=True)
     mu = torch.zeros(len(x), model.latent_dim, requires_grad=True)
     log_var = torch.zeros(len(x), model.latent_dim, requires_grad=True)
@@ -95,8 +94,7 @@ def posterior_table(model, x: Tensor, labels: Tensor, n_draws: int = 8,
     x = model.check_x(x)
     if not isinstance(labels, Tensor) or labels.shape != (len(x),):
         raise ValueError(f"labels must be a tensor of shape ({len(x)},), one per row of x.")
-    if isinstance(n_draws, bool) or not isinstance(n_draws, int) or n_draws < 1:
-        raise ValueError(f"n_draws must be a positive whole number, got {n_draws!r}.")
+    v.count(n_draws, "n_draws")
     mu, log_var = model.encode(x)
     eps = torch.randn(len(x), n_draws, mu.shape[1], generator=generator)
     z = probability.reparameterize(mu.unsqueeze(1).expand_as(eps), log_var.unsqueeze(1).expand_as(eps), eps)

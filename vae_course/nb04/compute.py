@@ -26,8 +26,7 @@ def kl_monte_carlo(mu: Tensor, log_var: Tensor, n: int, generator: torch.Generat
     Mean over n draws z ~ q of log q(z) − log N(z; 0, I); its standard error shrinks like 1/√n.
     """
     mu, log_var = _mu_log_var(mu, log_var)
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise ValueError(f"n must be a positive whole number, got {n!r}.")
+    v.count(n, "n")
     eps = torch.randn((n, *mu.shape), generator=generator, dtype=mu.dtype)
     z = probability.reparameterize(mu, log_var, eps)
     log_q = probability.diag_gaussian_log_prob(z, mu, log_var)

@@ -9,114 +9,16 @@ from .. import probability
 from ..checking import (
     CheckFailed,
     Exercise,
-    _AnswerRaised,
     in_dtype,
-    leaf,
     matches,
     returns_tensor,
-    same_gradients,
     seeded,
     shape_text,
 )
+from ..nb03.checks import REPARAMETERIZE_CHECKS
 from . import compute
 
-
-def _inputs(*sample_shape, dtype=torch.float64) -> tuple[Tensor, Tensor, Tensor]:
-    g = seeded(51)
-    mu = torch.randn(3, 2, generator=g, dtype=torch.float64)
-    log_var = torch.tensor([[-2.0, 1.2], [0.8, -1.5], [1.5, -2.4]], dtype=torch.float64)  # σ far from 1
-    eps = torch.randn(*sample_shape, 3, 2, generator=g, dtype=torch.float64)
-    return mu.to(dtype), log_var.to(dtype), eps.to(dtype)
-
-
-def _reparam_mistakes(mu, log_var, eps) -> dict[str, Tensor]:
-    sigma = torch.exp(0.5 * log_var)
-    return {
-        "mu + exp(log_var)·eps: that scales eps by the variance σ², not by σ; "
-        "σ = exp(½·log_var), the ½ is missing.": mu + torch.exp(log_var) * eps,
-        "mu + log_var·eps: log σ² is not σ; σ = exp(½·log_var).": mu + log_var * eps,
-        "mu + exp(½·log_var): eps is missing, every 'sample' is the same number.": mu + sigma,
-        "mu + exp(2·log_var)·eps: σ = exp(½·log_var), not exp(2·log_var).": mu + torch.exp(2 * log_var) * eps,
-        "mu·eps + σ: mu and σ are swapped; mu is the shift and σ the scale, z = mu + σ·eps.": mu * eps + sigma,
-        "eps + σ·mu: mu and eps are swapped; z = mu + σ·eps.": eps + sigma * mu,
-        "mu + √|log_var|·eps: the square root of log σ² is not σ; σ = exp(½·log_var).":
-            mu + log_var.abs().sqrt() * eps,
-        "mu + eps/σ: multiply eps by σ, do not divide.": mu + eps / sigma,
-        "σ·eps without mu: the samples must be shifted by the mean, z = mu + σ·eps.": sigma * eps,
-    }
-
-
-def _shape_error(answer, *args):
-    try:
-        return answer(*args)
-    except _AnswerRaised as raised:
-        err = raised.error
-        if not isinstance(err, RuntimeError) or ("size of tensor" not in str(err) and "shape" not in str(err)):
-            raise
-        mu, _, eps = args
-        raise CheckFailed(f"with mu, log_var of shape {shape_text(mu.shape)} and eps of shape {shape_text(eps.shape)} "
-                          f"your function hit a shape error ({err}). z = mu + sigma * eps needs no reshaping or "
-                          "unsqueezing: broadcasting lines up the last dimensions.") from None
-
-
-def _reparam_shape(answer):
-    mu, log_var, eps = _inputs()
-    returns_tensor(_shape_error(answer, mu, log_var, eps), answer.function, (mu, log_var, eps), answer.params,
-                   mu.shape)
-
-
-def _reparam_detached(answer):
-    mu, log_var, eps = _inputs()
-    mu, log_var = leaf(mu), leaf(log_var)
-    z = answer(mu, log_var, eps)
-    if not isinstance(z, Tensor) or z.grad_fn is None:
-        raise CheckFailed("z carries no gradient back to mu: it is a detached sample (from .sample(), "
-                          ".detach(), torch.no_grad(), .item() or NumPy). Compute z = mu + σ·eps with torch "
-                          "operations on mu and log_var.")
-
-
-def _reparam_uses_eps(answer):
-    mu, log_var, eps = _inputs()
-    first, drew = answer.draws_noise(mu, log_var, eps)
-    second = answer.tensor(mu, log_var, eps)
-    if drew or not torch.equal(first.detach(), second.detach()):
-        how = ("two calls with the same eps gave different z" if not torch.equal(first.detach(), second.detach())
-               else "it drew from torch's global random generator")
-        raise CheckFailed(f"your function draws its own noise (torch.randn, .sample(), .rsample()): {how}. Use the "
-                          f"eps it is given, so that z is a function of its inputs.")
-
-
-def _reparam_values(answer):
-    mu, log_var, eps = _inputs()
-    expected, wrong = probability.reparameterize(mu, log_var, eps), _reparam_mistakes(mu, log_var, eps)
-    got = answer.tensor(mu, log_var, eps, shape=mu.shape)
-    matches(got, expected, "mu, log_var, eps of shape (3, 2)", wrong)
-
-
-def _reparam_gradient(answer):
-    mu, log_var, eps = _inputs()
-    same_gradients(answer, probability.reparameterize, (mu, log_var, eps), ("mu", "log_var"),
-                   "z must be a differentiable function of mu and log_var (dz/dmu = 1, dz/dlog_var = ½·σ·eps).")
-
-
-def _reparam_broadcast(answer):
-    mu, log_var, eps = _inputs(5, dtype=torch.float32)
-    args64 = (mu.double(), log_var.double(), eps.double())
-    expected, wrong = probability.reparameterize(*args64), _reparam_mistakes(*args64)
-    got = _shape_error(answer, mu, log_var, eps)
-    if not isinstance(got, Tensor) or tuple(got.shape) != tuple(eps.shape):
-        shape = shape_text(got.shape) if isinstance(got, Tensor) else type(got).__name__
-        raise CheckFailed(f"with eps of shape {shape_text(eps.shape)} (5 samples for each of 3 examples) and mu, "
-                          f"log_var of shape {shape_text(mu.shape)}, z should have eps's shape {shape_text(eps.shape)}; "
-                          f"you return {shape}. Did you draw or reshape eps yourself? Let broadcasting do it: "
-                          "mu + sigma * eps.")
-    returns_tensor(got, answer.function)
-    matches(got, expected, "5 samples per example (float32, eps of shape (5, 3, 2))", wrong, dtype=torch.float32)
-
-
-exercise_5_1 = Exercise("5.1", "reparameterize", probability.reparameterize,
-                        [_reparam_shape, _reparam_detached, _reparam_uses_eps, _reparam_values, _reparam_gradient,
-                         _reparam_broadcast])
+exercise_5_1 = Exercise("5.1", "reparameterize", probability.reparameterize, REPARAMETERIZE_CHECKS)
 
 
 _MU, _SIGMA = 0.4, 1.7

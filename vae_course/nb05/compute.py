@@ -10,15 +10,15 @@ import torch
 from torch import Tensor
 
 from .. import _validate as v
+from ..probability import standard_normal_log_prob
 
 _SQRT2 = math.sqrt(2.0)
 
 
-_SQRT2PI = math.sqrt(2 * math.pi)
 
 
 def _phi(u: Tensor) -> Tensor:
-    return torch.exp(-0.5 * u**2) / _SQRT2PI
+    return torch.exp(standard_normal_log_prob(u))
 
 
 def _square(z, t):
@@ -177,8 +177,7 @@ def variance_table(name: str, mu: float, sigma: float, ns, repeats: int, generat
     repeats = v.count(repeats, "repeats", minimum=2)
     rows = []
     for n in ns:
-        if isinstance(n, bool) or not isinstance(n, int) or n < 2:
-            raise ValueError(f"every sample size must be a whole number ≥ 2, got {n!r}.")
+        v.count(n, "every sample size", minimum=2)
         s = summarize_gradients(name, mu, sigma, torch.randn(repeats, n, generator=generator, dtype=torch.float64), t)
         row = {"n": n, "exact_mu": s.exact[0].item(), "exact_sigma": s.exact[1].item()}
         for which, key in (("pathwise", "path"), ("score", "score")):

@@ -87,8 +87,7 @@ def log_marginal_quadrature(model, x: Tensor, extent: float = 6.0, n: int = 301)
     """
     if model.latent_dim not in (1, 2):
         raise ValueError(f"quadrature needs a model with 1 or 2 latent dimensions, got {model.latent_dim}.")
-    if isinstance(n, bool) or not isinstance(n, int) or n < 3:
-        raise ValueError(f"n must be a whole number ≥ 3, got {n!r}.")
+    v.count(n, "n", minimum=3)
     extent = v.scalar(extent, "extent", positive=True)
     x = model.check_x(x)
     ticks = torch.linspace(-extent, extent, n, dtype=torch.float64)
