@@ -3,7 +3,7 @@
 
     python3 course.py lab [JUPYTERLAB ARGS]    # set up (first time: a few minutes), open JupyterLab
     python3 course.py notebook [NOTEBOOK ARGS] # the same in Jupyter Notebook 7
-    python3 course.py test                     # set up, run the whole suite: pytest (nbval included),
+    python3 course.py test                     # set up, run the whole suite: ruff, pytest (nbval included),
                                                #   nbval on another float path, the prose's claims
     python3 course.py test [PYTEST ARGS]       # pytest alone, on what the arguments name
     python3 course.py check PATH ...           # grade learner notebooks against the solved ones
@@ -124,7 +124,8 @@ def frontend_args(args: list[str], is_root: bool) -> list[str]:
 def test(args: list[str]) -> int:
     """The whole suite, or (with arguments) pytest alone on what they name.
 
-    The whole suite is three runs: pytest (unit tests, nbval on every notebook, browser tests);
+    The whole suite is ruff (the lint rules in pyproject.toml) and three runs: pytest (unit tests,
+    nbval on every notebook, browser tests);
     nbval again on another float path, as another CPU would round (tools/other_cpus.py); and the
     prose's claims about trained models on seeds 1 and 2 (seed 0 is the nbval runs).
     """
@@ -132,6 +133,7 @@ def test(args: list[str]) -> int:
     if args:
         return _run(*pytest, *args)
     stages = [
+        ("ruff: the lint rules of pyproject.toml, on the whole repository", [PYTHON, "-m", "ruff", "check", "."]),
         ("pytest: unit tests, nbval (strict) on every notebook, browser tests", [*pytest]),
         ("nbval again on the solved notebooks, on another float path (as another CPU rounds; the "
          "learner copies had theirs in the browser tests of stage 1)",

@@ -28,7 +28,7 @@ def measure(explorer, control: str, values: list, repeats: int) -> list[float]:
 
 def _beta_dial():
     """The 04 dial over three small untrained models: the dial's cost does not depend on training."""
-    
+
 
     gen = torch.Generator().manual_seed(0)
     x = torch.randint(0, 17, (1000, 64), generator=gen).float() / 16

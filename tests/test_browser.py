@@ -25,10 +25,10 @@ from __future__ import annotations
 
 import ast
 import base64
-import re
 import hashlib
 import json
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -418,7 +418,7 @@ def _expected_readouts(page, cls: str, before: dict, after: dict) -> tuple[str, 
         if texts[0] == _text(page, before["readout"]):
             return texts[0], texts[1], "replica"
         reason = f"a default {cls}() reads {texts[0]!r} where the notebook's reads {_text(page, before['readout'])!r}"
-    warnings.warn(f"browser test: {reason}; comparing with the kernel's own readout instead")
+    warnings.warn(f"browser test: {reason}; comparing with the kernel's own readout instead", stacklevel=2)
     return _text(page, before["readout"]), _text(page, after["readout"]), "kernel"
 
 

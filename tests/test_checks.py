@@ -18,8 +18,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from vae_course import checking, nb01, nb01 as dist, nb02, nb03, nb04, nb05, nb06
-from vae_course import checking
+from vae_course import checking, nb01, nb02, nb03, nb04, nb05, nb06
+from vae_course import nb01 as dist
 
 D = torch.distributions
 LOG_2PI = math.log(2 * math.pi)

@@ -4,8 +4,16 @@ import math
 
 import pytest
 import torch
-from torch.distributions import (AffineTransform, ExpTransform, Exponential, LogNormal, Normal, SigmoidTransform,
-                                 TransformedDistribution, Uniform)
+from torch.distributions import (
+    AffineTransform,
+    Exponential,
+    ExpTransform,
+    LogNormal,
+    Normal,
+    SigmoidTransform,
+    TransformedDistribution,
+    Uniform,
+)
 
 from vae_course import nb01 as dist
 

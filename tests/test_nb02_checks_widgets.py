@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 import torch
 
-from vae_course import nb02, nb02 as vw
-
+from vae_course import nb02
+from vae_course import nb02 as vw
 
 F64 = torch.float64
 

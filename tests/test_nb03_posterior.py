@@ -146,7 +146,7 @@ def test_fit_per_sample_rows_are_independent(vae, digits):
     mu = torch.zeros(1, 2, requires_grad=True)
     lv = torch.zeros(1, 2, requires_grad=True)
     opt = torch.optim.Adam([mu, lv], lr=0.05)
-    for step in range(20):
+    for _ in range(20):
         opt.zero_grad()
         eps = torch.randn(1, 2, 2, generator=g)  # the draws the joint fit used at this step
         (-nb03.elbo_estimate(vae, x[:1], mu, lv, eps[:, :1]).sum()).backward()

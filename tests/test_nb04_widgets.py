@@ -11,7 +11,6 @@ import torch
 
 from vae_course import figures, models, nb04
 
-
 matplotlib.use("Agg")
 
 

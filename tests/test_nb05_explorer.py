@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 import torch
 
-from vae_course import nb05, nb05 as G, nb05 as vw
-
-
+from vae_course import nb05
+from vae_course import nb05 as G
+from vae_course import nb05 as vw
 
 
 def pixels(png: bytes) -> np.ndarray:

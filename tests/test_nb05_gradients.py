@@ -5,8 +5,8 @@ import math
 import pytest
 import torch
 
-from vae_course import nb05 as G, probability
-
+from vae_course import nb05 as G
+from vae_course import probability
 
 NAMES = list(G.OBJECTIVES)
 SETTINGS = [(0.0, 1.0), (2.0, 0.5), (-1.3, 2.2), (1.0, 0.3)]

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 import torch
 
-from vae_course import data, models, nb06 as vw, training
-
+from vae_course import data, models, training
+from vae_course import nb06 as vw
 
 # ---------------------------------------------------------------- explorers
 

@@ -4,8 +4,9 @@ what was expected (never a deep torch error, never a silently wrong number), and
 import pytest
 import torch
 
-from vae_course import _validate as v, models, nb01, nb01 as dist, nb05, probability, training
-from vae_course import data
+from vae_course import _validate as v
+from vae_course import data, models, nb01, nb05, probability, training
+from vae_course import nb01 as dist
 
 
 @pytest.fixture(scope="module")

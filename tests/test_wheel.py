@@ -199,5 +199,7 @@ def test_sdist_carries_the_solved_notebooks_and_builds_the_same_wheel(installed,
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
                     "-w", str(tmp_path / "dist"), str(unpacked)], check=True, cwd=tmp_path)
     (wheel,) = (tmp_path / "dist").glob("vae_course-*.whl")
-    payload = lambda w: {n for n in zipfile.ZipFile(w).namelist() if ".dist-info/" not in n}
+    def payload(w):
+        return {n for n in zipfile.ZipFile(w).namelist() if ".dist-info/" not in n}
+
     assert payload(wheel) == payload(installed["wheel"])

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import torch
 
-from vae_course import explorers, nb00, nb01, nb01 as dist
-
+from vae_course import explorers, nb00, nb01
+from vae_course import nb01 as dist
 
 
 def pixels(png: bytes) -> np.ndarray:

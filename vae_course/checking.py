@@ -1,4 +1,21 @@
-"""TODO docstring."""
+"""The checker machinery: test a learner's function against the package's reference.
+
+Each `exercise_N_M(fn)` runs a few checks on fixed inputs (its own generator), prints one line,
+and returns the function the notebook should go on with: the learner's when every check passes,
+otherwise the reference, so that "Restart and Run All" still reaches the end.
+
+    ✓ Exercise 1.1 passed (4 checks)
+    … Exercise 1.1 not attempted yet: ...
+    ✗ Exercise 1.1: <what differs, in words>
+
+The rules every check follows, so that a verdict is never a misdiagnosis:
+- it computes its expected values (and its table of known mistakes) before it calls the learner;
+- it calls the learner's function through `Answer`, which hands it copies of the inputs, says so
+  when the function changes an input in place, and tells the stub's own
+  `NotImplementedError("Exercise N.M")` apart from any error an attempt raises;
+- the whole run has a time limit, and `SystemExit` is reported like any other error;
+- an error in the checker's own code is reported as the checker's fault, not the learner's.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,12 @@
-"""TODO docstring."""
+"""The explorers' base class and controls; each notebook's explorers are in nbNN/explorers.py.
+
+Explorers are thin glue between ipywidgets controls, a compute function and a plotting view.
+
+Callbacks only set widget state (the PNG bytes of an `Image`, the HTML of a readout) and never
+print or display, so nbval stays strict and the explorers work alike in JupyterLab, Notebook 7,
+VS Code and Voila. Every explorer keeps what it last computed in `.state`, for tests and for
+curious learners.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,9 @@
-"""TODO docstring."""
+"""Figure parts that several notebooks share; each notebook's own figures are in nbNN/figures.py.
+
+Functions take data (and an optional `ax`) and return the Axes or Figure; classes for explorers
+(`BlitFigure`) keep their artists and redraw only what moves. Nothing here trains, samples or
+computes a model; the style is set by `vae_course.setup_notebook`.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,8 @@
-"""TODO docstring."""
+"""Training and evaluating the course's VAEs: minibatch Adam on −ELBO, early stopping, a history.
+
+Loss convention: `loss = -elbo.mean()` — per-example ELBO summed over pixels and latent
+dimensions, averaged over the batch. Everything is reported per example, in nats.
+"""
 
 from __future__ import annotations
 

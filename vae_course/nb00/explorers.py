@@ -1,4 +1,4 @@
-"""TODO docstring."""
+"""The installation check: one slider σ, the picture of X = σ·Z must follow it."""
 
 from __future__ import annotations
 

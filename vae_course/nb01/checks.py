@@ -1,4 +1,4 @@
-"""TODO docstring."""
+"""Checkers of notebook 01: Exercise 1.1 (exponential inverse CDF), 1.2 (affine pushforward density)."""
 
 from __future__ import annotations
 

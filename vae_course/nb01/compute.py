@@ -1,4 +1,5 @@
-"""TODO docstring."""
+"""Pushforwards g(Z) of a simple source and their densities by change of variables, and the
+ways to compare generated samples with data (pairings, marginals, nearest neighbours)."""
 
 from __future__ import annotations
 
@@ -327,4 +328,8 @@ class LinearGenerator:
             raise ValueError(f"z must have shape (B, {self.latent_dim}), got {tuple(z.shape)}.")
         return (self.mean + z @ self.weight).clamp(0.0, 1.0)
 
-__all__ = ["squared_distances", "pairing_cost", "best_pairing", "random_pairing_costs", "sorted_distance", "marginal_distances", "shuffle_columns", "nearest_distances", "SOURCES", "source_log_prob", "source_icdf", "sample_source", "Map", "MAPS", "Pushforward", "wasserstein_1d", "exponential_icdf", "affine_pushforward_density", "histogram_density", "PushforwardSummary", "summarize_pushforward", "LinearGenerator"]
+__all__ = ["squared_distances", "pairing_cost", "best_pairing", "random_pairing_costs", "sorted_distance",
+           "marginal_distances", "shuffle_columns", "nearest_distances", "SOURCES", "source_log_prob", "source_icdf",
+           "sample_source", "Map", "MAPS", "Pushforward", "wasserstein_1d", "exponential_icdf",
+           "affine_pushforward_density", "histogram_density", "PushforwardSummary", "summarize_pushforward",
+           "LinearGenerator"]

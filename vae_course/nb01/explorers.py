@@ -1,4 +1,4 @@
-"""TODO docstring."""
+"""Notebook 01's explorer: choose a source and a map g, move a and b, match a target."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""TODO docstring."""
+"""Notebook 01's figures: a histogram against its density, the generation flow z → x̂ beside x,
+the costs of random pairings, the pushforward explorer's picture."""
 
 from __future__ import annotations
 

@@ -1,4 +1,13 @@
-"""Notebook 02: Latent variable models. TODO
+"""Notebook 02, Latent variable models: what the notebook uses, as `vc.nb02.<name>`.
+
+- `compute.py`: The latent variable toy: z ~ N(0, 1), x = curve(z) + noise. Its exact log p(x) and
+  posterior p(z|x) by quadrature, Monte Carlo and importance-sampling estimates, effective sample
+  sizes.
+- `figures.py`: Notebook 02's figures: densities over the plane, prior beside posterior, the spread
+  of estimates, the latent explorer's picture.
+- `explorers.py`: Notebook 02's explorer: move a data point x, see which prior draws explain it.
+- `checks.py`: Checkers of notebook 02: Exercise 2.1 (the Monte Carlo estimate of log p(x), by
+  logsumexp).
 """
 
 from .checks import *  # noqa: F403

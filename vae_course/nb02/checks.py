@@ -1,4 +1,4 @@
-"""TODO docstring."""
+"""Checkers of notebook 02: Exercise 2.1 (the Monte Carlo estimate of log p(x), by logsumexp)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""TODO docstring."""
+"""The latent variable toy: z ~ N(0, 1), x = curve(z) + noise. Its exact log p(x) and posterior
+p(z|x) by quadrature, Monte Carlo and importance-sampling estimates, effective sample sizes."""
 
 from __future__ import annotations
 
@@ -218,4 +219,6 @@ def summarize_point(x: Tensor, z_draws: Tensor, z_repeats: Tensor, noise: float 
                          effective_sample_size(log_lik).item(), int(draws_for_share(log_lik, 0.9)),
                          log_px(x, noise, z).item(), estimates)
 
-__all__ = ["NOISE", "curve", "sample", "prior_log_prob", "log_likelihood", "z_grid", "log_px", "posterior", "mc_log_px", "weights", "effective_sample_size", "draws_for_share", "prior_estimates", "posterior_moments", "importance_estimates", "PointSummary", "summarize_point"]
+__all__ = ["NOISE", "curve", "sample", "prior_log_prob", "log_likelihood", "z_grid", "log_px", "posterior", "mc_log_px",
+           "weights", "effective_sample_size", "draws_for_share", "prior_estimates", "posterior_moments",
+           "importance_estimates", "PointSummary", "summarize_point"]

@@ -1,4 +1,4 @@
-"""TODO docstring."""
+"""Notebook 02's explorer: move a data point x, see which prior draws explain it."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""TODO docstring."""
+"""Notebook 02's figures: densities over the plane, prior beside posterior, the spread of estimates,
+the latent explorer's picture."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""TODO docstring."""
+"""Checkers of notebook 03: Exercise 3.1 (z = mu + σ·eps, shared with 5.1), 3.2 (the diagonal
+Gaussian log-density)."""
 
 from __future__ import annotations
 

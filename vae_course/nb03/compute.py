@@ -1,4 +1,5 @@
-"""TODO docstring."""
+"""Per-sample posteriors q(z|x) = N(μ(x), σ²(x)): the ELBO estimate, a posterior fitted to one
+digit by gradient ascent, the table of posteriors the explorer shows, the nσ ellipse's mass."""
 
 from __future__ import annotations
 

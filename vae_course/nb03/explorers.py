@@ -1,4 +1,4 @@
-"""TODO docstring."""
+"""Notebook 03's explorer: pick a test digit, see its own normal and the decodings of its draws."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""TODO docstring."""
+"""Notebook 03's figures: posterior ellipses over the latent plane, the per-sample flow x → q(z|x)
+→ z → x̂, the posterior explorer's picture."""
 
 from __future__ import annotations
 

@@ -1,4 +1,13 @@
-"""Notebook 04: The autoencoder limit and the pull toward N(0, I). TODO
+"""Notebook 04, The autoencoder limit and the pull toward N(0, I): what the notebook uses, as
+`vc.nb04.<name>`.
+
+- `compute.py`: The autoencoder limit and the pull toward the prior: the KL by Monte Carlo and per
+  dimension, active units, the aggregate posterior, MMD to the prior, the unvisited share, one
+  model's summary.
+- `figures.py`: Notebook 04's figures: the KL landscape, the aggregate posterior over the prior's
+  circles, one model in four panels, the KL per latent dimension.
+- `explorers.py`: Notebook 04's explorer: the dial from the autoencoder to the VAE and beyond.
+- `checks.py`: Checkers of notebook 04: Exercise 4.1 (the KL to N(0, I) in closed form).
 """
 
 from .checks import *  # noqa: F403

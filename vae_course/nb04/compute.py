@@ -1,4 +1,5 @@
-"""TODO docstring."""
+"""The autoencoder limit and the pull toward the prior: the KL by Monte Carlo and per dimension,
+active units, the aggregate posterior, MMD to the prior, the unvisited share, one model's summary."""
 
 from __future__ import annotations
 
@@ -166,4 +167,5 @@ def _summarize_model(name, model, x, labels, x_show, z_prior, eps, z_ref) -> Mod
                         unvisited_share(z_ref, pooled), kl, rec)
     return out
 
-__all__ = ["kl_monte_carlo", "kl_per_dimension", "active_units", "aggregate_posterior", "mmd", "unvisited_share", "mmd_to_gaussian_exact", "ModelSummary", "summarize_model"]
+__all__ = ["kl_monte_carlo", "kl_per_dimension", "active_units", "aggregate_posterior", "mmd", "unvisited_share",
+           "mmd_to_gaussian_exact", "ModelSummary", "summarize_model"]

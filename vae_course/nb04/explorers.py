@@ -1,4 +1,4 @@
-"""TODO docstring."""
+"""Notebook 04's explorer: the dial from the autoencoder to the VAE and beyond."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""TODO docstring."""
+"""Notebook 04's figures: the KL landscape, the aggregate posterior over the prior's circles, one
+model in four panels, the KL per latent dimension."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""TODO docstring."""
+"""Checkers of notebook 05: Exercise 5.1 (reparameterize, the checks of 3.1), 5.2 (the score-function
+gradient estimator)."""
 
 from __future__ import annotations
 

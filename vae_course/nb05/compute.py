@@ -1,4 +1,5 @@
-"""TODO docstring."""
+"""Gradient estimators of E[f(z)], z ~ N(μ, σ²): pathwise (the reparameterization trick) and score
+function, exact gradients and quadrature to check them, their variance, central differences."""
 
 from __future__ import annotations
 
@@ -213,4 +214,5 @@ def central_difference(fn: Callable[[], Tensor], param: Tensor, h: float = 1e-6)
             out[i] = (up - down) / (2 * h)
     return grad
 
-__all__ = ["OBJECTIVES", "objective", "exact_grad", "quadrature_grad", "pathwise_grad", "score_function_grad", "GradientSummary", "summarize_gradients", "variance_table", "central_difference"]
+__all__ = ["OBJECTIVES", "objective", "exact_grad", "quadrature_grad", "pathwise_grad", "score_function_grad",
+           "GradientSummary", "summarize_gradients", "variance_table", "central_difference"]

@@ -1,4 +1,4 @@
-"""TODO docstring."""
+"""Notebook 05's explorer: move μ and σ, pick f and n; watch samples and gradients."""
 
 from __future__ import annotations
 

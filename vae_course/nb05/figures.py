@@ -1,4 +1,5 @@
-"""TODO docstring."""
+"""Notebook 05's figures: the reparameterization explorer's four panels, the estimators' sd
+against n, one eps moved by different (μ, σ)."""
 
 from __future__ import annotations
 

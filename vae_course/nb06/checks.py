@@ -1,4 +1,4 @@
-"""TODO docstring."""
+"""Checkers of notebook 06: Exercise 6.1 (the VAE loss, −ELBO, for categorical pixels)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""TODO docstring."""
+"""Notebook 06's explorers: interpolate between two digits' codes; move through a 2-D latent space."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""TODO docstring."""
+"""Notebook 06's figures: the loss terms per epoch, the estimates against K beside the baselines,
+the interpolation and latent-grid explorers' pictures."""
 
 from __future__ import annotations
 
