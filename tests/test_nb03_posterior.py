@@ -1,9 +1,12 @@
 """Notebook 03's maths: variance heads, per-sample posteriors, ELBO estimates, the posterior table."""
 
-
+import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from helpers import pixels
 
 from vae_course import data, figures, models, nb03, probability, training
 
@@ -182,19 +185,6 @@ def test_posterior_table_is_encoder_plus_reparameterized_draws(vae, digits):
 
 
 # ---------------------------------------------------------------- plotting and the explorer
-
-import io  # noqa: E402
-
-import matplotlib  # noqa: E402
-import matplotlib.image as mpimg  # noqa: E402
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-  # noqa: E402
-
-
-def pixels(png: bytes) -> np.ndarray:
-    return mpimg.imread(io.BytesIO(bytes(png)), format="png")
 
 
 @pytest.fixture(scope="module")

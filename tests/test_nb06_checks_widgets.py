@@ -1,19 +1,15 @@
 """Notebook 06: the explorers follow their controls (the 6.1 checker is tested in tests/test_checks.py)."""
 
-import io
 
-import matplotlib.image as mpimg
 import numpy as np
 import pytest
 import torch
+from helpers import pixels
 
-from vae_course import data, models, nb06 as vw, training
-
+from vae_course import data, models, training
+from vae_course import nb06 as vw
 
 # ---------------------------------------------------------------- explorers
-
-def pixels(png: bytes) -> np.ndarray:
-    return mpimg.imread(io.BytesIO(bytes(png)), format="png")
 
 
 @pytest.fixture(scope="module")
