@@ -236,6 +236,15 @@ def test_explorer_starts_on_digit_zero(table):
     assert e._repr_mimebundle_()["text/plain"] == "[posterior explorer: an interactive widget; run this cell in Jupyter to use it]"
 
 
+def original_digit_in(view, rgba: np.ndarray) -> np.ndarray:
+    """The 8×8 grey levels drawn in the image panel's top-left tile (the original digit), read from the PNG's
+    pixels at the centre of each cell: the panel is drawn in grey from 0 (black) to 1 (white)."""
+    centres = [(j, i) for i in range(8) for j in range(8)]  # data coordinates of imshow: (column, row)
+    x, y = view.img_ax.transData.transform(centres).T      # display pixels, origin at the bottom left
+    rows, cols = np.round(rgba.shape[0] - y - 0.5).astype(int), np.round(x - 0.5).astype(int)
+    return rgba[rows, cols, :3].mean(-1).reshape(8, 8)
+
+
 def test_moving_the_slider_looks_up_the_row_and_redraws(table):
     e = nb03.PosteriorExplorer(table)
     before = pixels(e.image.value)
@@ -255,9 +264,11 @@ def test_moving_the_slider_looks_up_the_row_and_redraws(table):
     inside = int(((table.eps[17] ** 2).sum(-1) <= 1).sum())
     assert f"{inside} of 9 draws inside the 1σ ellipse (expected share 39%)" in e.readout.value
     after = pixels(e.image.value)
-    assert np.abs(after - before).max() > 0.1
-    # the image panel changed where the original digit is drawn
-    assert before.shape == after.shape
+    assert before.shape == after.shape and np.abs(after - before).max() > 0.1
+    # the image panel's top-left tile, read back from the PNG, is the original digit: row 0 before, row 17 after
+    assert not torch.allclose(table.x[0], table.x[17], atol=0.1)
+    assert np.allclose(original_digit_in(e.view, before), table.x[0].reshape(8, 8).numpy(), atol=0.01)
+    assert np.allclose(original_digit_in(e.view, after), table.x[17].reshape(8, 8).numpy(), atol=0.01)
 
 
 def test_explorer_png_equals_a_full_redraw(table):

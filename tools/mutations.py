@@ -88,6 +88,28 @@ MUTATIONS = [
         "    inside = 1.0\n",
         ("tests/test_mutations_caught.py::test_share_in_view_is_the_brute_force_share_inside_the_edges",),
     ),
+    # Bugs that the tests repaired in issue 12 catch; before, their assertions could not fail.
+    Mutation(
+        "f", "the importance-weighted bound L_K subtracting log(K + 1) instead of log K",
+        "vae_course/models.py",
+        "    return torch.logsumexp(log_w, dim=0) - math.log(log_w.shape[0])\n",
+        "    return torch.logsumexp(log_w, dim=0) - math.log(log_w.shape[0] + 1)\n",
+        ("tests/test_nb06_evaluation.py::test_elbo_is_below_log_p_and_the_iw_bound_rises_toward_it",),
+    ),
+    Mutation(
+        "g", "the posterior explorer drawing digit 0 as the original, whichever digit is chosen",
+        "vae_course/nb03/figures.py",
+        "np.concatenate([as_numpy(t.x[k])[None], as_numpy(t.x_draws[k])])",
+        "np.concatenate([as_numpy(t.x[0])[None], as_numpy(t.x_draws[k])])",
+        ("tests/test_nb03_posterior.py::test_moving_the_slider_looks_up_the_row_and_redraws",),
+    ),
+    Mutation(
+        "g2", "the posterior explorer's digit panel left out of the redraw, so the PNG keeps the first digit",
+        "vae_course/nb03/figures.py",
+        "BlitFigure(fig, [self.ellipse, self.draws, self.centre, self.img])",
+        "BlitFigure(fig, [self.ellipse, self.draws, self.centre])",
+        ("tests/test_nb03_posterior.py::test_moving_the_slider_looks_up_the_row_and_redraws",),
+    ),
 ]
 
 
