@@ -584,6 +584,50 @@ def test_the_checker_gives_the_learner_copies_and_keeps_its_own_inputs(number, c
     passes(number, lambda *args: reference(*args), capsys)
 
 
+def _each_result(number, change):
+    """The reference's answer with `change` applied to its result (to each tensor, for 5.2's pair)."""
+    reference = REFERENCES[number]
+
+    def answer(*args):
+        out = reference(*args)
+        return tuple(change(o) for o in out) if isinstance(out, tuple) else change(out)
+    return answer
+
+
+@pytest.mark.parametrize("kind", ["None", "float", "NumPy"])
+@pytest.mark.parametrize("number", NUMBERS)
+def test_a_result_that_is_not_a_tensor_is_named(number, kind, capsys):
+    answer = {"None": lambda *args: None, "float": lambda *args: 1.5,
+              "NumPy": _each_result(number, lambda o: o.detach().numpy())}[kind]
+    if number == "5.2":  # a pair of estimates
+        fails(number, answer, "should return two tensors, (estimate for mu, estimate for sigma); it returned", capsys)
+    else:
+        typename = {"None": "NoneType", "float": "float", "NumPy": "ndarray"}[kind]
+        fails(number, answer, f"`{CASES[number].checker.function}` returned {typename}; it should return a "
+                              f"torch.Tensor", capsys)
+
+
+@pytest.mark.parametrize("dtype", [torch.int64, torch.complex128, torch.bool, torch.float16, torch.bfloat16], ids=str)
+@pytest.mark.parametrize("number", NUMBERS)
+def test_a_result_of_the_wrong_dtype_is_named(number, dtype, capsys):
+    """Integers, complex numbers or booleans are not the answer; float16 and bfloat16 keep 3 and 2 digits, too
+    few to check (with their tolerance, an answer 5% off passed 1.1 and 5.2)."""
+    fails(number, _each_result(number, lambda o: o.to(dtype)), f"returned a tensor of dtype {dtype}", capsys)
+
+
+@pytest.mark.parametrize("number", NUMBERS)
+def test_a_nan_result_is_named(number, capsys):
+    fails(number, _each_result(number, lambda o: o * float("nan")), "returned NaN at index", capsys)
+
+
+@pytest.mark.parametrize("number", NUMBERS)
+def test_something_other_than_a_function_is_named(number, capsys):
+    checker = CASES[number].checker
+    returned, out = run(checker, 3.0, capsys)
+    assert returned is REFERENCES[number]
+    assert out == f"✗ Exercise {number}: expected the function `{checker.function}`, got float.\n{checking.FALLBACK}\n"
+
+
 def test_a_crash_is_reported_in_words_with_the_learners_line(capsys):
     def crash(z, mu, log_var):
         return z @ mu.unsqueeze(0)

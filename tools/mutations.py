@@ -110,6 +110,14 @@ MUTATIONS = [
         "BlitFigure(fig, [self.ellipse, self.draws, self.centre])",
         ("tests/test_nb03_posterior.py::test_moving_the_slider_looks_up_the_row_and_redraws",),
     ),
+    # A checker bug found by the contract tests of issue 12, fixed in vae_course/checking.py.
+    Mutation(
+        "h", "the checkers accepting float16 results again (with float16's tolerance, 5% errors passed 1.1 and 5.2)",
+        "vae_course/checking.py",
+        "    if torch.finfo(out.dtype).eps > torch.finfo(torch.float32).eps:",
+        "    if False:",
+        ("tests/test_checks.py::test_a_result_of_the_wrong_dtype_is_named",),
+    ),
 ]
 
 
@@ -144,8 +152,12 @@ def pytest(copy: Path, nodes: list[str]) -> tuple[int, str]:
 
 
 def failed_tests(output: str) -> list[str]:
-    """The node ids from pytest's '-rf' summary: 'FAILED tests/x.py::test_y[param] - message'."""
-    return [m.group(1) for m in re.finditer(r"^FAILED (\S+)", output, re.MULTILINE)]
+    """The failed tests from pytest's '-rf' summary ('FAILED tests/x.py::test_y[param] - message'), one entry per
+    test function, with the number of its failed parameter cases when it has several."""
+    nodes = [m.group(1) for m in re.finditer(r"^FAILED (\S+)", output, re.MULTILINE)]
+    functions = list(dict.fromkeys(node.split("[")[0] for node in nodes))
+    counts = {f: sum(node.split("[")[0] == f for node in nodes) for f in functions}
+    return [f if counts[f] == 1 else f"{f} ({counts[f]} cases)" for f in functions]
 
 
 def main(argv: list[str] | None = None) -> int:
