@@ -11,15 +11,15 @@ import math
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import pytest
 import torch
 import torch.nn.functional as F
 
-from vae_course import checking, nb01, nb01 as dist, nb02, nb03, nb04, nb05, nb06
-from vae_course import checking
+from vae_course import checking, nb01, nb02, nb03, nb04, nb05, nb06
+from vae_course import nb01 as dist
 
 D = torch.distributions
 LOG_2PI = math.log(2 * math.pi)
@@ -209,8 +209,8 @@ CASES = {
                (lambda u, rate: -torch.log1p(-u), "without dividing by the rate"),
                (lambda u, rate: -torch.log1p(-u) / rate + 0.01, "the values differ: at index"),
                (lambda u, rate: (-torch.log1p(-u) / rate).long(), "dtype torch.int64"),
-               (lambda u, rate: D.Gamma(1.0, rate).icdf(u), "raised NotImplementedError (with no message) (inside "
-                                                             "torch: distributions/distribution.py, in icdf")],
+               (lambda u, rate: D.Gamma(1.0, rate).icdf(u), ("raised NotImplementedError (with no message) (inside "
+                                                              "torch: distributions/distribution.py, in icdf"))],
         inplace=(_icdf_inplace, "u"),
         detached=(lambda u, rate: (-torch.log1p(-u) / rate).detach(), PASS),
         hard_coded=(lambda u, rate: (-torch.log1p(-u) / rate).reshape(6), "returned shape (6,) for u of shape (2, 3)"),
@@ -313,8 +313,8 @@ CASES = {
         inplace=(_density_inplace, "z"),
         detached=(lambda z, mu, lv: _density(z, mu, lv).detach(), "no gradient reaches `z`, `mu`, `log_var`"),
         hard_coded=(lambda z, mu, lv: _density_per_dim(z, mu, lv).sum(1),
-                    "for z of shape (6, 4, 2), mu of shape (4, 2) you return shape (6, 2): that is a sum over "
-                    "the wrong axis"),
+                    ("for z of shape (6, 4, 2), mu of shape (4, 2) you return shape (6, 2): that is a sum over "
+                     "the wrong axis")),
     ),
     "4.1": Case(
         nb04.exercise_4_1,
@@ -339,8 +339,8 @@ CASES = {
                (lambda mu, lv: _kl(mu, lv).tolist(), "returned list"),
                (lambda mu, lv: _kl(mu, lv) * 0 + 1.0, "the values differ"),
                (lambda mu, lv: D.kl_divergence(D.Independent(D.Normal(mu, _sigma(lv)), 1), D.Normal(0.0, 1.0)),
-                "raised NotImplementedError: No KL(p || q) is implemented for p type Independent and q type Normal "
-                "(inside torch: distributions/kl.py, in kl_divergence")],
+                ("raised NotImplementedError: No KL(p || q) is implemented for p type Independent and q type Normal "
+                 "(inside torch: distributions/kl.py, in kl_divergence"))],
         inplace=(_kl_inplace, "mu"),
         detached=(lambda mu, lv: torch.tensor(_kl(mu, lv).tolist(), dtype=mu.dtype),
                   "no gradient reaches `mu`, `log_var`"),
@@ -663,7 +663,7 @@ def test_an_answer_that_catches_the_alarm_is_still_stopped(capsys):
     def stubborn(u, rate):
         try:
             time.sleep(10)
-        except BaseException:  # noqa: BLE001  a learner's bare except swallows the alarm
+        except BaseException:  # noqa: BLE001, S110  a learner's bare except swallows the alarm
             pass
         return -torch.log1p(-u) / rate
     start = time.monotonic()

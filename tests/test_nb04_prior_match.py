@@ -12,7 +12,6 @@ import torch
 from vae_course import models, nb04, probability, training
 
 
-
 def _posteriors(gen, b=6, l=3):
     mu = 1.5 * torch.randn(b, l, generator=gen, dtype=torch.float64)
     log_var = torch.randn(b, l, generator=gen, dtype=torch.float64)

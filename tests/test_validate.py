@@ -4,8 +4,9 @@ what was expected (never a deep torch error, never a silently wrong number), and
 import pytest
 import torch
 
-from vae_course import _validate as v, models, nb01, nb01 as dist, nb05, probability, training
-from vae_course import data
+from vae_course import _validate as v
+from vae_course import data, models, nb01, nb05, probability, training
+from vae_course import nb01 as dist
 
 
 @pytest.fixture(scope="module")
@@ -84,7 +85,7 @@ def test_float64_digits_go_through_a_float32_vae(vae, digits):
         assert a.dtype == torch.float32 and torch.equal(a, b)
     assert torch.equal(vae.decode(torch.zeros(3, 2, dtype=torch.float64)), vae.decode(torch.zeros(3, 2)))
     assert torch.equal(vae.reconstruct(x.double()), vae.reconstruct(x))
-    g = lambda: torch.Generator().manual_seed(3)  # noqa: E731
+    g = lambda: torch.Generator().manual_seed(3)
     assert torch.equal(models.log_weights(vae, x.double(), 2, g()), models.log_weights(vae, x, 2, g()))
     assert torch.equal(vae.elbo_terms(x.double(), g())["elbo"], vae.elbo_terms(x, g())["elbo"])
 
