@@ -6,10 +6,11 @@ caught it, or SURVIVED.
     .venv/bin/python tools/mutations.py           # every mutation; exit status 1 if one survives
     .venv/bin/python tools/mutations.py --list    # the mutations and the tests that should catch them
     .venv/bin/python tools/mutations.py b e       # only mutations b and e
+    .venv/bin/python tools/mutations.py -j 1      # one at a time (default: two side by side)
 
 Each mutation is (file, exact old snippet, new snippet). A snippet that is not found exactly once (the
 code was renamed or reformatted) stops the script with a message naming the mutation to update. The
-working tree is never changed: the copy lives in a temporary directory and is deleted afterwards.
+working tree is never changed: each mutation gets its own copy in a temporary directory, deleted afterwards.
 Before any mutation, the selected tests run once on the unmutated copy and must pass, so that a
 failure under a mutation means the mutation was caught.
 """
@@ -23,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -164,6 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("keys", nargs="*", help="only these mutations (a, b, ...)")
     parser.add_argument("--list", action="store_true", help="list the mutations and their tests, run nothing")
+    parser.add_argument("-j", "--jobs", type=int, default=2, help="mutations tested side by side (default 2)")
     args = parser.parse_args(argv)
     known = {m.key: m for m in MUTATIONS}
     unknown = [k for k in args.keys if k not in known]
@@ -180,39 +183,41 @@ def main(argv: list[str] | None = None) -> int:
 
     start = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="vae-course-mutations-") as tmp:
-        copy = Path(tmp) / "repo"
-        shutil.copytree(ROOT, copy, ignore=IGNORE)
+        def fresh_copy(name: str) -> Path:
+            copy = Path(tmp) / name
+            shutil.copytree(ROOT, copy, ignore=IGNORE)
+            return copy
+
+        clean = fresh_copy("unmutated")
         where = subprocess.run([sys.executable, "-c", "import vae_course; print(vae_course.__file__)"], check=False,
-                               cwd=copy, capture_output=True, text=True).stdout.strip()
-        if not where.startswith(str(copy)):
+                               cwd=clean, capture_output=True, text=True).stdout.strip()
+        if not where.startswith(str(clean)):
             fail(f"`import vae_course` in the copy imports {where or 'nothing'}, not the copy; mutations would "
                  f"not be seen.")
-        nodes = sorted({node for m in chosen for node in m.tests})
-        code, out = pytest(copy, nodes)
+        code, out = pytest(clean, sorted({node for m in chosen for node in m.tests}))
         if code != 0:
             print(out)
             fail("the selected tests fail on the unmutated code (above); fix them before judging mutations.")
-        survived = 0
-        for m in chosen:
+
+        def judge(m: Mutation) -> tuple[bool, str]:
+            copy = fresh_copy(f"mutation-{m.key}")  # one copy per mutation: the jobs run side by side
             path = copy / m.file
-            original = path.read_text(encoding="utf-8")
-            path.write_text(original.replace(m.old, m.new, 1), encoding="utf-8")
-            try:
-                code, out = pytest(copy, list(m.tests))
-            finally:
-                path.write_text(original, encoding="utf-8")
+            path.write_text(path.read_text(encoding="utf-8").replace(m.old, m.new, 1), encoding="utf-8")
+            code, out = pytest(copy, list(m.tests))
             caught = failed_tests(out)
             if code == 0:
-                survived += 1
-                print(f"{m.key}. {m.what}: SURVIVED ({', '.join(m.tests)} passed)")
-            elif caught:
-                print(f"{m.key}. {m.what}: caught by {', '.join(caught)}")
-            else:  # a collection or import error also stops the mutant, but is not a test that caught it
-                survived += 1
-                print(f"{m.key}. {m.what}: SURVIVED (pytest exited {code} without a failing test):\n{out}")
+                return False, f"{m.key}. {m.what}: SURVIVED ({', '.join(m.tests)} passed)"
+            if not caught:  # a collection or import error also stops the mutant, but no test caught it
+                return False, f"{m.key}. {m.what}: SURVIVED (pytest exited {code} without a failing test):\n{out}"
+            return True, f"{m.key}. {m.what}: caught by {', '.join(caught)}"
+
+        with ThreadPoolExecutor(max_workers=args.jobs) as pool:
+            results = list(pool.map(judge, chosen))  # printed in the table's order
+    for _, line in results:
+        print(line)
+    survived = sum(not ok for ok, _ in results)
     print(f"{len(chosen) - survived} of {len(chosen)} mutations caught in {time.monotonic() - start:.0f} s")
     return 1 if survived else 0
-
 
 if __name__ == "__main__":
     sys.exit(main())
