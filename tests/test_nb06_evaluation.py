@@ -11,9 +11,8 @@ from vae_course import data, models, nb06, probability, training
 
 @pytest.fixture(scope="module")
 def small_models():
-    """A 1-latent and a 2-latent VAE, briefly trained so that q(z|x) is neither exact nor useless."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # tiny models: one thread is faster on a loaded 2-core machine
+    """A 1-latent and a 2-latent VAE, briefly trained so that q(z|x) is neither exact nor useless (on one
+    torch thread, as every test: tests/conftest.py)."""
     torch.manual_seed(0)
     tr, va = data.load_digits("train"), data.load_digits("val")
     out = {}
@@ -22,8 +21,7 @@ def small_models():
         training.train(model, tr.x, va.x, epochs=8, lr=3e-3, progress=False,
                        generator=torch.Generator().manual_seed(latent_dim))
         out[latent_dim] = model
-    yield out
-    torch.set_num_threads(threads)
+    return out
 
 
 @pytest.fixture(scope="module")
