@@ -132,9 +132,10 @@ def test_a_summary_reports_the_unvisited_share_of_its_own_draws(gen):
 def _summary(name: str, spread: list[float], gen) -> nb04.LatentSummary:
     """A hand-made summary whose codes μ have the given standard deviation per dimension."""
     mu = torch.randn(60, 2, generator=gen) * torch.tensor(spread)
-    return nb04.LatentSummary(name, mu, torch.full((60, 2), -1.0), torch.arange(60) % 10,
-                              mu.repeat(2, 1) + 0.1 * torch.randn(120, 2, generator=gen), torch.rand(8, 64, generator=gen),
-                              torch.rand(8, 64, generator=gen), torch.rand(16, 64, generator=gen), 0.1, 0.2, 3.0, 90.0)
+    return nb04.LatentSummary(name=name, mu=mu, log_var=torch.full((60, 2), -1.0), labels=torch.arange(60) % 10,
+                              pooled=mu.repeat(2, 1) + 0.1 * torch.randn(120, 2, generator=gen),
+                              x_show=torch.rand(8, 64, generator=gen), x_rec=torch.rand(8, 64, generator=gen),
+                              prior_samples=torch.rand(16, 64, generator=gen), mmd=0.1, unvisited=0.2, kl=3.0, rec=90.0)
 
 
 def test_beta_dial_reports_the_active_dimensions_of_the_summary_shown(gen):
