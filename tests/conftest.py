@@ -1,3 +1,5 @@
+"""Fixtures for every test. Plain helper functions (pixels of a PNG) live in tests/helpers.py."""
+
 import pytest
 import torch
 

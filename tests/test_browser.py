@@ -167,7 +167,7 @@ def lab():
            f"--ServerApp.root_dir={dirs['root']}", f"--LabApp.app_settings_dir={dirs['settings']}",
            f"--LabApp.user_settings_dir={dirs['user-settings']}", f"--LabApp.workspaces_dir={dirs['workspaces']}",
            "--LabApp.expose_app_in_browser=True"]
-    log = open(tmp / "server.log", "wb")
+    log = open(tmp / "server.log", "wb")  # noqa: SIM115  the server writes to it until the finally below
     started = time.monotonic()
     proc = subprocess.Popen(cmd, env=env, cwd=dirs["root"], stdout=log, stderr=subprocess.STDOUT,
                             start_new_session=True)
@@ -294,12 +294,12 @@ EVAL_IN_KERNEL = """async (expression) => {
   return out.status === 'ok' ? {text: out.data['text/plain']} : {error: `${out.ename}: ${out.evalue}`};
 }"""
 TEXT = "const text = (node) => { const c = node.cloneNode(true); c.querySelectorAll('br').forEach(b => b.replaceWith('\\n')); return c.textContent; };"
-TEXT_OF_HTML = "(h) => { %s const d = document.createElement('div'); d.innerHTML = h; return text(d); }" % TEXT
-SHOWN = """(el) => { %s
+TEXT_OF_HTML = "(h) => { " + TEXT + " const d = document.createElement('div'); d.innerHTML = h; return text(d); }"
+SHOWN = """(el) => { """ + TEXT + """
   const img = el.querySelector('img.vc-image'), readout = el.querySelector('.vc-readout');
   return {readout: readout ? text(readout) : null, src: img ? img.src : null,
           complete: img ? img.complete && img.naturalWidth > 0 : false};
-}""" % TEXT
+}"""
 PNG_OF = """async (img) => { const bytes = new Uint8Array(await (await fetch(img.src)).arrayBuffer());
   let s = ''; for (let i = 0; i < bytes.length; i += 8192) s += String.fromCharCode(...bytes.subarray(i, i + 8192));
   return btoa(s); }"""

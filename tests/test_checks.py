@@ -11,8 +11,8 @@ import math
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import pytest
 import torch
@@ -237,8 +237,8 @@ CASES = {
                (lambda u, rate: -torch.log1p(-u), "without dividing by the rate"),
                (lambda u, rate: -torch.log1p(-u) / rate + 0.01, "the values differ: at index"),
                (lambda u, rate: (-torch.log1p(-u) / rate).long(), "dtype torch.int64"),
-               (lambda u, rate: D.Gamma(1.0, rate).icdf(u), "raised NotImplementedError (with no message) (inside "
-                                                             "torch: distributions/distribution.py, in icdf")],
+               (lambda u, rate: D.Gamma(1.0, rate).icdf(u), ("raised NotImplementedError (with no message) (inside "
+                                                              "torch: distributions/distribution.py, in icdf"))],
         inplace=(_icdf_inplace, "u"),
         detached=(lambda u, rate: (-torch.log1p(-u) / rate).detach(), PASS),
         hard_coded=(lambda u, rate: (-torch.log1p(-u) / rate).reshape(6), "returned shape (6,) for u of shape (2, 3)"),
@@ -326,8 +326,8 @@ CASES = {
         inplace=(_density_inplace, "z"),
         detached=(lambda z, mu, lv: _density(z, mu, lv).detach(), "no gradient reaches `z`, `mu`, `log_var`"),
         hard_coded=(lambda z, mu, lv: _density_per_dim(z, mu, lv).sum(1),
-                    "for z of shape (6, 4, 2), mu of shape (4, 2) you return shape (6, 2): that is a sum over "
-                    "the wrong axis"),
+                    ("for z of shape (6, 4, 2), mu of shape (4, 2) you return shape (6, 2): that is a sum over "
+                     "the wrong axis")),
     ),
     "4.1": Case(
         nb04.exercise_4_1,
@@ -352,8 +352,8 @@ CASES = {
                (lambda mu, lv: _kl(mu, lv).tolist(), "returned list"),
                (lambda mu, lv: _kl(mu, lv) * 0 + 1.0, "the values differ"),
                (lambda mu, lv: D.kl_divergence(D.Independent(D.Normal(mu, _sigma(lv)), 1), D.Normal(0.0, 1.0)),
-                "raised NotImplementedError: No KL(p || q) is implemented for p type Independent and q type Normal "
-                "(inside torch: distributions/kl.py, in kl_divergence")],
+                ("raised NotImplementedError: No KL(p || q) is implemented for p type Independent and q type Normal "
+                 "(inside torch: distributions/kl.py, in kl_divergence"))],
         inplace=(_kl_inplace, "mu"),
         detached=(lambda mu, lv: torch.tensor(_kl(mu, lv).tolist(), dtype=mu.dtype),
                   "no gradient reaches `mu`, `log_var`"),
@@ -579,6 +579,50 @@ def test_the_checker_gives_the_learner_copies_and_keeps_its_own_inputs(number, c
     passes(number, lambda *args: reference(*args), capsys)
 
 
+def _each_result(number, change):
+    """The reference's answer with `change` applied to its result (to each tensor, for 5.2's pair)."""
+    reference = REFERENCES[number]
+
+    def answer(*args):
+        out = reference(*args)
+        return tuple(change(o) for o in out) if isinstance(out, tuple) else change(out)
+    return answer
+
+
+@pytest.mark.parametrize("kind", ["None", "float", "NumPy"])
+@pytest.mark.parametrize("number", NUMBERS)
+def test_a_result_that_is_not_a_tensor_is_named(number, kind, capsys):
+    answer = {"None": lambda *args: None, "float": lambda *args: 1.5,
+              "NumPy": _each_result(number, lambda o: o.detach().numpy())}[kind]
+    if number == "5.2":  # a pair of estimates
+        fails(number, answer, "should return two tensors, (estimate for mu, estimate for sigma); it returned", capsys)
+    else:
+        typename = {"None": "NoneType", "float": "float", "NumPy": "ndarray"}[kind]
+        fails(number, answer, f"`{CASES[number].checker.function}` returned {typename}; it should return a "
+                              f"torch.Tensor", capsys)
+
+
+@pytest.mark.parametrize("dtype", [torch.int64, torch.complex128, torch.bool, torch.float16, torch.bfloat16], ids=str)
+@pytest.mark.parametrize("number", NUMBERS)
+def test_a_result_of_the_wrong_dtype_is_named(number, dtype, capsys):
+    """Integers, complex numbers or booleans are not the answer; float16 and bfloat16 keep 3 and 2 digits, too
+    few to check (with their tolerance, an answer 5% off passed 1.1 and 5.2)."""
+    fails(number, _each_result(number, lambda o: o.to(dtype)), f"returned a tensor of dtype {dtype}", capsys)
+
+
+@pytest.mark.parametrize("number", NUMBERS)
+def test_a_nan_result_is_named(number, capsys):
+    fails(number, _each_result(number, lambda o: o * float("nan")), "returned NaN at index", capsys)
+
+
+@pytest.mark.parametrize("number", NUMBERS)
+def test_something_other_than_a_function_is_named(number, capsys):
+    checker = CASES[number].checker
+    returned, out = run(checker, 3.0, capsys)
+    assert returned is REFERENCES[number]
+    assert out == f"✗ Exercise {number}: expected the function `{checker.function}`, got float.\n{checking.FALLBACK}\n"
+
+
 def test_a_crash_is_reported_in_words_with_the_learners_line(capsys):
     def crash(z, mu, log_var):
         return z @ mu.unsqueeze(0)
@@ -614,7 +658,7 @@ def test_an_answer_that_catches_the_alarm_is_still_stopped(capsys):
     def stubborn(u, rate):
         try:
             time.sleep(10)
-        except BaseException:  # noqa: BLE001  a learner's bare except swallows the alarm
+        except BaseException:  # noqa: BLE001, S110  a learner's bare except swallows the alarm
             pass
         return -torch.log1p(-u) / rate
     start = time.monotonic()

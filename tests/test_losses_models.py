@@ -2,7 +2,13 @@
 
 import pytest
 import torch
-from torch.distributions import Bernoulli, Categorical, Independent, Normal, kl_divergence
+from torch.distributions import (
+    Bernoulli,
+    Categorical,
+    Independent,
+    Normal,
+    kl_divergence,
+)
 
 import vae_course as vc
 from vae_course import probability

@@ -1,11 +1,9 @@
 """Notebook 02: the latent explorer follows its sliders (the 2.1 checker is tested in tests/test_checks.py)."""
 
-import io
-
-import matplotlib.image as mpimg
 import numpy as np
 import pytest
 import torch
+from helpers import pixels
 
 from vae_course import nb02
 from vae_course import nb02 as vw
@@ -14,9 +12,6 @@ F64 = torch.float64
 
 
 # ---------------------------------------------------------------- the explorer, no browser
-
-def pixels(png: bytes) -> np.ndarray:
-    return mpimg.imread(io.BytesIO(bytes(png)), format="png")
 
 
 @pytest.fixture(scope="module")

@@ -21,7 +21,7 @@ def close_figures():
 def test_density_2d_shows_the_grid_values_and_the_points():
     x1, x2 = torch.linspace(-1, 1, 5), torch.linspace(0, 1, 3)
     density = torch.arange(15.0).reshape(3, 5)
-    fig, ax = plt.subplots()
+    _, ax = plt.subplots()
     out = nb02.plot_density_2d(x1, x2, density, ax=ax, points=torch.zeros(4, 2), title="t")
     assert out is ax and ax.get_title() == "t" and ax.get_xlabel() == "$x_1$" and ax.get_ylabel() == "$x_2$"
     assert np.allclose(np.asarray(ax.collections[0].get_array()).reshape(3, 5), density.numpy())

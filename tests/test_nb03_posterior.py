@@ -1,9 +1,12 @@
 """Notebook 03's maths: variance heads, per-sample posteriors, ELBO estimates, the posterior table."""
 
-
+import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from helpers import pixels
 
 from vae_course import data, figures, models, nb03, probability, training
 
@@ -183,19 +186,6 @@ def test_posterior_table_is_encoder_plus_reparameterized_draws(vae, digits):
 
 # ---------------------------------------------------------------- plotting and the explorer
 
-import io  # noqa: E402
-
-import matplotlib  # noqa: E402
-import matplotlib.image as mpimg  # noqa: E402
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-  # noqa: E402
-
-
-def pixels(png: bytes) -> np.ndarray:
-    return mpimg.imread(io.BytesIO(bytes(png)), format="png")
-
 
 @pytest.fixture(scope="module")
 def table(trained):
@@ -246,6 +236,15 @@ def test_explorer_starts_on_digit_zero(table):
     assert e._repr_mimebundle_()["text/plain"] == "[posterior explorer: an interactive widget; run this cell in Jupyter to use it]"
 
 
+def original_digit_in(view, rgba: np.ndarray) -> np.ndarray:
+    """The 8×8 grey levels drawn in the image panel's top-left tile (the original digit), read from the PNG's
+    pixels at the centre of each cell: the panel is drawn in grey from 0 (black) to 1 (white)."""
+    centres = [(j, i) for i in range(8) for j in range(8)]  # data coordinates of imshow: (column, row)
+    x, y = view.img_ax.transData.transform(centres).T      # display pixels, origin at the bottom left
+    rows, cols = np.round(rgba.shape[0] - y - 0.5).astype(int), np.round(x - 0.5).astype(int)
+    return rgba[rows, cols, :3].mean(-1).reshape(8, 8)
+
+
 def test_moving_the_slider_looks_up_the_row_and_redraws(table):
     e = nb03.PosteriorExplorer(table)
     before = pixels(e.image.value)
@@ -265,9 +264,11 @@ def test_moving_the_slider_looks_up_the_row_and_redraws(table):
     inside = int(((table.eps[17] ** 2).sum(-1) <= 1).sum())
     assert f"{inside} of 9 draws inside the 1σ ellipse (expected share 39%)" in e.readout.value
     after = pixels(e.image.value)
-    assert np.abs(after - before).max() > 0.1
-    # the image panel changed where the original digit is drawn
-    assert before.shape == after.shape
+    assert before.shape == after.shape and np.abs(after - before).max() > 0.1
+    # the image panel's top-left tile, read back from the PNG, is the original digit: row 0 before, row 17 after
+    assert not torch.allclose(table.x[0], table.x[17], atol=0.1)
+    assert np.allclose(original_digit_in(e.view, before), table.x[0].reshape(8, 8).numpy(), atol=0.01)
+    assert np.allclose(original_digit_in(e.view, after), table.x[17].reshape(8, 8).numpy(), atol=0.01)
 
 
 def test_explorer_png_equals_a_full_redraw(table):

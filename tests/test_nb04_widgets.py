@@ -1,21 +1,17 @@
 """Notebook 04's explorer and plots, driven from Python: the dial swaps data and picture."""
 
-import io
 
 import matplotlib
-import matplotlib.image as mpimg
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 import torch
+from helpers import pixels
 
 from vae_course import figures, models, nb04
 
 matplotlib.use("Agg")
 
-
-def pixels(png: bytes) -> np.ndarray:
-    return mpimg.imread(io.BytesIO(bytes(png)), format="png")
 
 
 @pytest.fixture(scope="module")

@@ -1,19 +1,14 @@
 """The reparameterization explorer driven from Python: data, numbers against the exact gradient, image bytes."""
 
-import io
 
-import matplotlib.image as mpimg
 import numpy as np
 import pytest
 import torch
+from helpers import pixels
 
 from vae_course import nb05
 from vae_course import nb05 as G
 from vae_course import nb05 as vw
-
-
-def pixels(png: bytes) -> np.ndarray:
-    return mpimg.imread(io.BytesIO(bytes(png)), format="png")
 
 
 def changed(before: bytes, after: bytes) -> bool:

@@ -48,10 +48,10 @@ def test_closed_form_expectations_match_monte_carlo(gen):
 
 
 def test_quadrature_gradient_is_the_derivative_of_the_quadrature_expectation():
-    f = lambda z: torch.sin(2 * z) + z**3  # noqa: E731
+    f = lambda z: torch.sin(2 * z) + z**3
     u = torch.linspace(-12, 12, 200_001, dtype=D)
     phi = torch.exp(-0.5 * u**2) / math.sqrt(2 * math.pi)
-    expect = lambda mu, sigma: torch.trapezoid(f(mu + sigma * u) * phi, u).item()  # noqa: E731
+    expect = lambda mu, sigma: torch.trapezoid(f(mu + sigma * u) * phi, u).item()
     h = 1e-5
     fd = [(expect(0.3 + h, 0.8) - expect(0.3 - h, 0.8)) / (2 * h), (expect(0.3, 0.8 + h) - expect(0.3, 0.8 - h)) / (2 * h)]
     assert torch.allclose(G.quadrature_grad(f, 0.3, 0.8), torch.tensor(fd, dtype=D), atol=1e-7)
@@ -75,7 +75,7 @@ def test_pathwise_estimator_is_autograd_through_z_equals_mu_plus_sigma_eps(name,
     eps = torch.randn(3, 40, generator=gen, dtype=D)
     mu, sigma = torch.tensor(0.4, dtype=D, requires_grad=True), torch.tensor(1.3, dtype=D, requires_grad=True)
     z = mu + sigma * eps
-    f, df = G.objective(name, z.detach())
+    _, df = G.objective(name, z.detach())
     for b in range(3):
         auto = torch.autograd.grad(G.objective(name, z[b])[0].mean(), [mu, sigma], retain_graph=True)
         est = G.pathwise_grad(df, eps)
@@ -114,7 +114,7 @@ def test_spread_falls_like_one_over_root_n_and_score_is_wider_on_a_smooth_f(gen)
 
 def test_a_constant_added_to_f_widens_the_score_function_only(gen):
     eps = torch.randn(300, 100, generator=gen, dtype=D)
-    f, df = G.objective("(z − t)²", eps)
+    f, _ = G.objective("(z − t)²", eps)
     plain, shifted = G.score_function_grad(f, eps, 0.0, 1.0)[0], G.score_function_grad(f + 10, eps, 0.0, 1.0)[0]
     assert shifted.std() > 2 * plain.std()
     assert abs(shifted.mean() - plain.mean()) < 4 * shifted.std() / math.sqrt(300)
@@ -134,7 +134,7 @@ def test_summary_shapes_samples_and_estimators(gen):
 
 def test_central_difference_matches_autograd_and_restores_the_parameter():
     w = torch.tensor([0.3, -1.2, 2.0], dtype=D, requires_grad=True)
-    loss = lambda: (torch.sin(w) * w**2).sum()  # noqa: E731
+    loss = lambda: (torch.sin(w) * w**2).sum()
     auto = torch.autograd.grad(loss(), w)[0]
     before = w.detach().clone()
     assert torch.allclose(G.central_difference(loss, w), auto, atol=1e-8)

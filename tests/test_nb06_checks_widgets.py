@@ -1,19 +1,15 @@
 """Notebook 06: the explorers follow their controls (the 6.1 checker is tested in tests/test_checks.py)."""
 
-import io
 
-import matplotlib.image as mpimg
 import numpy as np
 import pytest
 import torch
+from helpers import pixels
 
 from vae_course import data, models, training
 from vae_course import nb06 as vw
 
 # ---------------------------------------------------------------- explorers
-
-def pixels(png: bytes) -> np.ndarray:
-    return mpimg.imread(io.BytesIO(bytes(png)), format="png")
 
 
 @pytest.fixture(scope="module")
@@ -86,7 +82,7 @@ def test_train_options_validate_and_iwae_runs():
 def test_kl_warmup_is_a_smaller_beta_in_the_first_epoch():
     tr = data.load_digits("train").x[:200]
     weights = []
-    for kwargs in (dict(warmup_epochs=10), dict(beta=0.1), dict()):
+    for kwargs in ({"warmup_epochs": 10}, {"beta": 0.1}, {}):
         torch.manual_seed(0)
         m = models.VAE(2, 16)
         training.train(m, tr, tr[:50], epochs=1, progress=False, generator=torch.Generator().manual_seed(0), **kwargs)

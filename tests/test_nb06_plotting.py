@@ -4,12 +4,12 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-import torch  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+import torch
 
-from vae_course import figures, nb06, training  # noqa: E402
+from vae_course import figures, nb06, training
 
 
 def test_loss_terms_plot_both_curves_and_the_kept_epoch():

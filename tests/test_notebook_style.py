@@ -34,10 +34,42 @@ def test_setup_cell_seeds_and_is_the_first_code_cell(nb):
     assert not any("setup_notebook" in c.source for c in code[1:])
 
 
-def test_code_cells_are_short_and_every_code_cell_is_introduced(nb):
+def test_code_cells_are_short(nb):
     for i, cell in enumerate(nb.cells):
         if cell.cell_type == "code":
             assert len(cell.source.splitlines()) <= 15, f"cell {i} is longer than 15 lines"
+
+
+def test_every_run_of_code_cells_is_introduced_by_prose_and_is_short(nb):
+    """A learner reads before running: every run of consecutive code cells follows a markdown cell with
+    prose (not a bare heading) that leads into it, and no run is longer than 5 cells (a check cell, a
+    claim or a plot may follow the cell the prose introduced, but not a page of code)."""
+    i = 0
+    while i < len(nb.cells):
+        if nb.cells[i].cell_type != "code":
+            i += 1
+            continue
+        start = i
+        while i < len(nb.cells) and nb.cells[i].cell_type == "code":
+            i += 1
+        assert start > 0 and nb.cells[start - 1].cell_type == "markdown", f"code cell {start} opens the notebook"
+        prose = [line.strip() for line in nb.cells[start - 1].source.splitlines()
+                 if line.strip() and not line.lstrip().startswith("#")]
+        assert prose, f"cell {start - 1}, before code cell {start}, is only a heading"
+        if start > 1:  # the setup cell follows the title cell, whose last line is **Needs** · **Time**
+            assert prose[-1].endswith((".", ":", "?", "$$", ")")), \
+                f"cell {start - 1} does not end with a sentence leading into code cell {start}: {prose[-1]!r}"
+        assert i - start <= 5, f"code cells {start}–{i - 1}: {i - start} in a row without prose between them"
+
+
+def test_every_exercise_is_introduced_by_its_heading(nb):
+    for i, cell in enumerate(nb.cells):
+        for tag in cell.metadata.get("tags", []):
+            if tag.startswith("exercise:"):
+                number = tag.split(":")[1]
+                assert nb.cells[i - 1].cell_type == "markdown", f"exercise {number} follows a code cell"
+                assert f"### Exercise {number} — " in nb.cells[i - 1].source, \
+                    f"the cell before exercise {number} does not carry its heading '### Exercise {number} — …'"
 
 
 def test_plots_end_with_show_and_raw_matplotlib_is_labelled(nb):

@@ -22,7 +22,7 @@ def test_density_check_draws_the_histogram_and_the_curve(gen):
     x = torch.randn(1000, generator=gen, dtype=torch.float64)
     grid = torch.linspace(-3, 3, 50, dtype=torch.float64)
     edges = torch.linspace(-3, 3, 13, dtype=torch.float64)
-    fig, ax = plt.subplots()
+    _, ax = plt.subplots()
     out = nb01.plot_density_check(x, grid, grid.abs(), edges, ax=ax, title="t")
     assert out is ax and ax.get_title() == "t" and ax.get_xlabel() and ax.get_ylabel() == "density"
     heights = np.array([p.get_height() for p in ax.patches])

@@ -85,7 +85,7 @@ def test_float64_digits_go_through_a_float32_vae(vae, digits):
         assert a.dtype == torch.float32 and torch.equal(a, b)
     assert torch.equal(vae.decode(torch.zeros(3, 2, dtype=torch.float64)), vae.decode(torch.zeros(3, 2)))
     assert torch.equal(vae.reconstruct(x.double()), vae.reconstruct(x))
-    g = lambda: torch.Generator().manual_seed(3)  # noqa: E731
+    g = lambda: torch.Generator().manual_seed(3)
     assert torch.equal(models.log_weights(vae, x.double(), 2, g()), models.log_weights(vae, x, 2, g()))
     assert torch.equal(vae.elbo_terms(x.double(), g())["elbo"], vae.elbo_terms(x, g())["elbo"])
 

@@ -1,19 +1,14 @@
 """Explorers driven from Python, no browser: moving a control changes the data and the picture."""
 
-import io
 
 import ipywidgets as widgets
-import matplotlib.image as mpimg
 import numpy as np
 import pytest
 import torch
+from helpers import pixels
 
 from vae_course import explorers, nb00, nb01
 from vae_course import nb01 as dist
-
-
-def pixels(png: bytes) -> np.ndarray:
-    return mpimg.imread(io.BytesIO(bytes(png)), format="png")
 
 
 @pytest.fixture(scope="module")

@@ -327,6 +327,9 @@ def returns_tensor(out, function: str, args=(), params=(), shape=None) -> Tensor
     if not (out.is_floating_point()):
         raise CheckFailed(f"`{function}` returned a tensor of dtype {out.dtype}; it should return floating-point "
                           f"numbers (the dtype of its inputs).")
+    if torch.finfo(out.dtype).eps > torch.finfo(torch.float32).eps:  # float16's tolerance would let 5% errors pass
+        raise CheckFailed(f"`{function}` returned a tensor of dtype {out.dtype}, which keeps too few digits to be "
+                          f"checked; compute in the dtype of the inputs (float64 or float32).")
     if shape is not None and tuple(out.shape) != tuple(shape):
         given = ", ".join(f"{n} of shape {shape_text(a.shape)}" for n, a in zip(params, args) if isinstance(a, Tensor))
         raise CheckFailed(f"`{function}` returned shape {shape_text(out.shape)} for {given}; "
