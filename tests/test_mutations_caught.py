@@ -120,7 +120,7 @@ def test_a_summary_reports_the_unvisited_share_of_its_own_draws(gen):
     torch.manual_seed(0)
     x = torch.randint(0, 17, (30, 64), generator=gen).float() / 16
     z_ref = 2.5 * torch.randn(60, 2, generator=gen)  # wide, so that some land far from the codes and some near
-    s = nb04.summarize("β = 1", models.VAE(hidden=8), x, torch.arange(30) % 10, x[:4], torch.randn(4, 2, generator=gen),
+    s = nb04.summarize_model("β = 1", models.VAE(hidden=8), x, torch.arange(30) % 10, x[:4], torch.randn(4, 2, generator=gen),
                        torch.randn(3, 30, 2, generator=gen), z_ref)
     count = sum(all(math.dist(a, b) > 0.25 for b in s.pooled.tolist()) for a in z_ref.tolist())
     assert 0 < count < len(z_ref)
@@ -129,12 +129,12 @@ def test_a_summary_reports_the_unvisited_share_of_its_own_draws(gen):
 
 # ---------------------------------------------------------------- d. the β dial's active dimensions
 
-def _summary(name: str, spread: list[float], gen) -> nb04.LatentSummary:
+def _summary(name: str, spread: list[float], gen) -> nb04.ModelSummary:
     """A hand-made summary whose codes μ have the given standard deviation per dimension."""
     mu = torch.randn(60, 2, generator=gen) * torch.tensor(spread)
-    return nb04.LatentSummary(name=name, mu=mu, log_var=torch.full((60, 2), -1.0), labels=torch.arange(60) % 10,
+    return nb04.ModelSummary(name=name, mu=mu, log_var=torch.full((60, 2), -1.0), labels=torch.arange(60) % 10,
                               pooled=mu.repeat(2, 1) + 0.1 * torch.randn(120, 2, generator=gen),
-                              x_show=torch.rand(8, 64, generator=gen), x_rec=torch.rand(8, 64, generator=gen),
+                              x_show=torch.rand(8, 64, generator=gen), x_hat=torch.rand(8, 64, generator=gen),
                               prior_samples=torch.rand(16, 64, generator=gen), mmd=0.1, unvisited=0.2, kl=3.0, rec=90.0)
 
 

@@ -130,3 +130,17 @@ def test_sample_means_and_the_model_summary_draw_from_the_models_prior(mixture_v
     z_ref = model.prior.sample(200, generator=torch.Generator().manual_seed(4))
     s = nb04.summarize_model("mixture", model, val, labels, val[:4], z[:4], eps, z_ref)
     assert math.isfinite(s.kl) and s.kl > 0 and math.isfinite(s.mmd)
+
+
+def test_the_elbos_kl_is_measured_against_the_models_prior(gen):
+    """For N(0, I) the KL of elbo_terms is the closed form; for a mixture it is log q(z|x) − log p(z)
+    at the draw the ELBO used, computed here with torch.distributions."""
+    x = data.load_digits("val").x[:6]
+    prior, oracle = _mixture(torch.float32)
+    model = models.VAE(latent_dim=2, hidden=16, prior=prior)
+    t = model.elbo_terms(x, generator=gen)
+    q = D.Independent(D.Normal(t["mu"], torch.exp(0.5 * t["log_var"])), 1)
+    assert torch.allclose(t["kl"], q.log_prob(t["z"]) - oracle.log_prob(t["z"]), atol=1e-5)
+    standard = models.VAE(latent_dim=2, hidden=16)
+    s = standard.elbo_terms(x, generator=gen)
+    assert torch.allclose(s["kl"], probability.gaussian_kl(s["mu"], s["log_var"]))

@@ -101,8 +101,8 @@ MUTATIONS = [
     Mutation(
         "g", "the posterior explorer drawing digit 0 as the original, whichever digit is chosen",
         "vae_course/nb03/figures.py",
-        "np.concatenate([as_numpy(t.x[k])[None], as_numpy(t.x_draws[k])])",
-        "np.concatenate([as_numpy(t.x[0])[None], as_numpy(t.x_draws[k])])",
+        "np.concatenate([as_numpy(t.x[k])[None], as_numpy(t.x_hat[k])])",
+        "np.concatenate([as_numpy(t.x[0])[None], as_numpy(t.x_hat[k])])",
         ("tests/test_nb03_posterior.py::test_moving_the_slider_looks_up_the_row_and_redraws",),
     ),
     Mutation(
@@ -119,6 +119,28 @@ MUTATIONS = [
         "    if torch.finfo(out.dtype).eps > torch.finfo(torch.float32).eps:",
         "    if False:",
         ("tests/test_checks.py::test_a_result_of_the_wrong_dtype_is_named",),
+    ),
+    # The prior object of issue 12: everything that needs p(z) must ask the model for it.
+    Mutation(
+        "i", "quadrature of log p(x) with N(0, I) written out instead of the model's prior",
+        "vae_course/nb06/compute.py",
+        "    log_prior = model.prior.log_prob(z)\n",
+        "    log_prior = -0.5 * (z**2).sum(-1) - z.shape[-1] * 0.5 * math.log(2 * math.pi)\n",
+        ("tests/test_probability.py::test_evaluation_uses_the_models_prior",),
+    ),
+    Mutation(
+        "j", "the importance weights with N(0, I) written out instead of the model's prior",
+        "vae_course/models.py",
+        "    log_prior = model.prior.log_prob(z)\n",
+        "    log_prior = probability.standard_normal_log_prob(z).sum(-1)\n",
+        ("tests/test_probability.py::test_evaluation_uses_the_models_prior",),
+    ),
+    Mutation(
+        "k", "the ELBO's KL in closed form against N(0, I) whatever the prior",
+        "vae_course/models.py",
+        "        kl = probability.kl_term(self.prior, z, mu, log_var)\n",
+        "        kl = probability.gaussian_kl(mu, log_var)\n",
+        ("tests/test_probability.py::test_the_elbos_kl_is_measured_against_the_models_prior",),
     ),
 ]
 
