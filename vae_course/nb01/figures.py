@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from ..figures import COLORS, IMAGE_KW, BlitFigure, as_numpy, ax_or_new, nice_top
-from .compute import PushforwardSummary
+
+if TYPE_CHECKING:  # for the annotations only: a figure draws what it is given, it computes nothing
+    from .compute import PushforwardSummary
 
 
 def plot_density_check(samples, grid, density, edges, *, ax: Axes | None = None, title: str = "",
