@@ -297,6 +297,66 @@ def test_the_rules_allow_the_wiring(tmp_path, rel, code):
     assert file_violations(root / rel, root) == []
 
 
+# ---------------------------------------------------------------- the same for explorers, at run time
+
+READS = {"__getitem__", "__format__", "__len__", "__iter__", "tolist", "item", "__int__", "__float__", "__index__",
+         "__bool__", "tensor", "__get__", "_set_grad_enabled", "size", "dim"}
+
+
+def test_explorers_do_no_tensor_maths_at_run_time():
+    """Every torch function called straight from an explorers.py frame while explorers are built and
+    moved is a read (indexing, formatting, len, tolist, item, shape) or torch.tensor: the maths runs in
+    compute.py. Catches what the AST cannot see, such as `(1 - t) * codes[a]` on a name."""
+    import os
+
+    import torch
+    from torch.overrides import TorchFunctionMode
+
+    from vae_course import data, models, nb00, nb01, nb02, nb03, nb04, nb05, nb06
+
+    torch_dir, pkg_dir = os.path.dirname(torch.__file__), str(ROOT)
+
+    class Calls(TorchFunctionMode):
+        def __init__(self):
+            super().__init__()
+            self.seen = set()
+
+        def __torch_function__(self, func, types, args=(), kwargs=None):
+            frame = sys._getframe(1)
+            while frame is not None and frame.f_code.co_filename.startswith(torch_dir):
+                frame = frame.f_back
+            name = getattr(func, "__name__", repr(func))
+            where = frame.f_code.co_filename if frame is not None else ""
+            if where.startswith(pkg_dir) and where.endswith("explorers.py") and name not in READS:
+                self.seen.add(f"{Path(where).relative_to(ROOT.parent).as_posix()}:{frame.f_lineno}: torch {name}")
+            return func(*args, **(kwargs or {}))
+
+    torch.manual_seed(0)
+    model = models.VAE(2, 16).eval()
+    test = data.load_digits("test")
+    x, labels = test.x[:20], test.labels[:20]
+    table = nb03.posterior_table(model, x, labels, n_draws=3, generator=torch.Generator().manual_seed(0))
+    gen = torch.Generator().manual_seed(0)
+    summaries = {name: nb04.summarize_model(name, m, x, labels, x[:4], torch.randn(4, 2, generator=gen),
+                                            torch.randn(1, 20, 2, generator=gen), torch.randn(20, 2, generator=gen))
+                 for name, m in (("autoencoder", models.Autoencoder(hidden=8)), ("β = 1", models.VAE(hidden=8)))}
+    builds = [(lambda: nb00.InstallationCheck(n=200), "sigma", 0.5),
+              (lambda: nb01.PushforwardExplorer(n=200), "a", 0.5),
+              (lambda: nb02.LatentExplorer(k=20, repeats=5), "x1", -1.0),
+              (lambda: nb03.PosteriorExplorer(table), "index", 3),
+              (lambda: nb04.BetaDialExplorer(summaries), "model", "β = 1"),
+              (lambda: nb05.ReparamExplorer(repeats=5), "mu", 1.5),
+              (lambda: nb06.InterpolationExplorer(model, x, a=0, b=5), "t", 0.3),
+              (lambda: nb06.LatentGridExplorer(model, n=4), "z1", 1.5)]
+    calls = Calls()
+    with calls:
+        for build, control, value in builds:
+            explorer = build()
+            explorer.controls[control].value = value
+            assert explorer.updates == 2, explorer.readout.value
+    assert not calls.seen, "\n".join(sorted(calls.seen))
+
+
 if __name__ == "__main__":
     found = violations(Path(sys.argv[1]).resolve() if len(sys.argv) > 1 else ROOT)
     print("\n".join(found) or "no crossings")
