@@ -285,9 +285,9 @@ def test_the_rules_catch_each_kind_of_crossing(tmp_path, rel, code, expect):
 @pytest.mark.parametrize("rel, code", [
     ("nb07/figures.py", "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from .compute import Summary\n"),
     ("nb07/figures.py", "from ..figures import BlitFigure, as_numpy\n"),
-    ("nb07/explorers.py", "import torch\nfrom . import compute\n"
-                          "def f(v):\n    z = torch.tensor([v['a']], dtype=torch.float64)\n"
-                          "    g = torch.Generator().manual_seed(0)\n    return compute.run(z, g)\n"),
+    ("nb07/explorers.py", ("import torch\nfrom . import compute\n"
+                           "def f(v):\n    z = torch.tensor([v['a']], dtype=torch.float64)\n"
+                           "    g = torch.Generator().manual_seed(0)\n    return compute.run(z, g)\n")),
     ("nb07/explorers.py", "def f(s, n):\n    return f'{100 * s.share[0]:.0f}% of {n - 1}', len(n) - 1\n"),
     ("nb07/checks.py", "from .. import probability\nfrom ..checking import Exercise\nfrom . import compute\n"),
 ])

@@ -237,4 +237,4 @@ def estimate_moments(estimates: Tensor) -> tuple[float, float]:
     return estimates.mean().item(), estimates.std().item()
 
 
-__all__ += ["fixed_prior_draws", "estimate_moments"]
+__all__ += ["estimate_moments", "fixed_prior_draws"]

@@ -269,4 +269,4 @@ def reparam_picture(s: GradientSummary, n_show: int = 24, half: float = 0.45, li
                           {w: s.mean(w) for w in ("pathwise", "score")}, {w: s.sd(w) for w in ("pathwise", "score")})
 
 
-__all__ += ["fixed_eps", "ReparamPicture", "reparam_picture"]
+__all__ += ["ReparamPicture", "fixed_eps", "reparam_picture"]

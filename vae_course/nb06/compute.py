@@ -180,5 +180,5 @@ def decode_point(model, z: Tensor) -> LatentPoint:
     return LatentPoint(z, decode_means(model, z[None])[0], prior_density(model.prior, z).item())
 
 
-__all__ += ["posterior_means", "decode_means", "Interpolation", "interpolate", "prior_density", "prior_peak",
-            "LatentPoint", "decode_point"]
+__all__ += ["Interpolation", "LatentPoint", "decode_means", "decode_point", "interpolate", "posterior_means",
+            "prior_density", "prior_peak"]
