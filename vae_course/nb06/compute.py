@@ -156,7 +156,7 @@ def prior_density(prior, z: Tensor) -> Tensor:
     return prior.log_prob(v.tensor(z, "z", dtype=torch.float64)).exp()
 
 
-def prior_peak(prior, extent: float, n: int = 201) -> float:
+def prior_peak(prior, extent: float, n: int = 101) -> float:
     """The highest prior density p(z) over the square [−extent, extent]², searched on an n×n grid,
     the origin and the prior's component means if it has any: 1/(2π) for N(0, I)."""
     ticks = torch.linspace(-extent, extent, v.count(n, "n", minimum=2), dtype=torch.float64)
