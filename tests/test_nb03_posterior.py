@@ -262,6 +262,7 @@ def test_moving_the_slider_looks_up_the_row_and_redraws(table):
     assert np.allclose(tiles[:8, :8], table.x[17].reshape(8, 8).numpy())
     assert np.allclose(tiles[:8, 9:17], table.x_hat[17, 0].reshape(8, 8).numpy())
     inside = int(((table.eps[17] ** 2).sum(-1) <= 1).sum())
+    assert s["inside"] == inside and s["expected_share"] == pytest.approx(1 - np.exp(-0.5))
     assert f"{inside} of 9 draws inside the 1σ ellipse (expected share 39%)" in e.readout.value
     after = pixels(e.image.value)
     assert before.shape == after.shape and np.abs(after - before).max() > 0.1

@@ -102,6 +102,23 @@ def test_spread_panels_show_the_batch_estimates(explorer):
         assert lo < s.score[:, i].min() and s.score[:, i].max() < hi
 
 
+def test_the_figure_draws_the_picture_computed_in_compute(explorer):
+    explorer.controls["mu"].value = 0.7
+    explorer.controls["objective"].value = "|z − t|"
+    p, s = explorer.picture, explorer.state
+    assert p.summary is s and torch.equal(p.z, s.z[0, :explorer.n_show])
+    assert torch.allclose(p.f_curve, (p.grid - 1.0).abs())
+    assert torch.allclose(p.tangents[:, 1, 1] - p.tangents[:, 0, 1], 0.9 * p.df)
+    assert torch.allclose(p.bell, torch.exp(-0.5 * ((p.grid - 0.7) / s.sigma) ** 2))
+    assert torch.equal(p.mean["score"], s.mean("score")) and torch.equal(p.sd["pathwise"], s.sd("pathwise"))
+    jitter = explorer.view.spread["mu"]["jitter"]
+    assert np.array_equal(jitter, p.jitter.numpy()) and np.array_equal(jitter, G.reparam_picture(s).jitter.numpy())
+    assert np.allclose(explorer.view.density.get_ydata(), 1.05 + 0.75 * p.bell.numpy())
+    # blitting leaves nothing stale: the PNG equals a full redraw of the same figure
+    explorer.view.blit.invalidate()
+    assert np.abs(pixels(explorer.view.png()) - pixels(explorer.image.value)).max() < 1e-6
+
+
 def test_estimator_sd_plot_is_labelled():
     rows = G.variance_table("(z − t)²", 0.0, 1.0, [10, 100], repeats=20, generator=torch.Generator().manual_seed(0))
     ax = nb05.plot_estimator_sd(rows)

@@ -57,6 +57,32 @@ def test_latent_grid_explorer_follows_z(model2):
     assert np.abs(pixels(explorer.image.value) - pixels(first)).max() > 0.05
 
 
+def test_latent_grid_explorer_reads_the_density_of_the_models_own_prior():
+    from vae_course import probability
+
+    prior = probability.GaussianMixture(torch.tensor([[-2.0, 0.0], [2.0, 0.0]]))
+    torch.manual_seed(0)
+    model = models.VAE(2, 16, prior=prior).eval()
+    explorer = vw.LatentGridExplorer(model, extent=2.5, n=5)
+    explorer.controls["z1"].value, explorer.controls["z2"].value = 1.5, 0.5
+    density = prior.log_prob(torch.tensor([1.5, 0.5], dtype=torch.float64)).exp().item()
+    assert abs(density - np.exp(-0.5 * (1.5**2 + 0.5**2)) / (2 * np.pi)) > 0.01  # not N(0, I)'s
+    line = torch.stack([torch.linspace(-2.5, 2.5, 50001, dtype=torch.float64), torch.zeros(50001, dtype=torch.float64)], -1)
+    peak = prior.log_prob(line).exp().max().item()  # the mixture peaks on the z₁ axis, near ±2
+    assert explorer.peak == pytest.approx(peak, rel=1e-4)
+    assert explorer.readout.value == f"prior density p(z) = {density:.3f} (its peak is {peak:.3f})"
+    assert vw.prior_peak(models.VAE(2, 16).prior, 2.0) == pytest.approx(1 / (2 * np.pi))
+
+
+def test_interpolation_and_decoding_run_in_eval_mode(x):
+    torch.manual_seed(0)
+    model = models.VAE(2, 16, dropout=0.5)  # in training mode: dropout would make every decoding random
+    path = [vw.interpolate(model, vw.posterior_means(model, x), 0, 5, 0.5).x_hat for _ in range(2)]
+    assert torch.equal(*path) and model.training
+    with torch.no_grad():
+        assert torch.allclose(path[0], model.eval().decode_mean(0.5 * (model.encode(x)[0][0] + model.encode(x)[0][5])))
+
+
 def test_explorers_reject_bad_models_and_indices(model2, x):
     with pytest.raises(ValueError, match="latent_dim = 2"):
         vw.LatentGridExplorer(models.VAE(3, 8))

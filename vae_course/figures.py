@@ -78,6 +78,16 @@ class BlitFigure:
         return buf.getvalue()
 
 
+def png_of(fig: Figure, dpi: float | None = None, *, close: bool = True) -> bytes:
+    """The PNG bytes of a whole figure, saved at `dpi` (the figure's own when None); closes it unless
+    close=False. For pictures drawn once (the β-dial's); `BlitFigure.png` redraws only what moved."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi)
+    if close:
+        plt.close(fig)
+    return buf.getvalue()
+
+
 def plot_bars(values: dict, *, ax: Axes | None = None, title: str = "", ylabel: str = "",
               fmt: str = "{:.3f}") -> Axes:
     """A labelled bar chart of named numbers {name: value}, each bar annotated with its value."""

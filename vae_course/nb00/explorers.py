@@ -16,8 +16,7 @@ class InstallationCheck(Explorer):
 
     def __init__(self, n: int = 2000, seed: int = 0):
         self.z = compute.sample_source("normal", n, torch.Generator().manual_seed(seed))
-        self.edges = torch.linspace(-5, 5, 61, dtype=torch.float64)
-        self.grid = torch.linspace(-5, 5, 401, dtype=torch.float64)
+        self.edges, self.grid = compute.histogram_view(-5.0, 5.0, 60, 401)
         self.target = compute.Pushforward("normal", "affine", 1.0, 0.0)
         self.view: PushforwardFigure | None = None
         self.state: compute.PushforwardSummary | None = None
@@ -33,6 +32,8 @@ class InstallationCheck(Explorer):
                                           hist_label=f"histogram of σ·Z, {len(s.samples):,} draws",
                                           density_label="density of σ·Z")
         self.view.draw(s, f"X = σ·Z with σ = {sigma:.2f}")
-        return self.view.png(), f"✓ widgets work: σ = {sigma:.2f}, sample sd {s.samples.std():.2f}"
+        sd = compute.sample_moments(s.samples)[1]
+        return self.view.png(), f"✓ widgets work: σ = {sigma:.2f}, sample sd {sd:.2f}"
+
 
 __all__ = ["InstallationCheck"]

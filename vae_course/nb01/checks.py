@@ -115,4 +115,5 @@ exercise_1_2 = Exercise("1.2", "affine_pushforward_density", compute.affine_push
                         [_affine_shape, _affine_values(2.0, 1.0, torch.float64),
                          _affine_values(-0.5, 0.3, torch.float32), _affine_normalised])
 
+
 __all__ = ["exercise_1_1", "exercise_1_2"]

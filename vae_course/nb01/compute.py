@@ -328,8 +328,29 @@ class LinearGenerator:
             raise ValueError(f"z must have shape (B, {self.latent_dim}), got {tuple(z.shape)}.")
         return (self.mean + z @ self.weight).clamp(0.0, 1.0)
 
+
+
+# ---------------------------------------------------------------- what the explorers of notebooks 00 and 01 show
+
+def histogram_view(lo: float, hi: float, bins: int, points: int) -> tuple[Tensor, Tensor]:
+    """The plotted range [lo, hi] of a pushforward picture: `bins` + 1 histogram edges and a grid of
+    `points` points for the densities, both float64: (bins + 1,), (points,)."""
+    lo, hi = v.scalar(lo, "lo"), v.scalar(hi, "hi")
+    if not lo < hi:
+        raise ValueError(f"lo must be below hi, got {lo} and {hi}.")
+    bins, points = v.count(bins, "bins"), v.count(points, "points", minimum=2)
+    return (torch.linspace(lo, hi, bins + 1, dtype=torch.float64),
+            torch.linspace(lo, hi, points, dtype=torch.float64))
+
+
+def sample_moments(samples: Tensor) -> tuple[float, float]:
+    """The sample mean and the sample standard deviation (n − 1 in the denominator) of `samples`."""
+    samples = v.tensor(samples, "samples")
+    return samples.mean().item(), samples.std().item()
+
+
 __all__ = ["squared_distances", "pairing_cost", "best_pairing", "random_pairing_costs", "sorted_distance",
            "marginal_distances", "shuffle_columns", "nearest_distances", "SOURCES", "source_log_prob", "source_icdf",
            "sample_source", "Map", "MAPS", "Pushforward", "wasserstein_1d", "exponential_icdf",
            "affine_pushforward_density", "histogram_density", "PushforwardSummary", "summarize_pushforward",
-           "LinearGenerator"]
+           "LinearGenerator", "histogram_view", "sample_moments"]

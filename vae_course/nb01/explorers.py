@@ -28,8 +28,7 @@ class PushforwardExplorer(Explorer):
 
     def __init__(self, n: int = 2000, seed: int = 0, lo: float = -3.0, hi: float = 5.0, bins: int = 80):
         self.z = {s: compute.sample_source(s, n, torch.Generator().manual_seed(seed)) for s in compute.SOURCES}
-        self.edges = torch.linspace(lo, hi, bins + 1, dtype=torch.float64)
-        self.grid = torch.linspace(lo, hi, 801, dtype=torch.float64)
+        self.edges, self.grid = compute.histogram_view(lo, hi, bins, 801)
         controls = {
             "source": dropdown("source Z", list(compute.SOURCES), "normal"),
             "map": dropdown("map g", list(compute.MAPS), "affine"),
@@ -50,9 +49,11 @@ class PushforwardExplorer(Explorer):
             self.view = PushforwardFigure(s, values["target"])
         self.view.draw(s, title, target_label=values["target"])
         match = " — a match!" if s.w1 < 0.02 else ""
-        stats = f"sample mean {s.samples.mean():.2f}, sd {s.samples.std():.2f}".replace("-", "−")
+        mean, sd = compute.sample_moments(s.samples)
+        stats = f"sample mean {mean:.2f}, sd {sd:.2f}".replace("-", "−")
         readout = (f"<b>W₁(X, target) = {s.w1:.3f}</b>{match}<br>{stats}<br>"
                    f"{100 * s.share_in_view:.0f}% of the draws inside the plot")
         return self.view.png(), readout
+
 
 __all__ = ["TARGETS", "PushforwardExplorer"]

@@ -3,13 +3,17 @@ the costs of random pairings, the pushforward explorer's picture."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from ..figures import COLORS, IMAGE_KW, BlitFigure, as_numpy, ax_or_new, nice_top
-from .compute import PushforwardSummary
+
+if TYPE_CHECKING:  # for the annotations only: a figure draws what it is given, it computes nothing
+    from .compute import PushforwardSummary
 
 
 def plot_density_check(samples, grid, density, edges, *, ax: Axes | None = None, title: str = "",
@@ -106,5 +110,6 @@ def plot_pairing_costs(random_costs, identity_cost: float, best_cost: float, *,
            xlabel=r"mean $\|\hat X_k - X_{\pi(k)}\|^2$ over the six pairs", ylabel="number of pairings")
     ax.legend(fontsize="small")
     return ax
+
 
 __all__ = ["plot_density_check", "PushforwardFigure", "plot_generation_flow", "plot_pairing_costs"]

@@ -101,4 +101,5 @@ exercise_2_1 = Exercise("2.1", "mc_log_px", compute.mc_log_px,
                         [_check((_K,), -2.0), _check((3, _K), -1.0),
                          _check((1, 50), -1000.0, torch.float32), _single_draw])
 
+
 __all__ = ["exercise_2_1"]

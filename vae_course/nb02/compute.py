@@ -219,6 +219,24 @@ def summarize_point(x: Tensor, z_draws: Tensor, z_repeats: Tensor, noise: float 
                          effective_sample_size(log_lik).item(), int(draws_for_share(log_lik, 0.9)),
                          log_px(x, noise, z).item(), estimates)
 
+
+
+# ---------------------------------------------------------------- what the latent explorer shows
+
+def fixed_prior_draws(k: int, repeats: int, generator: torch.Generator | None = None) -> tuple[Tensor, Tensor]:
+    """K draws z_k ~ p(z) = N(0, 1) to show one by one, then R × K more for R repeated estimates,
+    float64, in that order from `generator`: (K,), (R, K). The explorer reuses them for every x."""
+    k, repeats = _count(k, "k"), _count(repeats, "repeats")
+    z_draws = torch.randn(k, generator=generator, dtype=torch.float64)
+    return z_draws, torch.randn(repeats, k, generator=generator, dtype=torch.float64)
+
+
+def estimate_moments(estimates: Tensor) -> tuple[float, float]:
+    """Mean and standard deviation (n − 1 in the denominator) of repeated estimates (R,)."""
+    estimates = v.tensor(estimates, "estimates")
+    return estimates.mean().item(), estimates.std().item()
+
+
 __all__ = ["NOISE", "curve", "sample", "prior_log_prob", "log_likelihood", "z_grid", "log_px", "posterior", "mc_log_px",
            "weights", "effective_sample_size", "draws_for_share", "prior_estimates", "posterior_moments",
-           "importance_estimates", "PointSummary", "summarize_point"]
+           "importance_estimates", "PointSummary", "summarize_point", "fixed_prior_draws", "estimate_moments"]

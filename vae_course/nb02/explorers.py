@@ -23,8 +23,7 @@ class LatentExplorer(Explorer):
     def __init__(self, k: int = 200, repeats: int = 100, noise: float = compute.NOISE, seed: int = 0):
         gen = torch.Generator().manual_seed(seed)
         self.noise = noise
-        self.z_draws = torch.randn(k, generator=gen, dtype=torch.float64)
-        self.z_repeats = torch.randn(repeats, k, generator=gen, dtype=torch.float64)
+        self.z_draws, self.z_repeats = compute.fixed_prior_draws(k, repeats, gen)
         self.draws_xy = compute.curve(self.z_draws)
         self.grid = compute.z_grid(1201)
         self.data = compute.sample(400, noise=noise, generator=gen)[0]
@@ -40,12 +39,13 @@ class LatentExplorer(Explorer):
             self.view = LatentFigure(s, self.draws_xy, compute.curve(self.grid), self.data)
         k = len(s.z_draws)
         self.view.draw(s, self.draws_xy, f"{s.n_90} of {k} prior draws carry 90% of the weight")
-        est = s.estimates
+        mean, sd = compute.estimate_moments(s.estimates)
         readout = (f"<b>exact log p(x) = {s.exact:.3f}</b> (quadrature over z)<br>"
-                   f"Monte Carlo from {k} prior draws: {est.mean():.3f} ± {est.std():.3f} "
-                   f"(mean ± sd of {len(est)} repeats)<br>"
+                   f"Monte Carlo from {k} prior draws: {mean:.3f} ± {sd:.3f} "
+                   f"(mean ± sd of {len(s.estimates)} repeats)<br>"
                    f"effective sample size {s.ess:.1f} of {k}; "
                    f"{s.n_90} draw{'s' if s.n_90 != 1 else ''} carry 90% of the weight")
         return self.view.png(), readout
+
 
 __all__ = ["LatentExplorer"]

@@ -106,4 +106,5 @@ class LatentFigure:
     def png(self) -> bytes:
         return self.blit.png()
 
+
 __all__ = ["plot_density_2d", "plot_prior_posterior", "plot_estimate_spread", "LatentFigure"]

@@ -220,4 +220,5 @@ exercise_3_2 = Exercise("3.2", "diag_gaussian_log_density", probability.diag_gau
                         [_density_shape, _density_values(35, 5, 3, (), torch.float64),
                          _density_values(36, 3, 4, (4,), torch.float32), _density_normalised])
 
+
 __all__ = ["exercise_3_1", "exercise_3_2"]

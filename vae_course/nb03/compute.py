@@ -102,4 +102,22 @@ def posterior_table(model, x: Tensor, labels: Tensor, n_draws: int = 8,
     x_hat = model.decode_mean(z)
     return PosteriorTable(x, labels, mu, log_var, eps, z, x_hat)
 
-__all__ = ["ellipse_mass", "elbo_estimate", "PerSampleFit", "fit_per_sample", "PosteriorTable", "posterior_table"]
+
+
+# ---------------------------------------------------------------- what the posterior explorer shows
+
+def posterior_row(table: PosteriorTable, k: int, n_sigma: float = 1.0) -> dict:
+    """Row k of a `PosteriorTable` as the posterior explorer shows it, a dict: index, label, mu, sigma
+    = exp(½ log_var) (2,), z (K, 2), x (64,), x_hat (K, 64), `inside` = how many of the K draws lie
+    inside the n_sigma ellipse (‖eps‖ ≤ n_sigma), and `expected_share` = `ellipse_mass(n_sigma)`."""
+    n_sigma = v.scalar(n_sigma, "n_sigma", positive=True)
+    if isinstance(k, bool) or not isinstance(k, int) or not 0 <= k < len(table.mu):
+        raise ValueError(f"k must be a row of the table (0..{len(table.mu) - 1}), got {k!r}.")
+    inside = int(((table.eps[k] ** 2).sum(-1) <= n_sigma**2).sum().item())
+    return {"index": k, "label": int(table.labels[k]), "mu": table.mu[k], "sigma": torch.exp(0.5 * table.log_var[k]),
+            "z": table.z[k], "x": table.x[k], "x_hat": table.x_hat[k], "inside": inside,
+            "expected_share": ellipse_mass(n_sigma)}
+
+
+__all__ = ["ellipse_mass", "elbo_estimate", "PerSampleFit", "fit_per_sample", "PosteriorTable", "posterior_table",
+           "posterior_row"]

@@ -135,4 +135,5 @@ def plot_per_sample_flow(x, mu, log_var, z, x_hat) -> Figure:
     fig.suptitle("Each $X_k$ gets its own normal: $\\hat X_k$ has its partner by construction")
     return fig
 
+
 __all__ = ["DIGIT_COLORS", "plot_posterior_ellipses", "PosteriorFigure", "plot_per_sample_flow"]

@@ -87,4 +87,5 @@ exercise_4_1 = Exercise("4.1", "gaussian_kl", probability.gaussian_kl,
                         [_kl_shape, _kl_values(6, 3, 42, torch.float64), _kl_values(4, 8, 43, torch.float32),
                          _kl_zero_at_prior])
 
+
 __all__ = ["exercise_4_1"]

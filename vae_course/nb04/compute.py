@@ -167,5 +167,14 @@ def _summarize_model(name, model, x, labels, x_show, z_prior, eps, z_ref) -> Mod
                         unvisited_share(z_ref, pooled), kl, rec)
     return out
 
+
+
+# ---------------------------------------------------------------- what the β-dial shows
+
+def count_active_units(mu: Tensor, threshold: float = 0.01) -> int:
+    """How many latent dimensions are active (`active_units`): mu (B, L) → a whole number 0..L."""
+    return int(active_units(mu, threshold).sum().item())
+
+
 __all__ = ["kl_monte_carlo", "kl_per_dimension", "active_units", "aggregate_posterior", "mmd", "unvisited_share",
-           "mmd_to_gaussian_exact", "ModelSummary", "summarize_model"]
+           "mmd_to_gaussian_exact", "ModelSummary", "summarize_model", "count_active_units"]

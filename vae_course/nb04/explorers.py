@@ -7,8 +7,8 @@ import html
 import ipywidgets as widgets
 
 from ..explorers import SLIDER_STYLE, Explorer
-from .compute import ModelSummary, active_units
-from .figures import plot_latent_summary
+from .compute import ModelSummary, count_active_units
+from .figures import latent_summary_png
 
 
 class BetaDialExplorer(Explorer):
@@ -23,23 +23,13 @@ class BetaDialExplorer(Explorer):
     name = "autoencoder ↔ VAE dial"
 
     def __init__(self, summaries: dict, dpi: int = 72):
-        import io
-
-        import matplotlib.pyplot as plt
-
-
         if not summaries:
             raise ValueError("summaries must name at least one trained model.")
 
         if not all(isinstance(s, ModelSummary) for s in summaries.values()):
             raise TypeError("summaries must map names to `vae_course.nb04.summarize_model(...)` results.")
-        self.summaries, self.pngs = dict(summaries), {}
-        for key, summary in self.summaries.items():
-            fig = plot_latent_summary(summary, fig=plt.figure(figsize=(13, 3.4), layout="constrained"))
-            buf = io.BytesIO()
-            fig.savefig(buf, format="png", dpi=dpi)
-            plt.close(fig)
-            self.pngs[key] = buf.getvalue()
+        self.summaries = dict(summaries)
+        self.pngs = {key: latent_summary_png(summary, dpi) for key, summary in self.summaries.items()}
         self.state = None
         options = list(self.summaries)
         controls = {"model": widgets.SelectionSlider(options=options, value=options[0], description="model",
@@ -48,12 +38,12 @@ class BetaDialExplorer(Explorer):
         super().__init__(controls, self._draw, caption="Move the dial from the autoencoder to the VAE and beyond")
 
     def _draw(self, values: dict) -> tuple[bytes, str]:
-
         s = self.state = self.summaries[values["model"]]
-        active = int(active_units(s.mu).sum())
+        active = count_active_units(s.mu)
         readout = (f"<b>{html.escape(s.name)}</b><br>MMD²(aggregate posterior, N(0, I)) = {s.mmd:.3f}<br>"
                    f"share of N(0, I) draws where the decoder never was: {s.unvisited:.0%}<br>"
                    f"KL {s.kl:.2f} nats · −log p(x|z) {s.rec:.1f} nats · active dimensions {active}/{s.mu.shape[1]}")
         return self.pngs[values["model"]], readout
+
 
 __all__ = ["BetaDialExplorer"]

@@ -16,6 +16,7 @@ from ..figures import (
     image_grid,
     latent_limit,
     plot_codes,
+    png_of,
 )
 
 
@@ -63,6 +64,11 @@ def plot_latent_summary(s, fig: Figure | None = None) -> Figure:
     return fig
 
 
+def latent_summary_png(s, dpi: int = 72) -> bytes:
+    """`plot_latent_summary(s)` as PNG bytes at `dpi`, the figure closed after: one picture of the β-dial."""
+    return png_of(plot_latent_summary(s, fig=plt.figure(figsize=(13, 3.4), layout="constrained")), dpi)
+
+
 def plot_kl_per_dimension(kl_dims: dict, *, ax: Axes | None = None, threshold: float = 0.01,
                           title: str = "Collapsed dimensions carry (almost) 0 nats") -> Axes:
     """Grouped bars of the mean KL per latent dimension, {model name: (L,) tensor}, log scale."""
@@ -77,4 +83,6 @@ def plot_kl_per_dimension(kl_dims: dict, *, ax: Axes | None = None, threshold: f
     ax.legend(fontsize="small")
     return ax
 
-__all__ = ["plot_kl_landscape", "plot_aggregate_posterior", "plot_latent_summary", "plot_kl_per_dimension"]
+
+__all__ = ["plot_kl_landscape", "plot_aggregate_posterior", "plot_latent_summary", "latent_summary_png",
+           "plot_kl_per_dimension"]

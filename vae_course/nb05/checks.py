@@ -113,4 +113,5 @@ exercise_5_2 = Exercise("5.2", "score_function_grad", compute.score_function_gra
                         [_score_shape, _score_values(_MU, _SIGMA, 8, torch.float64),
                          _score_values(-1.0, 0.5, 5, torch.float32), _score_unbiased])
 
+
 __all__ = ["exercise_5_1", "exercise_5_2"]

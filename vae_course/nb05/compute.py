@@ -214,5 +214,60 @@ def central_difference(fn: Callable[[], Tensor], param: Tensor, h: float = 1e-6)
             out[i] = (up - down) / (2 * h)
     return grad
 
+
+
+# ---------------------------------------------------------------- what the reparameterization explorer shows
+
+def fixed_eps(repeats: int, n: int, generator: torch.Generator | None = None) -> Tensor:
+    """eps ~ N(0, 1) for `repeats` batches of n samples, float64 (repeats, n): drawn once, then every
+    setting of the explorer moves the same samples (z = mu + sigma·eps, batches of its first columns)."""
+    repeats, n = v.count(repeats, "repeats", minimum=2), v.count(n, "n")
+    return torch.randn(repeats, n, generator=generator, dtype=torch.float64)
+
+
+@dataclass
+class ReparamPicture:
+    """What `ReparamFigure` draws for one `GradientSummary` (all float64 tensors).
+
+    eps, z, f, df (S,): the first S samples of the first batch; grid (G,) with f_curve (G,) = f on it
+    and bell (G,) = the density of N(mu, sigma²) on it divided by its peak (1 at z = mu); tangents
+    (S, 2, 2): the end points (z ∓ half, f ∓ half·f′) of each sample's tangent; jitter (R,): fixed
+    vertical offsets of the R batch estimates (the same for every setting); mean and sd: {"pathwise",
+    "score"} → (2,) the mean and sd over the batches of each estimator of (d/d mu, d/d sigma).
+    """
+
+    summary: GradientSummary
+    eps: Tensor
+    z: Tensor
+    f: Tensor
+    df: Tensor
+    grid: Tensor
+    f_curve: Tensor
+    bell: Tensor
+    tangents: Tensor
+    jitter: Tensor
+    mean: dict
+    sd: dict
+
+
+def reparam_picture(s: GradientSummary, n_show: int = 24, half: float = 0.45, lim: float = 6.0,
+                    points: int = 481, jitter: float = 0.18, seed: int = 0) -> ReparamPicture:
+    """The arrays of the explorer's picture for the summary s: its first n_show samples, f and the
+    density of N(mu, sigma²) on `points` points of [−lim, lim], tangents of half-width `half`, and
+    jitter uniform on [−jitter, jitter] from a generator seeded with `seed` (so it never changes)."""
+    import numpy as np
+
+    n_show, points = v.count(n_show, "n_show"), v.count(points, "points", minimum=2)
+    half, lim = v.scalar(half, "half", positive=True), v.scalar(lim, "lim", positive=True)
+    eps, z, f, df = (t[0, :n_show] for t in (s.eps, s.z, s.f, s.df))
+    grid = torch.linspace(-lim, lim, points, dtype=torch.float64)
+    tangents = torch.stack([torch.stack([z - half, f - half * df], -1), torch.stack([z + half, f + half * df], -1)], 1)
+    offsets = torch.from_numpy(np.random.default_rng(seed).uniform(-jitter, jitter, len(s.pathwise)))
+    return ReparamPicture(s, eps, z, f, df, grid, objective(s.objective, grid, s.t)[0],
+                          torch.exp(-0.5 * ((grid - s.mu) / s.sigma) ** 2), tangents, offsets,
+                          {w: s.mean(w) for w in ("pathwise", "score")}, {w: s.sd(w) for w in ("pathwise", "score")})
+
+
 __all__ = ["OBJECTIVES", "objective", "exact_grad", "quadrature_grad", "pathwise_grad", "score_function_grad",
-           "GradientSummary", "summarize_gradients", "variance_table", "central_difference"]
+           "GradientSummary", "summarize_gradients", "variance_table", "central_difference", "fixed_eps",
+           "ReparamPicture", "reparam_picture"]

@@ -16,7 +16,8 @@ class ReparamExplorer(Explorer):
     One fixed eps of shape (repeats, max n) is drawn once, so every setting moves the same samples:
     z = mu + sigma·eps. Each update computes, for `repeats` batches of n samples at once, the
     pathwise and the score-function estimates of d/d mu and d/d sigma of E[f(z)], and the exact
-    gradient. `.state` is the last `compute.GradientSummary`.
+    gradient. `.state` is the last `compute.GradientSummary`, `.picture` what the figure drew of it
+    (`compute.reparam_picture`).
     """
 
     name = "reparameterization explorer"
@@ -28,8 +29,7 @@ class ReparamExplorer(Explorer):
             if isinstance(value, bool) or not isinstance(value, int) or value < low:
                 raise ValueError(f"{name} must be a whole number ≥ {low}, got {value!r}.")
         self.t = t
-        self.eps_all = torch.randn(repeats, max(self.SIZES), generator=torch.Generator().manual_seed(seed),
-                                   dtype=torch.float64)
+        self.eps_all = compute.fixed_eps(repeats, max(self.SIZES), torch.Generator().manual_seed(seed))
         controls = {
             "mu": slider("μ", 0.0, -3.0, 3.0, 0.05),
             "sigma": slider("σ", 1.0, 0.1, 2.5, 0.05),
@@ -39,29 +39,33 @@ class ReparamExplorer(Explorer):
         }
         self.n_show = n_show
         self.view: ReparamFigure | None = None
-        self.state = None
+        self.state: compute.GradientSummary | None = None
+        self.picture: compute.ReparamPicture | None = None
         super().__init__(controls, self._draw,
                          caption=f"z = μ + σ·ε with fixed ε; gradients of E[f(z)], t = {t:g}")
 
     def _draw(self, values: dict) -> tuple[bytes, str]:
         s = self.state = compute.summarize_gradients(values["objective"], values["mu"], values["sigma"],
                                                    self.eps_all[:, :values["n"]], self.t)
+        p = self.picture = compute.reparam_picture(s, self.n_show)
         if self.view is None:
-            self.view = ReparamFigure(s, n_show=self.n_show)
-        self.view.draw(s)
-        return self.view.png(), self._readout(s)
+            self.view = ReparamFigure(p)
+        self.view.draw(p)
+        return self.view.png(), self._readout(p)
 
-    def _readout(self, s) -> str:
+    def _readout(self, p) -> str:
+        s = p.summary
         rows = "".join(f"<tr><td>{e:+.2f}</td><td>{z:+.2f}</td><td>1</td><td>{e:+.2f}</td><td>{d:+.2f}</td></tr>"
                        for e, z, d in zip(s.eps[0, :4].tolist(), s.z[0, :4].tolist(), s.df[0, :4].tolist()))
         est = "".join(
             f"<tr><td>{label}</td><td>{m[0]:+.3f} ± {sd[0]:.3f}</td><td>{m[1]:+.3f} ± {sd[1]:.3f}</td></tr>"
-            for label, m, sd in (("pathwise", s.mean("pathwise"), s.sd("pathwise")),
-                                 ("score function", s.mean("score"), s.sd("score"))))
+            for label, m, sd in (("pathwise", p.mean["pathwise"], p.sd["pathwise"]),
+                                 ("score function", p.mean["score"], p.sd["score"])))
         est += f"<tr><td>exact</td><td>{s.exact[0]:+.3f}</td><td>{s.exact[1]:+.3f}</td></tr>"
         head = "<tr><th>ε</th><th>z</th><th>dz/dμ</th><th>dz/dσ</th><th>f′(z)</th></tr>"
         return (f"<table style='font-size:90%'>{head}"
                 f"{rows}</table><table style='font-size:90%'><tr><th>gradient of E[f]</th><th>∂/∂μ</th>"
                 f"<th>∂/∂σ</th></tr>{est}</table><small>mean ± sd over {len(s.eps)} batches</small>")
+
 
 __all__ = ["ReparamExplorer"]

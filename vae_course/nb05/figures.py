@@ -3,13 +3,17 @@ against n, one eps moved by different (μ, σ)."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from ..figures import COLORS, BlitFigure, as_numpy, ax_or_new
-from .compute import objective
+
+if TYPE_CHECKING:  # for the annotations only: the figure draws a picture computed in compute.py
+    from .compute import ReparamPicture
 
 #: y-limits of the objective panel, per objective of `vae_course.nb05.OBJECTIVES`.
 OBJECTIVE_YLIM = {"(z − t)²": (-2.0, 50.0), "|z − t|": (-0.3, 7.5), "step 1[z > t]": (-0.15, 1.2)}
@@ -23,46 +27,48 @@ class ReparamFigure:
     samples on it and their tangents (the pathwise estimator uses the slopes, the score-function
     estimator the heights). Bottom: the R batch estimates of d/d mu and d/d sigma of E[f(z)] from
     both estimators, their mean ± sd, and the exact value.
-    draw(summary) updates the artists; png() returns PNG bytes.
+    draw(picture) updates the artists from a `compute.reparam_picture(summary)`; png() returns PNG bytes.
     """
 
     ROWS = {"pathwise": 1.0, "score": 0.0}
     NAMES = {"pathwise": "pathwise", "score": "score function"}
 
-    def __init__(self, summary, n_show: int = 24, figsize=(8.6, 5.5), dpi=72):
+    def __init__(self, picture: ReparamPicture, figsize=(8.6, 5.5), dpi=72):
         from matplotlib.collections import LineCollection
 
-        self.n_show = n_show
+        s = picture.summary
+        self.n_show = len(picture.eps)
         fig = Figure(figsize=figsize, dpi=dpi)
         fig.subplots_adjust(left=0.11, right=0.98, top=0.93, bottom=0.1, hspace=0.45, wspace=0.24)
         ax_move, ax_f, ax_mu, ax_sigma = (fig.add_subplot(2, 2, k) for k in (1, 2, 3, 4))
         self.axes = {"move": ax_move, "f": ax_f, "mu": ax_mu, "sigma": ax_sigma}
-        eps = as_numpy(summary.eps[0, :n_show])
+        eps = as_numpy(picture.eps)
         colors = plt.get_cmap("viridis")((np.clip(eps, -2.5, 2.5) + 2.5) / 5)
-        self.grid = np.linspace(-6, 6, 481)
+        self.grid = as_numpy(picture.grid)
+        lim = (self.grid[0], self.grid[-1])
         ax_move.scatter(eps, np.zeros_like(eps), c=colors, s=28, zorder=3)
         self.segments = LineCollection([], colors=colors, lw=1, alpha=0.6)
         ax_move.add_collection(self.segments)
         self.z_dots = ax_move.scatter(eps, np.ones_like(eps), c=colors, s=28, zorder=3)
-        (self.density,) = ax_move.plot(self.grid, self.grid * 0 + 1.05, color=COLORS["density"], lw=1.5)
+        (self.density,) = ax_move.plot(self.grid, np.full_like(self.grid, 1.05), color=COLORS["density"], lw=1.5)
         (self.mu_line,) = ax_move.plot([0, 0], [0.95, 1.8], color=COLORS["density"], ls=":", lw=1)
-        ax_move.set(xlim=(-6, 6), ylim=(-0.3, 1.85), xlabel="value", yticks=[0, 1],
+        ax_move.set(xlim=lim, ylim=(-0.3, 1.85), xlabel="value", yticks=[0, 1],
                     yticklabels=["ε ~ N(0, 1)\n(fixed)", "z = μ + σε"])
         ax_move.grid(False)
         ax_move.set_title("The same ε, shifted by μ, stretched by σ", fontsize=10)
-        (self.f_line,) = ax_f.plot(self.grid, self.grid * 0, color=COLORS["target"], lw=2, label="f(z)")
-        self.f_dots = ax_f.scatter(eps, eps * 0, c=colors, s=24, zorder=3)
+        (self.f_line,) = ax_f.plot(self.grid, np.zeros_like(self.grid), color=COLORS["target"], lw=2, label="f(z)")
+        self.f_dots = ax_f.scatter(eps, np.zeros_like(eps), c=colors, s=24, zorder=3)
         self.tangents = LineCollection([], colors=colors, lw=2)
         ax_f.add_collection(self.tangents)
-        ax_f.axvline(summary.t, color="0.5", lw=1, ls="--")
-        ax_f.set(xlim=(-6, 6), xlabel="$z$", ylabel="$f(z)$")
+        ax_f.axvline(s.t, color="0.5", lw=1, ls="--")
+        ax_f.set(xlim=lim, xlabel="$z$", ylabel="$f(z)$")
         self.spread = {}
-        jitter = np.random.default_rng(0).uniform(-0.18, 0.18, len(summary.pathwise))
+        jitter = as_numpy(picture.jitter)
         for p, ax in (("mu", ax_mu), ("sigma", ax_sigma)):
             art = {"jitter": jitter}
             for which, y in self.ROWS.items():
                 color = COLORS["density"] if which == "pathwise" else COLORS["target"]
-                art[which] = ax.scatter(jitter * 0, y + jitter, s=6, color=color, alpha=0.35)
+                art[which] = ax.scatter(np.zeros_like(jitter), y + jitter, s=6, color=color, alpha=0.35)
                 (art[which + "_bar"],) = ax.plot([0, 0], [y, y], color=color, lw=4, solid_capstyle="butt")
                 (art[which + "_mean"],) = ax.plot([0], [y], "|", color="black", ms=18, mew=2)
             (art["exact"],) = ax.plot([0, 0], [-0.5, 1.5], color="black", ls="--", lw=1.5, label="exact")
@@ -75,30 +81,23 @@ class ReparamFigure:
         dynamic += [a for art in self.spread.values() for k, a in art.items() if k != "jitter"]
         self.blit = BlitFigure(fig, dynamic)
         self.fig, self._objective, self._static = fig, None, None
-        self.draw(summary)
+        self.draw(picture)
 
-    def draw(self, s) -> None:
-        k = self.n_show
-        eps, z = as_numpy(s.eps[0, :k]), as_numpy(s.z[0, :k])
-        f, df = as_numpy(s.f[0, :k]), as_numpy(s.df[0, :k])
+    def draw(self, picture: ReparamPicture) -> None:
+        s = picture.summary
+        eps, z, f = as_numpy(picture.eps), as_numpy(picture.z), as_numpy(picture.f)
         ax = self.axes
         self.segments.set_segments([[(e, 0.04), (zz, 0.96)] for e, zz in zip(eps, z)])
         self.z_dots.set_offsets(np.c_[z, np.ones_like(z)])
-        u = (self.grid - s.mu) / s.sigma
-        self.density.set_ydata(1.05 + 0.75 * np.exp(-0.5 * u**2))
+        self.density.set_ydata(1.05 + 0.75 * as_numpy(picture.bell))
         self.mu_line.set_xdata([s.mu, s.mu])
         if s.objective != self._objective:
-            import torch
-
-
             self._objective = s.objective
-            self.f_line.set_ydata(as_numpy(objective(s.objective, torch.as_tensor(self.grid), s.t)[0]))
+            self.f_line.set_ydata(as_numpy(picture.f_curve))
             ax["f"].set_ylim(*OBJECTIVE_YLIM.get(s.objective, (-1, 10)))
             self.blit.invalidate()
         self.f_dots.set_offsets(np.c_[z, f])
-        half = 0.45
-        self.tangents.set_segments([[(zz - half, ff - half * d), (zz + half, ff + half * d)]
-                                    for zz, ff, d in zip(z, f, df)])
+        self.tangents.set_segments(as_numpy(picture.tangents))
         n, r = s.eps.shape[1], s.eps.shape[0]
         if (s.objective, n) != self._static:
             self._static = (s.objective, n)
@@ -111,7 +110,7 @@ class ReparamFigure:
             values = []
             for which, y in self.ROWS.items():
                 est = as_numpy(getattr(s, which)[:, i])
-                mean, sd = est.mean(), est.std(ddof=1)
+                mean, sd = float(picture.mean[which][i]), float(picture.sd[which][i])
                 art[which].set_offsets(np.c_[est, y + art["jitter"]])
                 art[which + "_bar"].set_data([mean - sd, mean + sd], [y, y])
                 art[which + "_mean"].set_data([mean], [y])
@@ -170,5 +169,6 @@ def plot_same_eps(eps, settings, *, ax: Axes | None = None, title: str = "") -> 
            ylim=(-0.4, len(settings) + 0.5))
     ax.grid(False, axis="y")
     return ax
+
 
 __all__ = ["OBJECTIVE_YLIM", "ReparamFigure", "plot_estimator_sd", "plot_same_eps"]

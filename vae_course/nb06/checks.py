@@ -96,4 +96,5 @@ def _gradient(answer):
 exercise_6_1 = Exercise("6.1", "vae_loss", training.vae_loss,
                         [_values(1, _B, 3, torch.float64), _values(2, 2, 4, torch.float32), _gradient])
 
+
 __all__ = ["exercise_6_1"]

@@ -4,6 +4,7 @@ quadrature, the pixel baselines, the grid of codes the latent-grid figure decode
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import torch
 import torch.nn.functional as F
@@ -111,5 +112,73 @@ def log_marginal_quadrature(model, x: Tensor, extent: float = 6.0, n: int = 301)
         log_lik = xd @ F.logsigmoid(logits).T + (1 - xd) @ F.logsigmoid(-logits).T
     return torch.logsumexp(log_lik + log_prior + log_w, dim=-1)
 
+
+
+# ---------------------------------------------------------------- what the explorers of notebook 06 show
+
+def posterior_means(model, x: Tensor) -> Tensor:
+    """The codes μ(x) of the encoder, in eval mode and without gradients: (N, 64) → (N, L)."""
+    from ..models import evaluating
+
+    with evaluating(model):
+        return model.encode(x)[0]
+
+
+def decode_means(model, z: Tensor) -> Tensor:
+    """The mean images E[x|z] of codes z, in eval mode and without gradients: (..., L) → (..., 64)."""
+    from ..models import evaluating
+
+    with evaluating(model):
+        return model.decode_mean(z)
+
+
+class Interpolation(NamedTuple):
+    """One point of the path between two codes: t; z = (1 − t)·code_a + t·code_b (L,); x_hat (64,) its
+    decoding; distance = ‖code_b − code_a‖; norm = ‖z‖."""
+
+    t: float
+    z: Tensor
+    x_hat: Tensor
+    distance: float
+    norm: float
+
+
+def interpolate(model, codes: Tensor, a: int, b: int, t: float) -> Interpolation:
+    """Decode z(t) = (1 − t)·codes[a] + t·codes[b], the straight path from code a to code b."""
+    t = v.scalar(t, "t")
+    z = (1 - t) * codes[a] + t * codes[b]
+    return Interpolation(t, z, decode_means(model, z[None])[0], (codes[b] - codes[a]).norm().item(), z.norm().item())
+
+
+def prior_density(prior, z: Tensor) -> Tensor:
+    """p(z) = exp(prior.log_prob(z)) in float64, for any prior with a `log_prob` (`model.prior`): (..., L) → (...)."""
+    return prior.log_prob(v.tensor(z, "z", dtype=torch.float64)).exp()
+
+
+def prior_peak(prior, extent: float, n: int = 101) -> float:
+    """The highest prior density p(z) over the square [−extent, extent]², searched on an n×n grid,
+    the origin and the prior's component means if it has any: 1/(2π) for N(0, I)."""
+    ticks = torch.linspace(-extent, extent, v.count(n, "n", minimum=2), dtype=torch.float64)
+    candidates = [torch.cartesian_prod(ticks, ticks), torch.zeros(1, 2, dtype=torch.float64)]
+    if isinstance(getattr(prior, "means", None), Tensor):
+        candidates.append(prior.means.detach().double())
+    return prior_density(prior, torch.cat(candidates)).max().item()
+
+
+class LatentPoint(NamedTuple):
+    """A code z (L,), the mean image x (64,) decoded from it, and its prior density p(z)."""
+
+    z: Tensor
+    x: Tensor
+    density: float
+
+
+def decode_point(model, z: Tensor) -> LatentPoint:
+    """Decode one code z (L,) and look up its density under `model.prior`."""
+    z = v.tensor(z, "z")
+    return LatentPoint(z, decode_means(model, z[None])[0], prior_density(model.prior, z).item())
+
+
 __all__ = ["importance_sampled_nll", "uniform_nll", "fit_pixel_categoricals", "pixel_categorical_nll",
-           "latent_grid_codes", "log_marginal_quadrature"]
+           "latent_grid_codes", "log_marginal_quadrature", "posterior_means", "decode_means", "Interpolation",
+           "interpolate", "prior_density", "prior_peak", "LatentPoint", "decode_point"]

@@ -14,7 +14,8 @@ class InterpolationExplorer(Explorer):
     """Notebook 06: pick two test digits A and B; slide t to decode z(t) = (1 − t)·μ(A) + t·μ(B).
 
     `model` is a trained `models.VAE`; `x` (N, 64) the digits to pick from. The codes μ(x) of all of
-    them are computed once; an update decodes one code. `.state` = dict(t, z, x_hat).
+    them are computed once (`compute.posterior_means`); an update decodes one code
+    (`compute.interpolate`). `.state` = dict(t, z, x_hat).
     """
 
     name = "interpolation explorer"
@@ -27,8 +28,7 @@ class InterpolationExplorer(Explorer):
             if isinstance(i, bool) or not isinstance(i, int) or not 0 <= i < len(x):
                 raise ValueError(f"{name} must be an index into x (0..{len(x) - 1}), got {i!r}.")
         self.model, self.x = model, x
-        with torch.no_grad():
-            self.codes = model.encode(x)[0]
+        self.codes = compute.posterior_means(model, x)
         self.view = InterpolationFigure()
         self.state: dict = {}
         controls = {"a": int_slider("digit A", a, 0, len(x) - 1), "b": int_slider("digit B", b, 0, len(x) - 1),
@@ -37,20 +37,18 @@ class InterpolationExplorer(Explorer):
 
     def _draw(self, values: dict) -> tuple[bytes, str]:
         a, b, t = values["a"], values["b"], values["t"]
-        z = (1 - t) * self.codes[a] + t * self.codes[b]
-        with torch.no_grad():
-            x_hat = self.model.decode_mean(z[None])[0]
-        self.state = {"t": t, "z": z, "x_hat": x_hat}
-        self.view.draw(self.x[a], x_hat, self.x[b], t, f"t = {t:.2f}: decoded from (1 − t)·μ(A) + t·μ(B)")
-        dist_ab = (self.codes[b] - self.codes[a]).norm().item()
-        return self.view.png(), (f"digits #{a} → #{b}, code distance ‖μ(B) − μ(A)‖ = {dist_ab:.2f}<br>"
-                                 f"t = {t:.2f}, ‖z(t)‖ = {z.norm().item():.2f}")
+        path = compute.interpolate(self.model, self.codes, a, b, t)
+        self.state = {"t": t, "z": path.z, "x_hat": path.x_hat}
+        self.view.draw(self.x[a], path.x_hat, self.x[b], t, f"t = {t:.2f}: decoded from (1 − t)·μ(A) + t·μ(B)")
+        return self.view.png(), (f"digits #{a} → #{b}, code distance ‖μ(B) − μ(A)‖ = {path.distance:.2f}<br>"
+                                 f"t = {t:.2f}, ‖z(t)‖ = {path.norm:.2f}")
 
 
 class LatentGridExplorer(Explorer):
     """Notebook 06: move z = (z₁, z₂) of a 2-latent VAE over its decoded grid; see the digit at z.
 
-    The n×n grid on [−extent, extent]² is decoded once; an update decodes one code. `.state` = dict(z, x).
+    The n×n grid on [−extent, extent]² is decoded once; an update decodes one code and reads its
+    density under `model.prior` (`compute.decode_point`), so any prior works. `.state` = dict(z, x).
     """
 
     name = "latent-grid explorer"
@@ -61,20 +59,18 @@ class LatentGridExplorer(Explorer):
         extent = v.scalar(extent, "extent", positive=True)
         self.model, self.extent = model, extent
         self.grid_z = compute.latent_grid_codes(n, extent)
-        with torch.no_grad():
-            self.grid_images = model.decode_mean(self.grid_z)
+        self.grid_images = compute.decode_means(model, self.grid_z)
+        self.peak = compute.prior_peak(model.prior, extent)
         self.view = LatentGridFigure(self.grid_images, extent)
         self.state: dict = {}
         controls = {"z1": slider("z₁", 0.0, -extent, extent, 0.05), "z2": slider("z₂", 0.0, -extent, extent, 0.05)}
         super().__init__(controls, self._draw, caption="Move through the 2-D latent space")
 
     def _draw(self, values: dict) -> tuple[bytes, str]:
-        z = torch.tensor([[values["z1"], values["z2"]]], dtype=torch.float32)
-        with torch.no_grad():
-            x = self.model.decode_mean(z)[0]
-        self.state = {"z": z[0], "x": x}
-        self.view.draw(z, x, f"z = ({values['z1']:.2f}, {values['z2']:.2f})")
-        prior = torch.exp(-0.5 * (z ** 2).sum()).item() / (2 * torch.pi)
-        return self.view.png(), f"prior density p(z) = {prior:.3f} (its peak is {1 / (2 * torch.pi):.3f})"
+        point = compute.decode_point(self.model, torch.tensor([values["z1"], values["z2"]], dtype=torch.float32))
+        self.state = {"z": point.z, "x": point.x}
+        self.view.draw(point.z, point.x, f"z = ({values['z1']:.2f}, {values['z2']:.2f})")
+        return self.view.png(), f"prior density p(z) = {point.density:.3f} (its peak is {self.peak:.3f})"
+
 
 __all__ = ["InterpolationExplorer", "LatentGridExplorer"]

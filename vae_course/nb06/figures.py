@@ -121,4 +121,5 @@ class LatentGridFigure:
     def png(self) -> bytes:
         return self.blit.png()
 
+
 __all__ = ["plot_loss_terms", "plot_nll_estimates", "InterpolationFigure", "plot_latent_grid", "LatentGridFigure"]
