@@ -19,7 +19,6 @@ import torch
 import torch.nn.functional as F
 
 from vae_course import checking, nb01, nb02, nb03, nb04, nb05, nb06
-from vae_course import nb01 as dist
 
 D = torch.distributions
 LOG_2PI = math.log(2 * math.pi)
@@ -632,7 +631,7 @@ def test_a_crash_is_reported_in_words_with_the_learners_line(capsys):
 
 def test_non_functions_and_nan_get_a_message(capsys):
     returned, out = run(nb01.exercise_1_2, 3.0, capsys)
-    assert returned is dist.affine_pushforward_density and "expected the function" in out
+    assert returned is nb01.affine_pushforward_density and "expected the function" in out
     fails("1.1", lambda u, rate: u * float("nan"), "returned NaN at index (0, 0)", capsys)
 
 
@@ -647,9 +646,9 @@ def test_a_fault_of_the_checker_is_reported_as_its_own(capsys):
     def broken_check(answer):
         answer(torch.ones(2), 1.0)
         raise ZeroDivisionError("division by zero")
-    checker = checking.Exercise("9.9", "exponential_icdf", dist.exponential_icdf, [broken_check])
+    checker = checking.Exercise("9.9", "exponential_icdf", nb01.exponential_icdf, [broken_check])
     returned, out = run(checker, lambda u, rate: u, capsys)
-    assert returned is dist.exponential_icdf
+    assert returned is nb01.exponential_icdf
     assert out.startswith("✗ Exercise 9.9: the checker itself failed (ZeroDivisionError: division by zero). This is "
                           "a fault of the checker, not of your answer; please report it.")
 

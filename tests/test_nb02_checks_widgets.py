@@ -6,7 +6,6 @@ import torch
 from helpers import pixels
 
 from vae_course import nb02
-from vae_course import nb02 as vw
 
 F64 = torch.float64
 
@@ -16,7 +15,7 @@ F64 = torch.float64
 
 @pytest.fixture(scope="module")
 def explorer():
-    return vw.LatentExplorer(k=200, repeats=50)
+    return nb02.LatentExplorer(k=200, repeats=50)
 
 
 def test_initial_state_is_the_notebooks_x_star(explorer):

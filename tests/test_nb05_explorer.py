@@ -7,8 +7,6 @@ import torch
 from helpers import pixels
 
 from vae_course import nb05
-from vae_course import nb05 as G
-from vae_course import nb05 as vw
 
 
 def changed(before: bytes, after: bytes) -> bool:
@@ -17,7 +15,7 @@ def changed(before: bytes, after: bytes) -> bool:
 
 @pytest.fixture()
 def explorer():
-    return vw.ReparamExplorer()
+    return nb05.ReparamExplorer()
 
 
 def test_initial_state(explorer):
@@ -55,13 +53,13 @@ def test_moving_sigma_stretches_around_mu_and_dz_dsigma_stays_eps(explorer):
     assert before != explorer.readout.value and changed(png, explorer.image.value)
 
 
-@pytest.mark.parametrize("name", list(G.OBJECTIVES))
+@pytest.mark.parametrize("name", list(nb05.OBJECTIVES))
 @pytest.mark.parametrize("mu, sigma", [(0.0, 1.0), (1.8, 0.6), (-2.0, 2.0)])
 def test_explorer_numbers_agree_with_the_exact_gradient(explorer, name, mu, sigma):
     explorer.controls["objective"].value = name
     explorer.controls["mu"].value, explorer.controls["sigma"].value = mu, sigma
     s = explorer.state
-    assert torch.allclose(s.exact, G.quadrature_grad(lambda z: G.objective(name, z)[0], mu, sigma), atol=1e-4)
+    assert torch.allclose(s.exact, nb05.quadrature_grad(lambda z: nb05.objective(name, z)[0], mu, sigma), atol=1e-4)
     assert (s.z_scores("score").abs() < 4).all(), s.z_scores("score")
     if name == "step 1[z > t]":
         assert torch.equal(s.pathwise, torch.zeros_like(s.pathwise))
@@ -112,7 +110,7 @@ def test_the_figure_draws_the_picture_computed_in_compute(explorer):
     assert torch.allclose(p.bell, torch.exp(-0.5 * ((p.grid - 0.7) / s.sigma) ** 2))
     assert torch.equal(p.mean["score"], s.mean("score")) and torch.equal(p.sd["pathwise"], s.sd("pathwise"))
     jitter = explorer.view.spread["mu"]["jitter"]
-    assert np.array_equal(jitter, p.jitter.numpy()) and np.array_equal(jitter, G.reparam_picture(s).jitter.numpy())
+    assert np.array_equal(jitter, p.jitter.numpy()) and np.array_equal(jitter, nb05.reparam_picture(s).jitter.numpy())
     assert np.allclose(explorer.view.density.get_ydata(), 1.05 + 0.75 * p.bell.numpy())
     # blitting leaves nothing stale: the PNG equals a full redraw of the same figure
     explorer.view.blit.invalidate()
@@ -120,7 +118,7 @@ def test_the_figure_draws_the_picture_computed_in_compute(explorer):
 
 
 def test_estimator_sd_plot_is_labelled():
-    rows = G.variance_table("(z − t)²", 0.0, 1.0, [10, 100], repeats=20, generator=torch.Generator().manual_seed(0))
+    rows = nb05.variance_table("(z − t)²", 0.0, 1.0, [10, 100], repeats=20, generator=torch.Generator().manual_seed(0))
     ax = nb05.plot_estimator_sd(rows)
     assert ax.get_title() and ax.get_xlabel() and ax.get_ylabel() and ax.get_xscale() == "log"
     assert len(ax.get_lines()) == 5
@@ -140,4 +138,4 @@ def test_same_eps_plot_puts_each_row_at_mu_plus_sigma_eps():
 
 def test_bad_explorer_arguments_are_refused():
     with pytest.raises(ValueError, match="repeats must be a whole number"):
-        vw.ReparamExplorer(repeats=1)
+        nb05.ReparamExplorer(repeats=1)

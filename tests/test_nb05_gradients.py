@@ -5,10 +5,9 @@ import math
 import pytest
 import torch
 
-from vae_course import nb05 as G
-from vae_course import probability
+from vae_course import nb05, probability
 
-NAMES = list(G.OBJECTIVES)
+NAMES = list(nb05.OBJECTIVES)
 SETTINGS = [(0.0, 1.0), (2.0, 0.5), (-1.3, 2.2), (1.0, 0.3)]
 D = torch.float64
 
@@ -33,16 +32,16 @@ def _expectation(name, mu, sigma, t=1.0):
 def test_exact_gradient_is_autograd_of_the_expectation_and_matches_quadrature(name, mu, sigma):
     m, s = torch.tensor(mu, dtype=D, requires_grad=True), torch.tensor(sigma, dtype=D, requires_grad=True)
     auto = torch.stack(torch.autograd.grad(_expectation(name, m, s), [m, s]))
-    exact = G.exact_grad(name, mu, sigma)
+    exact = nb05.exact_grad(name, mu, sigma)
     assert torch.allclose(exact, auto, atol=1e-12)
-    quad = G.quadrature_grad(lambda z: G.objective(name, z)[0], mu, sigma)
+    quad = nb05.quadrature_grad(lambda z: nb05.objective(name, z)[0], mu, sigma)
     assert torch.allclose(exact, quad, atol=5e-5 / sigma)
 
 
 def test_closed_form_expectations_match_monte_carlo(gen):
     z = torch.randn(400_000, generator=gen, dtype=D)
     for name in NAMES:
-        f = G.objective(name, 0.7 + 1.4 * z)[0]
+        f = nb05.objective(name, 0.7 + 1.4 * z)[0]
         se = f.std() / math.sqrt(len(f))
         assert abs(f.mean() - _expectation(name, torch.tensor(0.7, dtype=D), torch.tensor(1.4, dtype=D))) < 4 * se
 
@@ -54,19 +53,19 @@ def test_quadrature_gradient_is_the_derivative_of_the_quadrature_expectation():
     expect = lambda mu, sigma: torch.trapezoid(f(mu + sigma * u) * phi, u).item()
     h = 1e-5
     fd = [(expect(0.3 + h, 0.8) - expect(0.3 - h, 0.8)) / (2 * h), (expect(0.3, 0.8 + h) - expect(0.3, 0.8 - h)) / (2 * h)]
-    assert torch.allclose(G.quadrature_grad(f, 0.3, 0.8), torch.tensor(fd, dtype=D), atol=1e-7)
+    assert torch.allclose(nb05.quadrature_grad(f, 0.3, 0.8), torch.tensor(fd, dtype=D), atol=1e-7)
 
 
 @pytest.mark.parametrize("name", ["(z − t)²", "|z − t|"])
 def test_derivative_of_each_objective_is_autograds(name, gen):
     z = (3 * torch.randn(50, generator=gen, dtype=D)).requires_grad_()
-    f, df = G.objective(name, z, t=0.5)
+    f, df = nb05.objective(name, z, t=0.5)
     assert torch.allclose(torch.autograd.grad(f.sum(), z)[0], df)
 
 
 def test_step_objective_is_flat_almost_everywhere_and_jumps_at_t():
     z = torch.tensor([-1.0, 0.999, 1.001, 3.0], dtype=D)
-    f, df = G.objective("step 1[z > t]", z, t=1.0)
+    f, df = nb05.objective("step 1[z > t]", z, t=1.0)
     assert f.tolist() == [0.0, 0.0, 1.0, 1.0] and df.abs().sum() == 0
 
 
@@ -75,10 +74,10 @@ def test_pathwise_estimator_is_autograd_through_z_equals_mu_plus_sigma_eps(name,
     eps = torch.randn(3, 40, generator=gen, dtype=D)
     mu, sigma = torch.tensor(0.4, dtype=D, requires_grad=True), torch.tensor(1.3, dtype=D, requires_grad=True)
     z = mu + sigma * eps
-    _, df = G.objective(name, z.detach())
+    _, df = nb05.objective(name, z.detach())
     for b in range(3):
-        auto = torch.autograd.grad(G.objective(name, z[b])[0].mean(), [mu, sigma], retain_graph=True)
-        est = G.pathwise_grad(df, eps)
+        auto = torch.autograd.grad(nb05.objective(name, z[b])[0].mean(), [mu, sigma], retain_graph=True)
+        est = nb05.pathwise_grad(df, eps)
         assert torch.allclose(torch.stack([est[0][b], est[1][b]]), torch.stack(auto))
 
 
@@ -88,13 +87,13 @@ def test_score_function_estimator_is_autograd_of_the_surrogate_f_times_log_prob(
     f = torch.cos(z) + z**2
     surrogate = f * torch.distributions.Normal(mu, sigma).log_prob(z)
     auto = [torch.stack(torch.autograd.grad(surrogate[b].mean(), [mu, sigma], retain_graph=True)) for b in range(2)]
-    est = torch.stack(G.score_function_grad(f, z, -0.2, 0.9), -1)
+    est = torch.stack(nb05.score_function_grad(f, z, -0.2, 0.9), -1)
     assert torch.allclose(est, torch.stack(auto))
 
 
 @pytest.mark.parametrize("name", NAMES)
 def test_both_estimators_agree_with_the_exact_gradient_within_standard_errors(name, gen):
-    s = G.summarize_gradients(name, 0.3, 1.2, torch.randn(400, 500, generator=gen, dtype=D))
+    s = nb05.summarize_gradients(name, 0.3, 1.2, torch.randn(400, 500, generator=gen, dtype=D))
     assert (s.z_scores("score").abs() < 4).all()
     if name == "step 1[z > t]":  # f' = 0 almost everywhere: the pathwise estimate is 0, a biased estimator
         assert torch.equal(s.pathwise, torch.zeros_like(s.pathwise))
@@ -104,7 +103,7 @@ def test_both_estimators_agree_with_the_exact_gradient_within_standard_errors(na
 
 
 def test_spread_falls_like_one_over_root_n_and_score_is_wider_on_a_smooth_f(gen):
-    rows = G.variance_table("(z − t)²", 0.0, 1.0, [100, 10_000], repeats=300, generator=gen)
+    rows = nb05.variance_table("(z − t)²", 0.0, 1.0, [100, 10_000], repeats=300, generator=gen)
     for key in ("path_mu_sd", "path_sigma_sd", "score_mu_sd", "score_sigma_sd"):
         assert rows[0][key] / rows[1][key] == pytest.approx(10, rel=0.2)
     for row in rows:
@@ -114,21 +113,21 @@ def test_spread_falls_like_one_over_root_n_and_score_is_wider_on_a_smooth_f(gen)
 
 def test_a_constant_added_to_f_widens_the_score_function_only(gen):
     eps = torch.randn(300, 100, generator=gen, dtype=D)
-    f, _ = G.objective("(z − t)²", eps)
-    plain, shifted = G.score_function_grad(f, eps, 0.0, 1.0)[0], G.score_function_grad(f + 10, eps, 0.0, 1.0)[0]
+    f, _ = nb05.objective("(z − t)²", eps)
+    plain, shifted = nb05.score_function_grad(f, eps, 0.0, 1.0)[0], nb05.score_function_grad(f + 10, eps, 0.0, 1.0)[0]
     assert shifted.std() > 2 * plain.std()
     assert abs(shifted.mean() - plain.mean()) < 4 * shifted.std() / math.sqrt(300)
 
 
 def test_summary_shapes_samples_and_estimators(gen):
     eps = torch.linspace(-2, 2, 12, dtype=D).reshape(3, 4)
-    s = G.summarize_gradients("|z − t|", 0.5, 2.0, eps)
+    s = nb05.summarize_gradients("|z − t|", 0.5, 2.0, eps)
     assert torch.equal(s.z, 0.5 + 2.0 * eps) and s.pathwise.shape == (3, 2) and s.score.shape == (3, 2)
     eps = torch.randn(5, 50, generator=gen, dtype=D)
     for name in NAMES:
-        s = G.summarize_gradients(name, -0.4, 1.7, eps)
-        assert torch.allclose(s.score, torch.stack(G.score_function_grad(s.f, s.z, -0.4, 1.7), -1))
-        assert torch.allclose(s.pathwise, torch.stack(G.pathwise_grad(s.df, eps), -1))
+        s = nb05.summarize_gradients(name, -0.4, 1.7, eps)
+        assert torch.allclose(s.score, torch.stack(nb05.score_function_grad(s.f, s.z, -0.4, 1.7), -1))
+        assert torch.allclose(s.pathwise, torch.stack(nb05.pathwise_grad(s.df, eps), -1))
     assert torch.equal(s.mean("score"), s.score.mean(0)) and s.exact.shape == (2,)
 
 
@@ -137,7 +136,7 @@ def test_central_difference_matches_autograd_and_restores_the_parameter():
     loss = lambda: (torch.sin(w) * w**2).sum()
     auto = torch.autograd.grad(loss(), w)[0]
     before = w.detach().clone()
-    assert torch.allclose(G.central_difference(loss, w), auto, atol=1e-8)
+    assert torch.allclose(nb05.central_difference(loss, w), auto, atol=1e-8)
     assert torch.equal(w.detach(), before)
 
 
@@ -154,18 +153,18 @@ def test_reparameterize_reference_has_the_stated_gradients(gen):
 def test_bad_inputs_get_clear_errors():
     eps = torch.zeros(2, 3, dtype=D)
     with pytest.raises(ValueError, match="objective must be one of"):
-        G.exact_grad("cubic", 0.0, 1.0)
+        nb05.exact_grad("cubic", 0.0, 1.0)
     with pytest.raises(ValueError, match="sigma must be > 0"):
-        G.summarize_gradients("(z − t)²", 0.0, 0.0, eps)
+        nb05.summarize_gradients("(z − t)²", 0.0, 0.0, eps)
     with pytest.raises(ValueError, match=r"shape \(R batches, N samples\)"):
-        G.summarize_gradients("(z − t)²", 0.0, 1.0, eps[0])
+        nb05.summarize_gradients("(z − t)²", 0.0, 1.0, eps[0])
     with pytest.raises(ValueError, match="same shape"):
-        G.score_function_grad(eps, eps[:, :2], 0.0, 1.0)
+        nb05.score_function_grad(eps, eps[:, :2], 0.0, 1.0)
     with pytest.raises(ValueError, match="same shape"):
-        G.pathwise_grad(eps, eps.T)
+        nb05.pathwise_grad(eps, eps.T)
     with pytest.raises(TypeError, match="torch.Tensor"):
-        G.pathwise_grad([1.0], [1.0])
+        nb05.pathwise_grad([1.0], [1.0])
     with pytest.raises(ValueError, match="whole number"):
-        G.variance_table("(z − t)²", 0.0, 1.0, [1], 10, torch.Generator())
+        nb05.variance_table("(z − t)²", 0.0, 1.0, [1], 10, torch.Generator())
     with pytest.raises(TypeError, match="torch.Tensor"):
-        G.central_difference(lambda: torch.zeros(()), 1.0)
+        nb05.central_difference(lambda: torch.zeros(()), 1.0)

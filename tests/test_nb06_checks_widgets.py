@@ -6,8 +6,7 @@ import pytest
 import torch
 from helpers import pixels
 
-from vae_course import data, models, training
-from vae_course import nb06 as vw
+from vae_course import data, models, nb06, training
 
 # ---------------------------------------------------------------- explorers
 
@@ -24,7 +23,7 @@ def x():
 
 
 def test_interpolation_explorer_decodes_the_mixed_code(model2, x):
-    explorer = vw.InterpolationExplorer(model2, x, a=0, b=5)
+    explorer = nb06.InterpolationExplorer(model2, x, a=0, b=5)
     first = explorer.image.value
     with torch.no_grad():
         mu = model2.encode(x)[0]
@@ -43,7 +42,7 @@ def test_interpolation_explorer_decodes_the_mixed_code(model2, x):
 
 
 def test_latent_grid_explorer_follows_z(model2):
-    explorer = vw.LatentGridExplorer(model2, extent=2.0, n=5)
+    explorer = nb06.LatentGridExplorer(model2, extent=2.0, n=5)
     first = explorer.image.value
     assert explorer.grid_images.shape == (25, 64)
     explorer.controls["z1"].value = 1.5
@@ -63,7 +62,7 @@ def test_latent_grid_explorer_reads_the_density_of_the_models_own_prior():
     prior = probability.GaussianMixture(torch.tensor([[-2.0, 0.0], [2.0, 0.0]]))
     torch.manual_seed(0)
     model = models.VAE(2, 16, prior=prior).eval()
-    explorer = vw.LatentGridExplorer(model, extent=2.5, n=5)
+    explorer = nb06.LatentGridExplorer(model, extent=2.5, n=5)
     explorer.controls["z1"].value, explorer.controls["z2"].value = 1.5, 0.5
     density = prior.log_prob(torch.tensor([1.5, 0.5], dtype=torch.float64)).exp().item()
     assert abs(density - np.exp(-0.5 * (1.5**2 + 0.5**2)) / (2 * np.pi)) > 0.01  # not N(0, I)'s
@@ -71,13 +70,13 @@ def test_latent_grid_explorer_reads_the_density_of_the_models_own_prior():
     peak = prior.log_prob(line).exp().max().item()  # the mixture peaks on the z₁ axis, near ±2
     assert explorer.peak == pytest.approx(peak, rel=1e-4)
     assert explorer.readout.value == f"prior density p(z) = {density:.3f} (its peak is {peak:.3f})"
-    assert vw.prior_peak(models.VAE(2, 16).prior, 2.0) == pytest.approx(1 / (2 * np.pi))
+    assert nb06.prior_peak(models.VAE(2, 16).prior, 2.0) == pytest.approx(1 / (2 * np.pi))
 
 
 def test_interpolation_and_decoding_run_in_eval_mode(x):
     torch.manual_seed(0)
     model = models.VAE(2, 16, dropout=0.5)  # in training mode: dropout would make every decoding random
-    path = [vw.interpolate(model, vw.posterior_means(model, x), 0, 5, 0.5).x_hat for _ in range(2)]
+    path = [nb06.interpolate(model, nb06.posterior_means(model, x), 0, 5, 0.5).x_hat for _ in range(2)]
     assert torch.equal(*path) and model.training
     with torch.no_grad():
         assert torch.allclose(path[0], model.eval().decode_mean(0.5 * (model.encode(x)[0][0] + model.encode(x)[0][5])))
@@ -85,9 +84,9 @@ def test_interpolation_and_decoding_run_in_eval_mode(x):
 
 def test_explorers_reject_bad_models_and_indices(model2, x):
     with pytest.raises(ValueError, match="latent_dim = 2"):
-        vw.LatentGridExplorer(models.VAE(3, 8))
+        nb06.LatentGridExplorer(models.VAE(3, 8))
     with pytest.raises(ValueError, match="index"):
-        vw.InterpolationExplorer(model2, x, a=0, b=20)
+        nb06.InterpolationExplorer(model2, x, a=0, b=20)
 
 
 def test_train_options_validate_and_iwae_runs():

@@ -6,7 +6,6 @@ import torch
 
 from vae_course import _validate as v
 from vae_course import data, models, nb01, nb05, probability, training
-from vae_course import nb01 as dist
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +31,7 @@ noncontiguous = torch.ones(3, 4, dtype=torch.float64)[:, ::2]
 REJECTED = [
     ("a count of True", lambda vae: nb01.random_pairing_costs(x6, x6, True), ValueError,
      "n must be a positive whole number, got True"),
-    ("a count of True", lambda vae: dist.sample_source("normal", True), ValueError,
+    ("a count of True", lambda vae: nb01.sample_source("normal", True), ValueError,
      "n must be a positive whole number of samples, got True"),
     ("a count of 2.0", lambda vae: vae.sample_means(2.0), ValueError, "n must be a positive whole number, got 2.0"),
     ("a count of True", lambda vae: vae.sample_means(True), ValueError, "got True"),

@@ -8,7 +8,6 @@ import torch
 from helpers import pixels
 
 from vae_course import explorers, nb00, nb01
-from vae_course import nb01 as dist
 
 
 @pytest.fixture(scope="module")
@@ -49,14 +48,14 @@ def test_map_source_and_target_controls(explorer):
     explorer.controls["source"].value = "uniform"
     s = explorer.state
     assert torch.allclose(s.samples, torch.exp(0.5 * explorer.z["uniform"]))
-    assert s.w1 == pytest.approx(dist.wasserstein_1d(dist.Pushforward("uniform", "exp", 0.5, 0.0),
+    assert s.w1 == pytest.approx(nb01.wasserstein_1d(nb01.Pushforward("uniform", "exp", 0.5, 0.0),
                                                      nb01.TARGETS["LogNormal(0, 0.5²)"]))
     assert "a match" not in explorer.readout.value
 
 
 def test_histogram_heights_match_the_samples(explorer):
     s = explorer.state
-    assert torch.allclose(s.heights, dist.histogram_density(s.samples, s.edges))
+    assert torch.allclose(s.heights, nb01.histogram_density(s.samples, s.edges))
     bars = explorer.view.hist.get_data().values
     assert np.allclose(bars, s.heights.numpy())
 
