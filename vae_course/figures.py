@@ -36,7 +36,8 @@ def image_grid(images, ncols: int | None = None, *, ax: Axes | None = None, titl
     canvas = tile_images(images, ncols, pad)
     ax = ax_or_new(ax, figsize=(ncols * 0.6 + 0.4, nrows * 0.6 + 0.6))
     cmap = plt.get_cmap("gray").with_extremes(bad="white")
-    ax.imshow(canvas, **{**IMAGE_KW, "cmap": cmap})
+    shown = ax.imshow(canvas, **{**IMAGE_KW, "cmap": cmap})
+    shown.vc_tile_px = 8 + pad  # for `legibility_problems`: one digit is 8 of these source pixels
     ax.set_xticks([])
     ax.set_yticks([])
     ax.set_title(title)
@@ -66,6 +67,8 @@ class BlitFigure:
         from PIL import Image
 
         if self._background is None:
+            if _AUDIT["path"] is not None:
+                _record(self.fig, tight=False)
             self.canvas.draw()
             self._background = self.canvas.copy_from_bbox(self.fig.bbox)
         else:
@@ -155,3 +158,97 @@ def nice_top(value: float) -> float:
     """Round an axis limit up to 1, 1.5, 2, 3, 5 or 7 times a power of ten."""
     exp = 10 ** np.floor(np.log10(value))
     return float(next(m * exp for m in (1, 1.5, 2, 3, 5, 7, 10) if m * exp >= value))
+
+
+# ---------------------------------------------------------------- legibility at 100% zoom
+
+MIN_TEXT_PX = 9.0    # the smallest text a learner can read at 100% zoom
+MIN_DIGIT_PX = 48.0  # the smallest 8×8 digit a learner can read at 100% zoom
+
+
+def legibility_problems(fig: Figure, *, tight: bool = True, min_text_px: float = MIN_TEXT_PX,
+                        min_digit_px: float = MIN_DIGIT_PX) -> list[str]:
+    """What a learner could not read in `fig` as it is shown (at its dpi), one line per problem.
+
+    - text smaller than `min_text_px` pixels (font size in points × dpi / 72);
+    - texts that overlap: a title, axis label or tick label over another one;
+    - with tight=False (a fixed canvas, as an explorer's PNG): text that leaves the canvas.
+      Inline figures are saved with a tight bounding box, which grows to hold every text;
+    - 8×8 digits drawn by `image_grid` narrower than `min_digit_px` pixels.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.text import Text
+
+    canvas = fig.canvas if hasattr(fig.canvas, "get_renderer") else FigureCanvasAgg(fig)
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    problems, boxes = [], []
+    for t in fig.findobj(Text):
+        text = t.get_text().strip()
+        if not text or not t.get_visible() or t.get_alpha() == 0 or t.figure is None:
+            continue
+        px = t.get_fontsize() * fig.dpi / 72
+        if px < min_text_px - 1e-9:
+            problems.append(f"text {text[:40]!r} is {px:.1f} px high, below {min_text_px:g} px")
+        box = t.get_window_extent(renderer)
+        if not tight and (box.x0 < -1 or box.y0 < -1 or box.x1 > fig.bbox.width + 1 or box.y1 > fig.bbox.height + 1):
+            problems.append(f"text {text[:40]!r} leaves the canvas")
+        axes = getattr(t, "axes", None)
+        boxes.append((text, box, axes, t))
+    for i, (a_text, a, a_ax, a_t) in enumerate(boxes):
+        for b_text, b, b_ax, b_t in boxes[i + 1:]:
+            if a_ax is b_ax and not (a_t is getattr(a_ax, "title", None) or b_t is getattr(b_ax, "title", None)):
+                continue  # within one axes only a title clash is counted (legends and annotations sit on data)
+            w = min(a.x1, b.x1) - max(a.x0, b.x0)
+            h = min(a.y1, b.y1) - max(a.y0, b.y0)
+            if w > 2 and h > 2:
+                problems.append(f"texts {a_text[:30]!r} and {b_text[:30]!r} overlap")
+    for ax in fig.axes:
+        for im in ax.get_images():
+            tile = getattr(im, "vc_tile_px", None)
+            if tile is None:
+                continue
+            shown = im.get_window_extent(renderer).width / im.get_array().shape[1] * 8
+            if shown < min_digit_px - 1e-9:
+                problems.append(f"digits in {ax.get_title()[:40]!r} are {shown:.0f} px wide, below {min_digit_px:g} px")
+    return problems
+
+
+_AUDIT = {"path": None}
+
+
+def _record(fig: Figure, tight: bool) -> None:
+    """Append the figure's legibility problems to the audit file as one JSON line (if any)."""
+    import json
+
+    try:
+        from IPython import get_ipython
+
+        shell = get_ipython()
+        count = shell.execution_count if shell is not None else None
+    except ImportError:
+        count = None
+    problems = legibility_problems(fig, tight=tight)
+    if problems:
+        title = fig.get_suptitle() or next((ax.get_title() for ax in fig.axes if ax.get_title()), "")
+        with open(_AUDIT["path"], "a", encoding="utf-8") as out:
+            out.write(json.dumps({"execution_count": count, "figure": title, "problems": problems},
+                                 ensure_ascii=False) + "\n")
+
+
+def audit_figures(path: str) -> None:
+    """From now on, record the legibility problems of every figure shown (inline or as an explorer's
+    PNG) in the file `path`, one JSON line per figure with problems. Nothing is printed, so nbval and
+    the learner see no difference. `setup_notebook` calls it when VC_FIGURE_AUDIT names a file
+    (tests/test_figures_legible.py does that)."""
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    if _AUDIT["path"] is None:
+        original = FigureCanvasBase.print_figure
+
+        def print_figure(self, *args, **kwargs):
+            _record(self.figure, tight=kwargs.get("bbox_inches") == "tight")
+            return original(self, *args, **kwargs)
+
+        FigureCanvasBase.print_figure = print_figure
+    _AUDIT["path"] = path

@@ -3,6 +3,7 @@ sentence of the prose against the learner's own run."""
 
 from __future__ import annotations
 
+import os
 import platform
 import random
 
@@ -43,6 +44,10 @@ def setup_notebook(seed: int = 0, threads: int = 1, quiet: bool = False) -> torc
     torch.manual_seed(seed)
     torch.set_num_threads(threads)
     plt.rcParams.update(STYLE)
+    if os.environ.get("VC_FIGURE_AUDIT"):
+        from .figures import audit_figures
+
+        audit_figures(os.environ["VC_FIGURE_AUDIT"])
     if not quiet:
         from . import __version__
 
@@ -55,7 +60,7 @@ def claim(holds, text: str, numbers: str = "") -> bool:
     """Print `✓ text` when `holds` is true on this run; say so plainly when it is not.
 
     The prose quotes a trained model only through claims like this one, with margins that hold for
-    every seed and CPU the course is tested on (`tools/check_claims.py`): the digits of a trained
+    every seed and CPU the course is tested on (`tools/other_cpus.py claims`): the digits of a trained
     model differ from machine to machine, what the text says about them must not. The numbers
     themselves are printed in a cell of their own; `numbers` repeats the ones a failed claim is
     about. A claim that fails does not stop the notebook: it prints a line starting with `✗`, which
