@@ -362,14 +362,16 @@ def _shown(page, key: str) -> dict:
 
 
 def _explorer_class(name: str):
-    """The Explorer subclass called `name`, from whichever notebook package defines it."""
+    """The Explorer class called `name`: the base class, or a subclass from the notebook package that defines it."""
     import importlib
 
     import vae_course
     from vae_course.explorers import Explorer
 
-    for package in sorted(Path(vae_course.__file__).parent.glob("nb[0-9][0-9]")):
-        kind = getattr(importlib.import_module(f"vae_course.{package.name}"), name, None)
+    modules = ["vae_course.explorers"] + [f"vae_course.{package.name}" for package in
+                                          sorted(Path(vae_course.__file__).parent.glob("nb[0-9][0-9]"))]
+    for module in modules:
+        kind = getattr(importlib.import_module(module), name, None)
         if isinstance(kind, type) and issubclass(kind, Explorer):
             return kind
     return None
@@ -402,7 +404,7 @@ def _expected_readouts(page, cls: str, before: dict, after: dict) -> tuple[str, 
     kind = _explorer_class(cls)
     reason = None
     if kind is None:
-        reason = f"{cls} is not an Explorer in any vae_course/nbNN/explorers.py"
+        reason = f"{cls} is not an Explorer of vae_course/explorers.py or any vae_course/nbNN/explorers.py"
     else:
         try:
             replica = kind()
