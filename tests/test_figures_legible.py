@@ -40,6 +40,13 @@ def test_small_text_is_named_with_its_size_in_pixels():
     assert figures.legibility_problems(fig) == []
 
 
+def test_sizes_are_judged_at_the_dpi_the_picture_is_saved_at():
+    fig, ax = plt.subplots()
+    ax.set_xlabel("label", fontsize=8)  # 10 px at the figure's 90 dpi, 8 px in a PNG saved at 72 dpi
+    assert figures.legibility_problems(fig) == []
+    assert figures.legibility_problems(fig, dpi=72) == ["text 'label' is 8.0 px high, below 9 px"]
+
+
 def test_titles_that_run_into_each_other_are_found():
     fig, axes = plt.subplots(1, 2, figsize=(4, 2))
     axes[0].set_title("a long title that runs into its neighbour")

@@ -166,9 +166,10 @@ MIN_TEXT_PX = 9.0    # the smallest text a learner can read at 100% zoom
 MIN_DIGIT_PX = 48.0  # the smallest 8×8 digit a learner can read at 100% zoom
 
 
-def legibility_problems(fig: Figure, *, tight: bool = True, min_text_px: float = MIN_TEXT_PX,
-                        min_digit_px: float = MIN_DIGIT_PX) -> list[str]:
-    """What a learner could not read in `fig` as it is shown (at its dpi), one line per problem.
+def legibility_problems(fig: Figure, *, tight: bool = True, dpi: float | None = None,
+                        min_text_px: float = MIN_TEXT_PX, min_digit_px: float = MIN_DIGIT_PX) -> list[str]:
+    """What a learner could not read in `fig` as it is shown (saved at `dpi`, by default the figure's
+    own), one line per problem.
 
     - text smaller than `min_text_px` pixels (font size in points × dpi / 72);
     - texts that overlap: a title, axis label or tick label over another one;
@@ -182,12 +183,13 @@ def legibility_problems(fig: Figure, *, tight: bool = True, min_text_px: float =
     canvas = fig.canvas if hasattr(fig.canvas, "get_renderer") else FigureCanvasAgg(fig)
     canvas.draw()
     renderer = canvas.get_renderer()
+    scale = (dpi or fig.dpi) / fig.dpi  # sizes on screen: the saved dpi over the drawn one
     problems, boxes = [], []
     for t in fig.findobj(Text):
         text = t.get_text().strip()
         if not text or not t.get_visible() or t.get_alpha() == 0 or t.figure is None:
             continue
-        px = t.get_fontsize() * fig.dpi / 72
+        px = t.get_fontsize() * (dpi or fig.dpi) / 72
         if px < min_text_px - 1e-9:
             problems.append(f"text {text[:40]!r} is {px:.1f} px high, below {min_text_px:g} px")
         box = t.get_window_extent(renderer)
@@ -208,7 +210,7 @@ def legibility_problems(fig: Figure, *, tight: bool = True, min_text_px: float =
             tile = getattr(im, "vc_tile_px", None)
             if tile is None:
                 continue
-            shown = im.get_window_extent(renderer).width / im.get_array().shape[1] * 8
+            shown = im.get_window_extent(renderer).width / im.get_array().shape[1] * 8 * scale
             if shown < min_digit_px - 1e-9:
                 problems.append(f"digits in {ax.get_title()[:40]!r} are {shown:.0f} px wide, below {min_digit_px:g} px")
     return problems
@@ -217,7 +219,7 @@ def legibility_problems(fig: Figure, *, tight: bool = True, min_text_px: float =
 _AUDIT = {"path": None}
 
 
-def _record(fig: Figure, tight: bool) -> None:
+def _record(fig: Figure, tight: bool, dpi: float | None = None) -> None:
     """Append the figure's legibility problems to the audit file as one JSON line (if any)."""
     import json
 
@@ -228,7 +230,7 @@ def _record(fig: Figure, tight: bool) -> None:
         count = shell.execution_count if shell is not None else None
     except ImportError:
         count = None
-    problems = legibility_problems(fig, tight=tight)
+    problems = legibility_problems(fig, tight=tight, dpi=dpi)
     if problems:
         title = fig.get_suptitle() or next((ax.get_title() for ax in fig.axes if ax.get_title()), "")
         with open(_AUDIT["path"], "a", encoding="utf-8") as out:
@@ -247,7 +249,9 @@ def audit_figures(path: str) -> None:
         original = FigureCanvasBase.print_figure
 
         def print_figure(self, *args, **kwargs):
-            _record(self.figure, tight=kwargs.get("bbox_inches") == "tight")
+            dpi = kwargs.get("dpi")
+            _record(self.figure, tight=kwargs.get("bbox_inches") == "tight",
+                    dpi=None if dpi in (None, "figure") else float(dpi))
             return original(self, *args, **kwargs)
 
         FigureCanvasBase.print_figure = print_figure
