@@ -164,3 +164,19 @@ def test_installation_check_names_what_it_draws():
     assert labels[0] == "histogram of σ·Z, 300 draws" and not any("g(Z)" in s for s in labels)
     assert figures.legibility_problems(check.view.fig, tight=False) == []
     assert np.all(np.abs(check.view.ax.get_xticks()) <= 5)
+
+
+@pytest.mark.parametrize("target, source, g, a, b", [
+    ("N(1, 0.5²)", "normal", "affine", 0.5, 1.0), ("LogNormal(0, 0.5²)", "normal", "exp", 0.5, 0.0),
+    ("U(−1, 1)", "uniform", "affine", 2.0, -1.0), ("LogitNormal(0, 1.5²)", "normal", "sigmoid", 1.5, 0.0)])
+def test_the_answer_below_the_explorer_matches_every_target(target, source, g, a, b):
+    e = nb01.PushforwardExplorer(n=200)
+    for name, value in (("target", target), ("source", source), ("map", g), ("a", a), ("b", b)):
+        e.controls[name].value = value
+    assert e.state.w1 == pytest.approx(0.0, abs=1e-9) and "a match" in e.readout.value
+
+
+def test_a_uniform_source_never_reaches_the_lognormal_target():
+    best = min(nb01.wasserstein_1d(nb01.Pushforward("uniform", "exp", a, b), TARGETS["LogNormal(0, 0.5²)"])
+               for a in np.arange(0.1, 3.01, 0.05) for b in np.arange(-3, 3.01, 0.05))
+    assert best > 0.02
