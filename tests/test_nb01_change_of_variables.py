@@ -129,6 +129,9 @@ def test_view_range_stays_put_for_small_moves_and_follows_big_ones():
     t = TARGETS["N(1, 0.5²)"]
     first = nb01.view_range(nb01.Pushforward("normal", "affine", 1.0, 0.0), t)
     assert nb01.view_range(nb01.Pushforward("normal", "affine", 0.9, 0.2), t, first) == first
+    narrower = nb01.Pushforward("normal", "affine", 0.6, 0.5)
+    assert nb01.view_range(narrower, t) != first  # on its own it would get another range ...
+    assert nb01.view_range(narrower, t, first) == first  # ... but the current one still fits: kept
     moved = nb01.view_range(nb01.Pushforward("normal", "affine", 1.0, 3.0), t, first)
     assert moved != first and moved[1] >= nb01.central_interval(nb01.Pushforward("normal", "affine", 1.0, 3.0))[1]
 
