@@ -65,6 +65,17 @@ def _affine_inplace(x, a, b):
     return _phi(x / a) / abs(a)
 
 
+# ---------------------------------------------------------------- 1.3 log-normal density
+
+def _lognormal(x, mu, sigma):
+    return _phi((torch.log(x) - mu) / sigma) / (sigma * x)
+
+
+def _lognormal_inplace(x, mu, sigma):
+    x.log_()
+    return _phi((x - mu) / sigma) / (sigma * torch.exp(x))
+
+
 # ---------------------------------------------------------------- 2.1 Monte Carlo log p(x)
 
 def _by_max(log_lik):
@@ -257,6 +268,8 @@ CASES = {
                (lambda x, a, b: _phi((x + b) / a) / abs(a), "the inverse of g is (x − b)/a"),
                (lambda x, a, b: torch.exp(-((x - b) / a) ** 2) / math.sqrt(2 * math.pi) / abs(a),
                 "the ½ in the exponent is missing"),
+               (lambda x, a, b: torch.exp(-((x - b) / a) ** 2) / math.sqrt(math.pi) / abs(a),
+                "the ½ in the exponent is missing (and √(2π) became √π"),
                (lambda x, a, b: torch.log(_phi((x - b) / a) / abs(a)), "the log-density"),
                (lambda x, a, b: _phi(x / a - b) / abs(a), "subtract b before dividing"),
                (lambda x, a, b: torch.exp(-0.5 * ((x - b) / a) ** 2) / 2.5 / abs(a), "the values differ: at index")],
@@ -265,6 +278,35 @@ CASES = {
         # answers at the grid the first check showed, whatever x is
         hard_coded=(lambda x, a, b: _phi((torch.linspace(-4, 6, 11, dtype=x.dtype) - b) / a) / abs(a),
                     "returned shape (11,) for x of shape (2, 3)"),
+    ),
+    "1.3": Case(
+        nb01.exercise_1_3,
+        valid=[lambda x, mu, sigma: _lognormal(x.float(), mu, sigma),
+               lambda x, mu, sigma: D.LogNormal(mu, sigma).log_prob(x).exp(),
+               lambda x, mu, sigma: D.Normal(mu, sigma).log_prob(torch.log(x)).exp() / x,
+               lambda x, mu, sigma: torch.exp(-(torch.log(x) - mu) ** 2 / (2 * sigma**2) - torch.log(x))
+               / math.sqrt(2 * math.pi * sigma**2)],
+        wrong=[(lambda x, mu, sigma: _phi((torch.log(x) - mu) / sigma) / sigma, "the factor 1/x is missing"),
+               (lambda x, mu, sigma: _phi((torch.exp(x) - mu) / sigma) / (sigma * x), "with log, not exp"),
+               (lambda x, mu, sigma: _phi((torch.exp(x) - mu) / sigma) * torch.exp(x) / sigma, "instead of pulling"),
+               (lambda x, mu, sigma: torch.exp(-0.5 * ((torch.log(x) - mu) / sigma) ** 2) / (sigma * x),
+                "without 1/√(2π)"),
+               (lambda x, mu, sigma: torch.exp(-((torch.log(x) - mu) / sigma) ** 2) / math.sqrt(2 * math.pi)
+                / (sigma * x), "the ½ in the exponent is missing"),
+               (lambda x, mu, sigma: _phi((torch.log(x) - mu) / sigma) / (sigma * torch.exp(sigma * x + mu)),
+                "you took g' at x itself"),
+               (lambda x, mu, sigma: _phi((torch.log(x) - mu) / sigma) * x / sigma, "do not multiply"),
+               (lambda x, mu, sigma: _phi((torch.log(x) - mu) / sigma) / x, "the factor 1/σ is missing"),
+               (lambda x, mu, sigma: _phi((torch.log(x) - mu) / sigma) / (sigma**2 * x), "not by the variance σ²"),
+               (lambda x, mu, sigma: _phi((torch.log(x) + mu) / sigma) / (sigma * x), "subtract μ"),
+               (lambda x, mu, sigma: _phi(torch.log(x) / sigma - mu) / (sigma * x), "subtract μ before dividing"),
+               (lambda x, mu, sigma: torch.log(_lognormal(x, mu, sigma)), "the log-density"),
+               (lambda x, mu, sigma: _lognormal(x, mu, sigma) * 1.01, "the values differ: at index")],
+        inplace=(_lognormal_inplace, "x"),
+        detached=(lambda x, mu, sigma: _lognormal(x, mu, sigma).detach(), PASS),
+        hard_coded=(lambda x, mu, sigma: _lognormal(torch.tensor([0.05, 0.2, 0.45, 0.8, 1.0, 1.3, 1.9, 2.7, 4.0, 6.5],
+                                                                 dtype=x.dtype), mu, sigma),
+                    "returned shape (10,) for x of shape (2, 3)"),
     ),
     "2.1": Case(
         nb02.exercise_2_1,

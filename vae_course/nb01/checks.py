@@ -1,4 +1,5 @@
-"""Checkers of notebook 01: Exercise 1.1 (exponential inverse CDF), 1.2 (affine pushforward density)."""
+"""Checkers of notebook 01: Exercise 1.1 (exponential inverse CDF), 1.2 (affine pushforward density), 1.3
+(the log-normal density by change of variables)."""
 
 from __future__ import annotations
 
@@ -83,6 +84,8 @@ def _affine_mistakes(x: Tensor, a: float, b: float) -> dict[str, Tensor]:
         "exp(−t²/2)/|a| without 1/√(2π): the N(0, 1) density has that constant.": torch.exp(-0.5 * t**2) / abs(a),
         "exp(−t²)/(√(2π)·|a|): the ½ in the exponent is missing; φ(t) = exp(−t²/2)/√(2π).":
             torch.exp(-t**2) / math.sqrt(2 * math.pi) / abs(a),
+        "exp(−t²)/(√π·|a|): the ½ in the exponent is missing (and √(2π) became √π to make up for it); "
+        "φ(t) = exp(−t²/2)/√(2π).": torch.exp(-t**2) / math.sqrt(math.pi) / abs(a),
         "the log-density: return p_X(x) itself (take exp).": torch.log(_phi(t) / abs(a)),
         "φ((x + b)/a)/|a|: the inverse of g is (x − b)/a.": _phi((x + b) / a) / abs(a),
         "φ(x/a − b)/|a|: subtract b before dividing by a, t = (x − b)/a.": _phi(x / a - b) / abs(a),
@@ -116,4 +119,63 @@ exercise_1_2 = Exercise("1.2", "affine_pushforward_density", compute.affine_push
                          _affine_values(-0.5, 0.3, torch.float32), _affine_normalised])
 
 
-__all__ = ["exercise_1_1", "exercise_1_2"]
+def _xpos(dtype=torch.float64) -> Tensor:
+    return torch.tensor([0.05, 0.2, 0.45, 0.8, 1.0, 1.3, 1.9, 2.7, 4.0, 6.5], dtype=torch.float64).to(dtype)
+
+
+def _lognormal_mistakes(x: Tensor, mu: float, sigma: float) -> dict[str, Tensor]:
+    t = (torch.log(x) - mu) / sigma
+    return {
+        "φ((log x − μ)/σ)/σ: the factor 1/x is missing. The slope of g(z) = exp(μ + σz) is σ·exp(μ + σz) = σx, "
+        "so |dg⁻¹/dx| = 1/(σx).": _phi(t) / sigma,
+        "φ((exp(x) − μ)/σ)/(σx): the inverse of g(z) = exp(μ + σz) is z = (log x − μ)/σ, with log, not exp.":
+            _phi((torch.exp(x) - mu) / sigma) / (sigma * x),
+        "φ((exp(x) − μ)/σ)·exp(x)/σ: that pushes x through g instead of pulling it back; "
+        "use z = g⁻¹(x) = (log x − μ)/σ and divide by the slope σx.": _phi((torch.exp(x) - mu) / sigma) * torch.exp(x) / sigma,
+        "exp(−t²/2)/(σx) without 1/√(2π): the N(0, 1) density φ(t) = exp(−t²/2)/√(2π) has that constant.":
+            torch.exp(-0.5 * t**2) / (sigma * x),
+        "exp(−t²)/(√(2π)·σx): the ½ in the exponent is missing; φ(t) = exp(−t²/2)/√(2π).":
+            torch.exp(-t**2) / math.sqrt(2 * math.pi) / (sigma * x),
+        "φ(t)/(σ·exp(σx + μ)): the slope is g'(z) at z = g⁻¹(x), which is σx; you took g' at x itself.":
+            _phi(t) / (sigma * torch.exp(sigma * x + mu)),
+        "φ(t)·x/σ: divide by x, do not multiply (g stretches large x, so the density drops there).":
+            _phi(t) * x / sigma,
+        "φ(t)/x: the factor 1/σ is missing; the slope of g is σx, not x.": _phi(t) / x,
+        "φ(t)/(σ²x): divide by σ (the slope's factor), not by the variance σ².": _phi(t) / (sigma**2 * x),
+        "φ((log x + μ)/σ)/(σx): subtract μ, z = (log x − μ)/σ.": _phi((torch.log(x) + mu) / sigma) / (sigma * x),
+        "φ(log(x)/σ − μ)/(σx): subtract μ before dividing by σ, z = (log x − μ)/σ.":
+            _phi(torch.log(x) / sigma - mu) / (sigma * x),
+        "the log-density: return p_X(x) itself (take exp).": torch.log(_phi(t) / (sigma * x)),
+    }
+
+
+def _lognormal_shape(answer):
+    for shape in ((2, 3), (), (3, 1, 2)):
+        x = _xpos()[:math.prod(shape)].reshape(shape)
+        answer.tensor(x, 0.5, 0.8, shape=x.shape)
+
+
+def _lognormal_values(mu: float, sigma: float, dtype):
+    def check(answer):
+        x = _xpos(dtype)
+        expected = compute.lognormal_density(x.double(), mu, sigma)
+        got = answer.tensor(x, mu, sigma, shape=x.shape)
+        matches(got, expected, f"mu = {mu:g}, sigma = {sigma:g}{in_dtype(dtype)}",
+                _lognormal_mistakes(x.double(), mu, sigma), inputs={"x": x}, dtype=dtype)
+    return check
+
+
+def _lognormal_normalised(answer):
+    x = torch.linspace(1e-4, 40, 40001, dtype=torch.float64)
+    area = torch.trapezoid(answer.tensor(x, 0.2, 0.6, shape=x.shape).detach().double(), x)
+    if abs(area.item() - 1) > 1e-3:
+        raise CheckFailed(f"a density integrates to 1; yours integrates to {area.item():.4f} for mu = 0.2, "
+                          f"sigma = 0.6.")
+
+
+exercise_1_3 = Exercise("1.3", "lognormal_density", compute.lognormal_density,
+                        [_lognormal_shape, _lognormal_values(0.3, 0.8, torch.float64),
+                         _lognormal_values(-0.5, 1.4, torch.float32), _lognormal_normalised])
+
+
+__all__ = ["exercise_1_1", "exercise_1_2", "exercise_1_3"]

@@ -250,6 +250,82 @@ def affine_pushforward_density(x: Tensor, a: float, b: float) -> Tensor:
     return torch.exp(standard_normal_log_prob(z)) / abs(a)
 
 
+def jacobian_free_density(p: Pushforward, x: Tensor) -> Tensor:
+    """p_Z(g⁻¹(x)) alone: the change of variables with the factor 1/|g'(z)| dropped; 0 outside g's range.
+
+    Not a density: it equals p_X(x)·|g'(g⁻¹(x))|, so it integrates to E|g'(Z)| rather than 1, and
+    it over-weights the x where g stretches. x: any shape, same shape out.
+    """
+    x = v.tensor(x, "x")
+    z = p.g.inverse(x, p.a, p.b)
+    inside = ~torch.isnan(z)
+    out = source_log_prob(torch.where(inside, z, torch.zeros_like(z)), p.source).exp()
+    return torch.where(inside, out, torch.zeros_like(out))
+
+
+def lognormal_density(x: Tensor, mu: float, sigma: float) -> Tensor:
+    """Density of X = exp(μ + σZ), Z ~ N(0, 1), by change of variables. Reference for Exercise 1.3.
+
+    g⁻¹(x) = (log x − μ)/σ and |dg⁻¹/dx| = 1/(σx), so p_X(x) = φ((log x − μ)/σ) / (σ x): the
+    log-normal density. x: any shape, entries > 0; sigma > 0. Same shape out.
+    """
+    x = v.tensor(x, "x")
+    if (x <= 0).any():
+        raise ValueError("x must be positive: exp(μ + σZ) never takes a value ≤ 0.")
+    mu, sigma = v.scalar(mu, "mu"), v.scalar(sigma, "sigma", positive=True)
+    t = (torch.log(x) - mu) / sigma
+    return torch.exp(standard_normal_log_prob(t)) / (sigma * x)
+
+
+# ---------------------------------------------------------------- change of variables in two dimensions
+
+def fan_map(z: Tensor) -> Tensor:
+    """A 2-D map for the grid picture: g(z) = e^{z₁/2}·(cos(z₂/2), sin(z₂/2)). (…, 2) → (…, 2).
+
+    Polar coordinates with radius e^{z₁/2} and angle z₂/2: one-to-one for |z₂| < 2π. Its Jacobian
+    determinant is e^{z₁}/4 (`fan_log_det`): cells with small z₁ are squeezed, large z₁ stretched.
+    """
+    z = v.tensor(z, "z")
+    if z.shape[-1:] != (2,):
+        raise ValueError(f"z must have shape (..., 2), got {tuple(z.shape)}.")
+    r, angle = torch.exp(z[..., 0] / 2), z[..., 1] / 2
+    return torch.stack([r * torch.cos(angle), r * torch.sin(angle)], dim=-1)
+
+
+def fan_log_det(z: Tensor) -> Tensor:
+    """log |det J_g(z)| of `fan_map`: z₁ − log 4. (…, 2) → (…)."""
+    z = v.tensor(z, "z")
+    if z.shape[-1:] != (2,):
+        raise ValueError(f"z must have shape (..., 2), got {tuple(z.shape)}.")
+    return z[..., 0] - math.log(4.0)
+
+
+def grid_cells(lo: float, hi: float, n: int, points_per_edge: int = 8) -> tuple[Tensor, Tensor]:
+    """The n × n square cells of [lo, hi]²: their outlines (n², 4·points_per_edge, 2), counter-clockwise,
+    points_per_edge points along each side (so a curved image of a side stays curved), and their
+    centres (n², 2). float64."""
+    lo, hi = v.scalar(lo, "lo"), v.scalar(hi, "hi")
+    if not lo < hi:
+        raise ValueError(f"lo must be below hi, got {lo} and {hi}.")
+    n, k = v.count(n, "n"), v.count(points_per_edge, "points_per_edge")
+    h = (hi - lo) / n
+    t = torch.arange(k, dtype=torch.float64) / k
+    unit = torch.cat([torch.stack([t, 0 * t], 1), torch.stack([1 + 0 * t, t], 1),
+                      torch.stack([1 - t, 1 + 0 * t], 1), torch.stack([0 * t, 1 - t], 1)])  # (4k, 2)
+    i, j = torch.meshgrid(torch.arange(n), torch.arange(n), indexing="ij")
+    corner = lo + h * torch.stack([i.flatten(), j.flatten()], 1).double()  # (n², 2) lower-left corners
+    return corner[:, None, :] + h * unit, corner + h / 2
+
+
+def polygon_areas(outlines: Tensor) -> Tensor:
+    """Areas of polygons by the shoelace formula: (M, P, 2) vertices in order → (M,)."""
+    outlines = v.tensor(outlines, "outlines")
+    if outlines.ndim != 3 or outlines.shape[-1] != 2:
+        raise ValueError(f"outlines must have shape (M, P, 2), got {tuple(outlines.shape)}.")
+    x, y = outlines[..., 0], outlines[..., 1]
+    return 0.5 * (x * y.roll(-1, 1) - x.roll(-1, 1) * y).sum(1).abs()
+
+
 def histogram_density(samples: Tensor, edges: Tensor) -> Tensor:
     """Histogram heights normalised as a density: count / (n · bin width). (B+1,) edges → (B,).
 
@@ -343,6 +419,44 @@ def histogram_view(lo: float, hi: float, bins: int, points: int) -> tuple[Tensor
             torch.linspace(lo, hi, points, dtype=torch.float64))
 
 
+def _nice_step(width: float) -> float:
+    """A round step (1, 2, 2.5 or 5 times a power of ten) that cuts `width` into about 8 parts."""
+    raw = width / 8
+    power = 10 ** math.floor(math.log10(raw))
+    return next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
+
+
+def central_interval(p: Pushforward, mass: float = 0.98) -> tuple[float, float]:
+    """The interval [F⁻¹((1 − mass)/2), F⁻¹((1 + mass)/2)] that holds the central `mass` of p."""
+    mass = v.scalar(mass, "mass")
+    if not 0 < mass < 1:
+        raise ValueError(f"mass must be strictly between 0 and 1, got {mass}.")
+    q = p.icdf(torch.tensor([(1 - mass) / 2, (1 + mass) / 2], dtype=torch.float64))
+    return q[0].item(), q[1].item()
+
+
+def view_range(p: Pushforward, target: Pushforward, current: tuple[float, float] | None = None, *,
+               mass: float = 0.98, min_fill: float = 0.25, widest: float = 40.0) -> tuple[float, float]:
+    """The x-range [lo, hi] of the pushforward explorer's picture, with round ends.
+
+    Keeps `current` while it still holds the central `mass` of p and of the target and while the
+    two together fill at least `min_fill` of its width, so that moving a or b moves the samples across
+    a still axis. Otherwise returns a new range: both central intervals, 10% of room on each side,
+    rounded outward to a round step, at most `widest` wide (a very skewed p then pokes out).
+    """
+    (p_lo, p_hi), (t_lo, t_hi) = central_interval(p, mass), central_interval(target, mass)
+    lo, hi = min(p_lo, t_lo), max(p_hi, t_hi)
+    if current is not None:
+        c_lo, c_hi = v.scalar(current[0], "current[0]"), v.scalar(current[1], "current[1]")
+        if c_lo <= lo and hi <= c_hi and (hi - lo) >= min_fill * (c_hi - c_lo):
+            return current
+    hi = min(hi, lo + widest)
+    pad = 0.1 * max(hi - lo, 1e-3)
+    lo, hi = (0.0 if 0 <= lo < pad else lo - pad), hi + pad  # all draws positive: the axis starts at 0
+    step = _nice_step(hi - lo)
+    return float(round(math.floor(lo / step) * step, 9)), float(round(math.ceil(hi / step) * step, 9))
+
+
 def sample_moments(samples: Tensor) -> tuple[float, float]:
     """The sample mean and the sample standard deviation (n − 1 in the denominator) of `samples`."""
     samples = v.tensor(samples, "samples")
@@ -352,5 +466,6 @@ def sample_moments(samples: Tensor) -> tuple[float, float]:
 __all__ = ["squared_distances", "pairing_cost", "best_pairing", "random_pairing_costs", "sorted_distance",
            "marginal_distances", "shuffle_columns", "nearest_distances", "SOURCES", "source_log_prob", "source_icdf",
            "sample_source", "Map", "MAPS", "Pushforward", "wasserstein_1d", "exponential_icdf",
-           "affine_pushforward_density", "histogram_density", "PushforwardSummary", "summarize_pushforward",
-           "LinearGenerator", "histogram_view", "sample_moments"]
+           "affine_pushforward_density", "jacobian_free_density", "lognormal_density", "fan_map",
+           "fan_log_det", "grid_cells", "polygon_areas", "histogram_density", "PushforwardSummary", "summarize_pushforward",
+           "LinearGenerator", "histogram_view", "central_interval", "view_range", "sample_moments"]

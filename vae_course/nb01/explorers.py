@@ -21,14 +21,16 @@ class PushforwardExplorer(Explorer):
     """Notebook 01: choose a source and a map g, move a and b, compare g(Z) with a target.
 
     The same 2,000 source draws (one fixed generator per source) are pushed through every setting,
-    so a learner watches the same samples move. `.state` is the last `PushforwardSummary`.
+    so a learner watches the same samples move. The x-range follows the choice of source, map and
+    target (`compute.view_range`) and stays put while a or b move, unless the samples leave it or
+    shrink to a corner of it. `.state` is the last `PushforwardSummary`.
     """
 
     name = "pushforward explorer"
 
-    def __init__(self, n: int = 2000, seed: int = 0, lo: float = -3.0, hi: float = 5.0, bins: int = 80):
+    def __init__(self, n: int = 2000, seed: int = 0, bins: int = 80):
         self.z = {s: compute.sample_source(s, n, torch.Generator().manual_seed(seed)) for s in compute.SOURCES}
-        self.edges, self.grid = compute.histogram_view(lo, hi, bins, 801)
+        self.bins, self.range, self._choice = bins, None, None
         controls = {
             "source": dropdown("source Z", list(compute.SOURCES), "normal"),
             "map": dropdown("map g", list(compute.MAPS), "affine"),
@@ -43,6 +45,13 @@ class PushforwardExplorer(Explorer):
     def _draw(self, values: dict) -> tuple[bytes, str]:
         p = compute.Pushforward(values["source"], values["map"], values["a"], values["b"])
         target = TARGETS[values["target"]]
+        choice = (values["source"], values["map"], values["target"])
+        # a new source, map or target gets its own x-range; moving a or b keeps it while it still fits
+        new_range = compute.view_range(p, target, self.range if choice == self._choice else None)
+        if new_range != self.range:
+            self.range, self._choice = new_range, choice
+            self.edges, self.grid = compute.histogram_view(*new_range, self.bins, 801)
+        self._choice = choice
         s = self.state = compute.summarize_pushforward(p, target, self.z[p.source], self.edges, self.grid)
         title = f"X = {p.label()}"
         if self.view is None:

@@ -17,13 +17,18 @@ if TYPE_CHECKING:  # for the annotations only: a figure draws what it is given, 
 
 
 def plot_density_check(samples, grid, density, edges, *, ax: Axes | None = None, title: str = "",
-                       xlabel: str = "$x$", label: str = "change-of-variables density") -> Axes:
-    """A histogram of `samples` (as a density on `edges`) under the curve `density` over `grid`."""
+                       xlabel: str = "$x$", label: str = "change-of-variables density",
+                       others: dict | None = None) -> Axes:
+    """A histogram of `samples` (as a density on `edges`) under the curve `density` over `grid`;
+    `others` {label: values on grid} adds dashed curves (e.g. a formula with a factor missing)."""
     ax = ax_or_new(ax)
     ax.hist(as_numpy(samples), bins=as_numpy(edges), density=False,
             weights=np.full(len(samples), 1.0 / len(samples)) / np.diff(as_numpy(edges)).mean(),
             color=COLORS["samples"], label=f"histogram of {len(samples):,} samples")
     ax.plot(as_numpy(grid), as_numpy(density), color=COLORS["density"], lw=2, label=label)
+    for (name, values), color, ls in zip((others or {}).items(), (COLORS["target"], "0.35", COLORS["data"]),
+                                         ("--", ":", "-.")):
+        ax.plot(as_numpy(grid), as_numpy(values), color=color, lw=2, ls=ls, label=name)
     ax.set(title=title, xlabel=xlabel, ylabel="density")
     ax.legend(loc="best", fontsize="small")
     return ax
@@ -32,32 +37,50 @@ def plot_density_check(samples, grid, density, edges, *, ax: Axes | None = None,
 class PushforwardFigure:
     """The pushforward explorer's picture: the histogram of g(Z), its density, a target.
 
-    draw(summary, title) updates the artists in place; png() returns PNG bytes. The y-range only
-    changes when the curves outgrow it or shrink below half of it, so most moves are cheap.
+    draw(summary, title) updates the artists in place; png() returns PNG bytes. The x-range is the
+    summary's edges (the explorer changes them only when the source, map or target asks for it); the
+    y-range only changes when the curves outgrow it or shrink below half of it, so most moves are cheap.
     """
 
     def __init__(self, summary: PushforwardSummary, target_label: str, figsize=(7.2, 3.4), dpi=100,
                  xlabel: str = "$x = g(z)$", hist_label: str | None = None,
                  density_label: str = "change-of-variables density $p_X$"):
         fig = Figure(figsize=figsize, dpi=dpi)
-        fig.subplots_adjust(left=0.08, right=0.98, top=0.9, bottom=0.14)
+        fig.subplots_adjust(left=0.1, right=0.96, top=0.9, bottom=0.15)  # room for tick labels like 0.25
         ax = self.ax = fig.add_subplot()
         edges, grid = as_numpy(summary.edges), as_numpy(summary.grid)
-        self.hist = ax.stairs(as_numpy(summary.heights), edges, fill=True, color=COLORS["samples"],
-                              label=f"histogram of g(Z), {len(summary.samples):,} draws")
+        hist_label = hist_label or f"histogram of g(Z), {len(summary.samples):,} draws"
+        self.hist = ax.stairs(as_numpy(summary.heights), edges, fill=True, color=COLORS["samples"], label=hist_label)
         (self.line,) = ax.plot(grid, as_numpy(summary.density), color=COLORS["density"], lw=2, label=density_label)
         (self.target,) = ax.plot(grid, as_numpy(summary.target_density), color=COLORS["target"], lw=2,
                                  ls="--", label=f"target: {target_label}")
-        ax.set(xlim=(edges[0], edges[-1]), ylim=(0, 1), xlabel=xlabel, ylabel="density")
+        ax.set(ylim=(0, 1), xlabel=xlabel, ylabel="density")
+        self._set_view(edges)
         ax.legend(loc="upper right", fontsize="small")
         self.blit = BlitFigure(fig, [self.hist, self.line, self.target, ax.title])
         self.fig = fig
         self.draw(summary, "")
 
+    def _set_view(self, edges: np.ndarray) -> None:
+        from matplotlib.ticker import MaxNLocator
+
+        lo, hi = float(edges[0]), float(edges[-1])
+        self.ax.set_xlim(lo, hi)
+        ticks = MaxNLocator(nbins=8).tick_values(lo, hi)
+        self.ax.set_xticks(ticks[(ticks >= lo - 1e-9) & (ticks <= hi + 1e-9)])  # no tick labels off the axis
+        self.edges = edges
+
     def draw(self, s: PushforwardSummary, title: str, target_label: str | None = None) -> None:
-        self.hist.set_data(as_numpy(s.heights))
-        self.line.set_ydata(as_numpy(s.density))
-        self.target.set_ydata(as_numpy(s.target_density))
+        edges = as_numpy(s.edges)
+        if len(edges) != len(self.edges) or not np.array_equal(edges, self.edges):
+            self.hist.set_data(as_numpy(s.heights), edges)
+            self._set_view(edges)
+            self.blit.invalidate()
+        else:
+            self.hist.set_data(as_numpy(s.heights))
+        grid = as_numpy(s.grid)
+        self.line.set_data(grid, as_numpy(s.density))
+        self.target.set_data(grid, as_numpy(s.target_density))
         if target_label is not None and self.target.get_label() != f"target: {target_label}":
             self.target.set_label(f"target: {target_label}")
             self.ax.legend(loc="upper right", fontsize="small")
@@ -112,4 +135,41 @@ def plot_pairing_costs(random_costs, identity_cost: float, best_cost: float, *,
     return ax
 
 
-__all__ = ["plot_density_check", "PushforwardFigure", "plot_generation_flow", "plot_pairing_costs"]
+def plot_grid_warp(z_cells, x_cells, log_det, z_samples, x_samples) -> Figure:
+    """A regular grid of cells in z beside its image under a 2-D map g, each image cell coloured by
+    the local area change |det J_g| at its centre, with the same samples in both panels.
+
+    z_cells, x_cells: (M, P, 2) cell outlines before and after g; log_det: (M,) log |det J_g|;
+    z_samples, x_samples: (N, 2).
+    """
+    from matplotlib.collections import PolyCollection
+    from matplotlib.colors import LogNorm
+
+    fig, (ax_z, ax_x) = plt.subplots(1, 2, figsize=(8.4, 4.0), layout="constrained")
+    det = np.exp(as_numpy(log_det))
+    norm = LogNorm(det.min(), det.max())
+    ax_z.add_collection(PolyCollection(as_numpy(z_cells), facecolors="0.93", edgecolors="0.45", lw=0.6))
+    cells = PolyCollection(as_numpy(x_cells), array=det, cmap="viridis", norm=norm, edgecolors="0.3", lw=0.6)
+    ax_x.add_collection(cells)
+    for ax, pts in ((ax_z, z_samples), (ax_x, x_samples)):
+        pts = as_numpy(pts)
+        ax.scatter(pts[:, 0], pts[:, 1], s=4, color=COLORS["target"], zorder=3, label=f"the same {len(pts)} draws")
+        ax.autoscale_view()
+        ax.set_aspect("equal")
+        ax.grid(False)
+    for ax in (ax_z, ax_x):  # only ticks inside the view: none left over beyond the limits
+        ax.set_xlim(ax.get_xlim())
+        ax.set_ylim(ax.get_ylim())
+        for axis, (lo, hi) in ((ax.xaxis, ax.get_xlim()), (ax.yaxis, ax.get_ylim())):
+            ticks = axis.get_ticklocs()
+            axis.set_ticks(ticks[(ticks >= lo) & (ticks <= hi)])
+    ax_z.set(title="z: a regular grid, every cell the same area", xlabel="$z_1$", ylabel="$z_2$")
+    ax_x.set(title="x = g(z): squeezed near 0, stretched outside", xlabel="$x_1$", ylabel="$x_2$")
+    ax_z.legend(loc="lower left", fontsize="small", framealpha=0.9, frameon=True)
+    fig.colorbar(cells, ax=ax_x, label=r"area change $|\det J_g(z)|$")
+    fig.suptitle(r"In 2-D the factor $|g'(z)|$ becomes $|\det J_g(z)|$: where cells shrink, the draws crowd")
+    return fig
+
+
+__all__ = ["plot_density_check", "PushforwardFigure", "plot_generation_flow", "plot_pairing_costs",
+           "plot_grid_warp"]
