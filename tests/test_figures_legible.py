@@ -47,6 +47,16 @@ def test_sizes_are_judged_at_the_dpi_the_picture_is_saved_at():
     assert figures.legibility_problems(fig, dpi=72) == ["text 'label' is 8.0 px high, below 9 px"]
 
 
+def test_tick_labels_of_ticks_outside_the_range_are_not_counted():
+    """matplotlib makes labels for ticks beyond the axis limits but never draws them."""
+    fig, ax = plt.subplots(figsize=(4, 2))
+    ax.set_xticks([-6, 0, 6], labels=["left", "mid", "right"], fontsize=5)
+    ax.set_xlim(-1, 1)
+    assert [p.split("'")[1] for p in figures.legibility_problems(fig)] == ["mid"]
+    ax.set_xlim(-7, 7)
+    assert [p.split("'")[1] for p in figures.legibility_problems(fig)] == ["left", "mid", "right"]
+
+
 def test_titles_that_run_into_each_other_are_found():
     fig, axes = plt.subplots(1, 2, figsize=(4, 2))
     axes[0].set_title("a long title that runs into its neighbour")

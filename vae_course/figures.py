@@ -185,9 +185,19 @@ def legibility_problems(fig: Figure, *, tight: bool = True, dpi: float | None = 
     renderer = canvas.get_renderer()
     scale = (dpi or fig.dpi) / fig.dpi  # sizes on screen: the saved dpi over the drawn one
     problems, boxes = [], []
+    undrawn = set()  # tick labels of ticks outside the axis range: matplotlib never draws them
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            lo, hi = sorted(axis.get_view_interval())
+            slack = 1e-9 * max(1.0, abs(lo), abs(hi))
+            for tick in axis.get_major_ticks() + axis.get_minor_ticks():
+                loc = tick.get_loc()
+                if loc is None or not lo - slack <= loc <= hi + slack:
+                    undrawn.update((id(tick.label1), id(tick.label2)))
     for t in fig.findobj(Text):
         text = t.get_text().strip()
-        if not text or not t.get_visible() or t.get_alpha() == 0 or t.figure is None:
+        if (not text or not t.get_visible() or t.get_alpha() == 0 or t.figure is None
+                or id(t) in undrawn):
             continue
         px = t.get_fontsize() * (dpi or fig.dpi) / 72
         if px < min_text_px - 1e-9:
