@@ -112,7 +112,7 @@ def plot_per_sample_flow(x, mu, log_var, z, x_hat) -> Figure:
     if not (mu.shape == sigma.shape == z.shape == (k, 2) and x_hat.shape[0] == k):
         raise ValueError(f"expected x, x_hat (K, 64) and mu, log_var, z (K, 2) with the same K; got {x.shape}, "
                          f"{mu.shape}, {sigma.shape}, {z.shape}, {x_hat.shape}.")
-    fig = plt.figure(figsize=(1.3 * k + 1.0, 6.4), layout="constrained")
+    fig = plt.figure(figsize=(1.7 * k + 1.0, 7.0), layout="constrained")
     grid = fig.add_gridspec(3, k, height_ratios=[1, 1.8, 1])
     ax_z = fig.add_subplot(grid[1, :])
     colors = [plt.get_cmap("Dark2")(i % 8) for i in range(k)]
@@ -123,7 +123,7 @@ def plot_per_sample_flow(x, mu, log_var, z, x_hat) -> Figure:
     _posterior_limits(np.concatenate([mu, z]), np.concatenate([sigma, 0 * sigma]), 1.3, ax_z)
     ax_z.set(title=r"$Z_k \sim \mathcal{N}(\mu_k, \sigma_k^2)$, drawn for $X_k$ ($1\sigma$ ellipses)",
              xlabel="$z_1$", ylabel="$z_2$")
-    for row, imgs, name in ((0, x, "data $X_{%d}$"), (2, x_hat, r"$\hat X_{%d} = g(Z_{%d})$")):
+    for row, imgs, name in ((0, x, "data $X_{%d}$"), (2, x_hat, r"$\hat X_{%d}$")):
         for i in range(k):
             ax = fig.add_subplot(grid[row, i])
             ax.imshow(imgs[i].reshape(8, 8), **IMAGE_KW)
@@ -131,9 +131,69 @@ def plot_per_sample_flow(x, mu, log_var, z, x_hat) -> Figure:
             ax.set_yticks([])
             for side in ax.spines.values():
                 side.set(visible=True, color=colors[i], lw=3)
-            ax.set_title(name % ((i + 1,) if row == 0 else (i + 1, i + 1)), fontsize="small")
-    fig.suptitle("Each $X_k$ gets its own normal: $\\hat X_k$ has its partner by construction")
+            ax.set_title(name % (i + 1))
+    fig.suptitle("Each $X_k$ gets its own normal $q(z|X_k)$: $\\hat X_k = g(Z_k)$ has its partner by construction")
     return fig
 
 
-__all__ = ["DIGIT_COLORS", "plot_posterior_ellipses", "PosteriorFigure", "plot_per_sample_flow"]
+def plot_q_against_posterior(grid, x, picks: dict, *, window: float = 4.0) -> Figure:
+    """For each digit picked, the exact posterior p(z|x) (shaded, from a `GridPosterior`) with the
+    encoder's q(z|x) over it (contours at the same levels), and the digit itself.
+
+    grid: a `vae_course.nb03.GridPosterior` of N digits; x (N, 64) those digits; picks: {title: row};
+    window: the view spans post_mean ± window·(the posterior's largest standard deviation).
+    """
+    x = as_numpy(x)
+    if not picks:
+        raise ValueError("picks must name at least one digit: {title: row of the grid}.")
+    n = len(grid.ticks)
+    ticks = as_numpy(grid.ticks)
+    fig = plt.figure(figsize=(5.2 * len(picks), 4.4), layout="constrained")
+    cols = fig.add_gridspec(1, 2 * len(picks), width_ratios=[1, 3.2] * len(picks))
+    for j, (title, k) in enumerate(picks.items()):
+        if not 0 <= k < len(x):
+            raise ValueError(f"row {k} is not one of the {len(x)} digits of the grid.")
+        ax_x, ax = fig.add_subplot(cols[0, 2 * j]), fig.add_subplot(cols[0, 2 * j + 1])
+        ax_x.imshow(x[k].reshape(8, 8), **IMAGE_KW)
+        ax_x.set(xticks=[], yticks=[], title="the digit $x$")
+        post = np.exp(as_numpy(grid.log_post[k])).reshape(n, n)
+        q = np.exp(as_numpy(grid.log_q[k])).reshape(n, n)
+        top = post.max()
+        levels = top * np.array([0.05, 0.25, 0.6, 0.9])
+        ax.contourf(ticks, ticks, post, levels=[*levels, 1.01 * max(top, q.max())], cmap="Blues", alpha=0.9)
+        ax.contour(ticks, ticks, q, levels=levels, colors="#d95f02", linewidths=1.6)
+        mean, sd = as_numpy(grid.post_mean[k]), np.sqrt(np.linalg.eigvalsh(as_numpy(grid.post_cov[k])).max())
+        ax.set(xlim=(mean[0] - window * sd, mean[0] + window * sd), ylim=(mean[1] - window * sd, mean[1] + window * sd),
+               aspect="equal", xlabel="$z_1$", ylabel="$z_2$",
+               title=f"{title}\nKL(q ‖ p(z|x)) = {float(grid.kl_q_post[k]):.2f} nats")
+        ax.plot([], [], color="#d95f02", label="encoder $q(z|x)$")
+        ax.fill_between([], [], color="#6baed6", label="exact $p(z|x)$")
+        ax.legend(loc="upper left", fontsize="small", framealpha=0.9)
+    fig.suptitle("Blue: the exact posterior $p(z|x) = p(x|z)\\,p(z)/p(x)$ on a grid. Orange: the encoder's Gaussian "
+                 "$q(z|x)$ (same contour levels)")
+    return fig
+
+
+def plot_aggregate_posterior(ticks, q_agg, prior, *, ax: Axes | None = None) -> Axes:
+    """The aggregate posterior (1/N) Σ_k q(z|x_k) (shaded) with the prior's contours at the same levels.
+
+    ticks (n,): the grid axis; q_agg, prior: (n·n,) densities on the grid `torch.meshgrid(ticks, ticks,
+    indexing="ij")` flattened with z₁ varying fastest (as `vae_course.nb03.GridPosterior`).
+    """
+    ticks = as_numpy(ticks)
+    n = len(ticks)
+    q_agg, prior = as_numpy(q_agg).reshape(n, n), as_numpy(prior).reshape(n, n)
+    ax = ax_or_new(ax, figsize=(5.0, 4.4))
+    levels = prior.max() * np.array([0.05, 0.2, 0.5, 0.8])
+    shade = ax.contourf(ticks, ticks, q_agg, levels=12, cmap="Blues")
+    ax.contour(ticks, ticks, prior, levels=levels, colors="#d95f02", linewidths=1.4)
+    ax.plot([], [], color="#d95f02", label="prior $p(z) = \\mathcal{N}(0, I)$")
+    ax.legend(loc="upper right", fontsize="small", framealpha=0.9)
+    ax.figure.colorbar(shade, ax=ax, label="aggregate posterior density")
+    ax.set(aspect="equal", xlabel="$z_1$", ylabel="$z_2$",
+           title="The average of all q(z|x) over the training digits\n(shaded) against the prior (orange)")
+    return ax
+
+
+__all__ = ["DIGIT_COLORS", "plot_posterior_ellipses", "PosteriorFigure", "plot_per_sample_flow",
+           "plot_q_against_posterior", "plot_aggregate_posterior"]
