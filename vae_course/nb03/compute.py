@@ -78,7 +78,8 @@ def fit_per_sample(model, x: Tensor, *, steps: int = 300, lr: float = 0.05, n_dr
 
 class PosteriorTable(NamedTuple):
     """Everything the posterior explorer looks up. x (N, 64), labels (N,), mu and log_var (N, 2),
-    eps and z (N, K, 2) with z = mu + sigma·eps, x_hat (N, K, 64) the mean images decoded from z."""
+    eps and z (N, K, 2) with z = mu + sigma·eps, x_hat (N, K, 64) the mean images E[x|z] decoded
+    from z, x_sample (N, K, 64) one sample x ~ p(x|z) per draw (grey levels / 16)."""
 
     x: Tensor
     labels: Tensor
@@ -87,36 +88,64 @@ class PosteriorTable(NamedTuple):
     eps: Tensor
     z: Tensor
     x_hat: Tensor
+    x_sample: Tensor
 
 
 @torch.no_grad()
 def posterior_table(model, x: Tensor, labels: Tensor, n_draws: int = 8,
                     generator: torch.Generator | None = None) -> PosteriorTable:
-    """Encode every x_k, draw n_draws z from its posterior and decode them, once, for lookup."""
+    """Encode every x_k, draw n_draws z from its q(z|x_k), decode them to mean images E[x|z] and to one
+    sample x ~ p(x|z) each, once, for lookup."""
     x = model.check_x(x)
     if not isinstance(labels, Tensor) or labels.shape != (len(x),):
         raise ValueError(f"labels must be a tensor of shape ({len(x)},), one per row of x.")
     v.count(n_draws, "n_draws")
-    mu, log_var = model.encode(x)
-    eps = torch.randn(len(x), n_draws, mu.shape[1], generator=generator)
-    z = probability.reparameterize(mu.unsqueeze(1).expand_as(eps), log_var.unsqueeze(1).expand_as(eps), eps)
-    x_hat = model.decode_mean(z)
-    return PosteriorTable(x, labels, mu, log_var, eps, z, x_hat)
+    with evaluating(model):
+        mu, log_var = model.encode(x)
+        eps = torch.randn(len(x), n_draws, mu.shape[1], generator=generator)
+        z = probability.reparameterize(mu.unsqueeze(1).expand_as(eps), log_var.unsqueeze(1).expand_as(eps), eps)
+        logits = model.decode(z)
+        x_hat = model.mean_image(logits)
+        x_sample = sample_images(model, logits, generator)
+    return PosteriorTable(x, labels, mu, log_var, eps, z, x_hat, x_sample)
 
+
+def sample_images(model, logits: Tensor, generator: torch.Generator | None = None) -> Tensor:
+    """One image x ~ p(x|z) per set of decoder logits, every pixel drawn on its own: (..., 64, 17)
+    categorical logits → (..., 64) grey levels / 16, or (..., 64) Bernoulli logits → (..., 64) in {0, 1}."""
+    logits = v.tensor(logits, "logits")
+    if model.likelihood == "bernoulli":
+        u = torch.rand(logits.shape, generator=generator, dtype=logits.dtype)
+        return (u < torch.sigmoid(logits)).to(logits.dtype)
+    if logits.ndim < 2 or logits.shape[-1] != model.n_levels:
+        raise ValueError(f"logits must have {model.n_levels} grey levels in the last axis, got {tuple(logits.shape)}.")
+    probs = torch.softmax(logits, dim=-1).reshape(-1, model.n_levels)
+    levels = torch.multinomial(probs, 1, generator=generator).reshape(logits.shape[:-1])
+    return levels.to(logits.dtype) / (model.n_levels - 1)
+
+
+def class_rows(labels: Tensor, digit: int) -> list[int]:
+    """The rows of `labels` (N,) that hold the digit class `digit` (0–9), in order."""
+    if isinstance(digit, bool) or not isinstance(digit, int) or not 0 <= digit <= 9:
+        raise ValueError(f"digit must be a class 0..9, got {digit!r}.")
+    return [int(i) for i in torch.nonzero(v.tensor(labels, "labels") == digit).flatten()]
 
 
 # ---------------------------------------------------------------- what the posterior explorer shows
 
-def posterior_row(table: PosteriorTable, k: int, n_sigma: float = 1.0) -> dict:
+def posterior_row(table: PosteriorTable, k: int, n_sigma: float = 1.0, show: str = "means") -> dict:
     """Row k of a `PosteriorTable` as the posterior explorer shows it, a dict: index, label, mu, sigma
-    = exp(½ log_var) (2,), z (K, 2), x (64,), x_hat (K, 64), `inside` = how many of the K draws lie
-    inside the n_sigma ellipse (‖eps‖ ≤ n_sigma), and `expected_share` = `ellipse_mass(n_sigma)`."""
+    = exp(½ log_var) (2,), z (K, 2), x (64,), x_hat (K, 64), `decoded` (K, 64) = x_hat (show="means",
+    the mean images E[x|z]) or x_sample (show="samples", x ~ p(x|z)), `inside` = how many of the K
+    draws lie inside the n_sigma ellipse (‖eps‖ ≤ n_sigma), and `expected_share` = `ellipse_mass(n_sigma)`."""
     n_sigma = v.scalar(n_sigma, "n_sigma", positive=True)
+    v.one_of(show, "show", ("means", "samples"))
     if isinstance(k, bool) or not isinstance(k, int) or not 0 <= k < len(table.mu):
         raise ValueError(f"k must be a row of the table (0..{len(table.mu) - 1}), got {k!r}.")
     inside = int(((table.eps[k] ** 2).sum(-1) <= n_sigma**2).sum().item())
     return {"index": k, "label": int(table.labels[k]), "mu": table.mu[k], "sigma": torch.exp(0.5 * table.log_var[k]),
-            "z": table.z[k], "x": table.x[k], "x_hat": table.x_hat[k], "inside": inside,
+            "z": table.z[k], "x": table.x[k], "x_hat": table.x_hat[k], "show": show,
+            "decoded": table.x_hat[k] if show == "means" else table.x_sample[k], "inside": inside,
             "expected_share": ellipse_mass(n_sigma)}
 
 
@@ -219,4 +248,4 @@ def aggregate_posterior_density(mu: Tensor, log_var: Tensor, z: Tensor) -> Tenso
 
 
 __all__ = ["ellipse_mass", "elbo_estimate", "PerSampleFit", "fit_per_sample", "PosteriorTable", "posterior_table",
-           "posterior_row", "GridPosterior", "grid_posterior", "aggregate_posterior_density"]
+           "sample_images", "class_rows", "posterior_row", "GridPosterior", "grid_posterior", "aggregate_posterior_density"]
