@@ -343,7 +343,7 @@ def test_explorers_do_no_tensor_maths_at_run_time():
     builds = [(lambda: nb00.InstallationCheck(n=200), "sigma", 0.5),
               (lambda: nb01.PushforwardExplorer(n=200), "a", 0.5),
               (lambda: nb02.LatentExplorer(k=20, repeats=5), "x1", -1.0),
-              (lambda: nb03.PosteriorExplorer(table), "index", 3),
+              (lambda: nb03.PosteriorExplorer(table), "show", "samples"),
               (lambda: nb04.BetaDialExplorer(summaries), "model", "β = 1"),
               (lambda: nb05.ReparamExplorer(repeats=5), "mu", 1.5),
               (lambda: nb06.InterpolationExplorer(model, x, a=0, b=5), "t", 0.3),

@@ -228,59 +228,99 @@ def test_image_grid_still_tiles_as_before():
     plt.close("all")
 
 
-def test_explorer_starts_on_digit_zero(table):
+def test_explorer_starts_on_the_first_zero(table):
     e = nb03.PosteriorExplorer(table)
-    assert e.state["index"] == 0 and torch.equal(e.state["z"], table.z[0])
+    first = nb03.class_rows(table.labels, 0)[0]
+    assert e.state["index"] == first and torch.equal(e.state["z"], table.z[first])
+    assert e.state["show"] == "means" and torch.equal(e.state["decoded"], table.x_hat[first])
     assert bytes(e.image.value).startswith(b"\x89PNG")
-    assert f"label {int(table.labels[0])}" in e.readout.value
+    assert f"a 0: test digit #{first}" in e.readout.value
     assert e._repr_mimebundle_()["text/plain"] == "[posterior explorer: an interactive widget; run this cell in Jupyter to use it]"
 
 
+def test_class_rows_and_bad_classes(table):
+    for d in range(10):
+        rows = nb03.class_rows(table.labels, d)
+        assert rows == [i for i in range(len(table.labels)) if int(table.labels[i]) == d]
+    with pytest.raises(ValueError, match="class 0..9"):
+        nb03.class_rows(table.labels, 10)
+
+
 def original_digit_in(view, rgba: np.ndarray) -> np.ndarray:
-    """The 8×8 grey levels drawn in the image panel's top-left tile (the original digit), read from the PNG's
-    pixels at the centre of each cell: the panel is drawn in grey from 0 (black) to 1 (white)."""
+    """The 8×8 grey levels drawn in the framed original's panel, read from the PNG's pixels at the centre
+    of each cell: the panel is drawn in grey from 0 (black) to 1 (white)."""
     centres = [(j, i) for i in range(8) for j in range(8)]  # data coordinates of imshow: (column, row)
-    x, y = view.img_ax.transData.transform(centres).T      # display pixels, origin at the bottom left
+    x, y = view.orig_ax.transData.transform(centres).T      # display pixels, origin at the bottom left
     rows, cols = np.round(rgba.shape[0] - y - 0.5).astype(int), np.round(x - 0.5).astype(int)
     return rgba[rows, cols, :3].mean(-1).reshape(8, 8)
 
 
-def test_moving_the_slider_looks_up_the_row_and_redraws(table):
+def test_picking_a_class_and_example_looks_up_the_row_and_redraws(table):
     e = nb03.PosteriorExplorer(table)
     before = pixels(e.image.value)
-    e.controls["index"].value = 17
+    digit = int(table.labels[17])
+    example = nb03.class_rows(table.labels, digit).index(17)
+    e.controls["digit"].value = digit
+    e.controls["example"].value = example
     s = e.state
-    assert s["index"] == 17 and s["label"] == int(table.labels[17])
+    assert s["index"] == 17 and s["label"] == digit
     assert torch.equal(s["mu"], table.mu[17]) and torch.allclose(s["sigma"], torch.exp(0.5 * table.log_var[17]))
     assert torch.equal(s["x_hat"], table.x_hat[17]) and torch.equal(s["x"], table.x[17])
-    # the artists show row 17: the ellipse, the draws, the tiled images (original first)
     v = e.view
     assert np.allclose(v.ellipse.center, table.mu[17].numpy())
     assert np.allclose([v.ellipse.width, v.ellipse.height], 2 * torch.exp(0.5 * table.log_var[17]).numpy())
     assert np.allclose(v.draws.get_offsets(), table.z[17].numpy())
+    assert np.allclose(np.asarray(v.orig.get_array()), table.x[17].reshape(8, 8).numpy())
     tiles = np.asarray(v.img.get_array())
-    assert np.allclose(tiles[:8, :8], table.x[17].reshape(8, 8).numpy())
-    assert np.allclose(tiles[:8, 9:17], table.x_hat[17, 0].reshape(8, 8).numpy())
+    assert np.allclose(tiles[:8, :8], table.x_hat[17, 0].reshape(8, 8).numpy())
+    assert np.allclose(tiles[:8, 9:17], table.x_hat[17, 1].reshape(8, 8).numpy())
+    assert "mean images" in v.img_title.get_text()
     inside = int(((table.eps[17] ** 2).sum(-1) <= 1).sum())
     assert s["inside"] == inside and s["expected_share"] == pytest.approx(1 - np.exp(-0.5))
     assert f"{inside} of 9 draws inside the 1σ ellipse (expected share 39%)" in e.readout.value
     after = pixels(e.image.value)
     assert before.shape == after.shape and np.abs(after - before).max() > 0.1
-    # the image panel's top-left tile, read back from the PNG, is the original digit: row 0 before, row 17 after
-    assert not torch.allclose(table.x[0], table.x[17], atol=0.1)
-    assert np.allclose(original_digit_in(e.view, before), table.x[0].reshape(8, 8).numpy(), atol=0.01)
+    first = nb03.class_rows(table.labels, 0)[0]
+    assert not torch.allclose(table.x[first], table.x[17], atol=0.1)
+    assert np.allclose(original_digit_in(e.view, before), table.x[first].reshape(8, 8).numpy(), atol=0.01)
     assert np.allclose(original_digit_in(e.view, after), table.x[17].reshape(8, 8).numpy(), atol=0.01)
+    e.controls["show"].value = "samples"
+    assert torch.equal(e.state["decoded"], table.x_sample[17]) and "samples" in v.img_title.get_text()
+    assert np.allclose(np.asarray(v.img.get_array())[:8, :8], table.x_sample[17, 0].reshape(8, 8).numpy())
+
+
+def test_samples_are_drawn_from_the_decoders_categoricals(trained):
+    """Pixel by pixel, the share of each grey level over many samples is the decoder's probability."""
+    logits = trained.decode(torch.zeros(1, 2)).detach()
+    many = nb03.sample_images(trained, logits.expand(20_000, -1, -1), torch.Generator().manual_seed(0))
+    levels = torch.round(many * 16).long()
+    share = torch.nn.functional.one_hot(levels, 17).double().mean(0)
+    assert torch.allclose(share, torch.softmax(logits[0].double(), -1), atol=0.015)
+    assert torch.allclose(many.mean(0), trained.decode_mean(torch.zeros(1, 2))[0].detach(), atol=0.01)
 
 
 def test_explorer_png_equals_a_full_redraw(table):
     """Blitting must not leave stale artists: the blitted PNG equals a fresh full draw of the same state."""
     e = nb03.PosteriorExplorer(table)
-    e.controls["index"].value = 5
-    e.controls["index"].value = 40
+    digit = int(table.labels[40])
+    e.controls["digit"].value = int(table.labels[5])
+    e.controls["digit"].value = digit
+    e.controls["example"].value = nb03.class_rows(table.labels, digit).index(40)
+    e.controls["show"].value = "samples"
     blitted = pixels(e.image.value)
     fresh = nb03.PosteriorFigure(table)
-    fresh.show(40)
+    fresh.show(40, "samples")
     assert np.abs(pixels(fresh.png()) - blitted).max() < 1e-6
+
+
+def test_explorer_picture_is_legible(table):
+    e = nb03.PosteriorExplorer(table)
+    for show in ("means", "samples"):
+        e.controls["show"].value = show
+        assert figures.legibility_problems(e.view.fig, tight=False) == []
+    # each decoded digit is at least 48 px wide in the PNG
+    width = e.view.img_ax.get_window_extent().width / np.asarray(e.view.img.get_array()).shape[1] * 8
+    assert width >= 48
 
 
 def test_explorer_needs_a_2d_latent_space(table):
@@ -306,3 +346,18 @@ def test_per_sample_flow_draws_each_column_for_its_own_digit(table):
     plt.close("all")
     with pytest.raises(ValueError, match="same K"):
         nb03.plot_per_sample_flow(x, mu[:5], log_var, z, x_hat)
+
+
+def test_example_slider_runs_over_the_chosen_class_only(table):
+    e = nb03.PosteriorExplorer(table)
+    for d in range(10):
+        rows = nb03.class_rows(table.labels, d)
+        if not rows:
+            continue
+        e.controls["digit"].value = d
+        assert e.controls["example"].max == len(rows) - 1
+        e.controls["example"].value = len(rows) - 1
+        assert e.state["index"] == rows[-1] and e.state["label"] == d
+    before = e.updates
+    e.controls["digit"].value = int(table.labels[0]) if int(table.labels[0]) != d else int(table.labels[1])
+    assert e.updates == before + 1  # one redraw per move, even when the example is clamped

@@ -53,49 +53,59 @@ def plot_posterior_ellipses(mu, log_var, labels, *, ax: Axes | None = None, n_si
 
 
 class PosteriorFigure:
-    """The posterior explorer's picture: all ellipses (static), the chosen one with its draws, and the
-    original digit beside the decodings of those draws (dynamic). show(k) redraws; png() encodes.
+    """The posterior explorer's picture: all ellipses (static); the chosen one with its draws; the
+    original digit, framed on its own; and the decodings of those draws, 3 to a row (dynamic).
+    show(k, show="means" or "samples") redraws; png() encodes.
 
     table: a `vae_course.nb03.PosteriorTable` with a 2-D latent space.
     """
 
-    def __init__(self, table, n_sigma: float = 1.0, figsize=(9.6, 4.2), dpi=80):
+    def __init__(self, table, n_sigma: float = 1.0, figsize=(11.0, 4.8), dpi=80):
         self.table, self.n_sigma = table, n_sigma
         mu, sigma = as_numpy(table.mu), np.exp(0.5 * as_numpy(table.log_var))
         labels = as_numpy(table.labels).astype(int)
         fig = Figure(figsize=figsize, dpi=dpi)
-        ax = self.ax = fig.add_axes([0.07, 0.12, 0.42, 0.78])
+        ax = self.ax = fig.add_axes([0.06, 0.11, 0.38, 0.78])
         _ellipse_collection(mu, sigma, [(*DIGIT_COLORS[d], 0.15) for d in labels], n_sigma, ax,
                             edgecolors="none")
         _posterior_limits(mu, sigma, n_sigma, ax)
         ax.set(xlabel="$z_1$", ylabel="$z_2$", aspect="equal",
-               title=f"all {len(mu)} test posteriors ({n_sigma:g}σ ellipses, colour = digit)")
+               title=f"all {len(mu)} test posteriors q(z|x)\n({n_sigma:g}σ ellipses, colour = digit)")
         from matplotlib.patches import Ellipse
 
         self.ellipse = ax.add_patch(Ellipse((0, 0), 1, 1, fill=False, lw=2.2, color="black"))
-        self.draws = ax.scatter(np.zeros(table.z.shape[1]), np.zeros(table.z.shape[1]), s=22, color="black",
+        self.draws = ax.scatter(np.zeros(table.z.shape[1]), np.zeros(table.z.shape[1]), s=26, color="black",
                                 marker="x", zorder=5)
         self.centre = ax.scatter([0], [0], s=40, color="black", zorder=6)
         k = table.z.shape[1]
-        self.ncols = min(k + 1, 5)
-        self.img_ax = fig.add_axes([0.55, 0.08, 0.43, 0.78])
-        self.img = self.img_ax.imshow(tile_images(np.zeros((k + 1, 64)), self.ncols),
+        self.ncols = min(k, 3)
+        self.orig_ax = fig.add_axes([0.47, 0.32, 0.15, 0.34])
+        self.orig = self.orig_ax.imshow(np.zeros((8, 8)), **IMAGE_KW)
+        self.orig_ax.set(xticks=[], yticks=[], title="the original $X_k$")
+        for side in self.orig_ax.spines.values():
+            side.set(visible=True, color="#d95f02", lw=4)
+        self.img_ax = fig.add_axes([0.65, 0.06, 0.34, 0.76])
+        self.img = self.img_ax.imshow(tile_images(np.zeros((k, 64)), self.ncols),
                                       **{**IMAGE_KW, "cmap": plt.get_cmap("gray").with_extremes(bad="white")})
         self.img_ax.set_xticks([])
         self.img_ax.set_yticks([])
-        self.img_ax.set_title(f"the original digit (top left) and the decodings\n"
-                              f"of {k} draws $z \\sim \\mathcal{{N}}(\\mu_k, \\sigma_k^2)$ from its posterior")
-        self.blit = BlitFigure(fig, [self.ellipse, self.draws, self.centre, self.img])
+        self.img_title = fig.text(0.82, 0.85, "", ha="center", va="bottom", fontsize=11)
+        self.blit = BlitFigure(fig, [self.ellipse, self.draws, self.centre, self.orig, self.img, self.img_title])
         self.fig = fig
 
-    def show(self, k: int) -> None:
+    def show(self, k: int, show: str = "means") -> None:
         t = self.table
         mu, sigma = as_numpy(t.mu[k]), np.exp(0.5 * as_numpy(t.log_var[k]))
         self.ellipse.set_center(mu)
         self.ellipse.width, self.ellipse.height = 2 * self.n_sigma * sigma
         self.draws.set_offsets(as_numpy(t.z[k]))
         self.centre.set_offsets(mu[None])
-        self.img.set_data(tile_images(np.concatenate([as_numpy(t.x[k])[None], as_numpy(t.x_hat[k])]), self.ncols))
+        self.orig.set_data(as_numpy(t.x[k]).reshape(8, 8))
+        decoded = t.x_hat[k] if show == "means" else t.x_sample[k]
+        self.img.set_data(tile_images(as_numpy(decoded), self.ncols))
+        n = len(t.z[k])
+        self.img_title.set_text(f"mean images $E[x|z]$ of {n} draws $z \\sim q(z|X_k)$" if show == "means"
+                                else f"samples $x \\sim p(x|z)$ of {n} draws $z \\sim q(z|X_k)$")
 
     def png(self) -> bytes:
         return self.blit.png()
@@ -112,7 +122,7 @@ def plot_per_sample_flow(x, mu, log_var, z, x_hat) -> Figure:
     if not (mu.shape == sigma.shape == z.shape == (k, 2) and x_hat.shape[0] == k):
         raise ValueError(f"expected x, x_hat (K, 64) and mu, log_var, z (K, 2) with the same K; got {x.shape}, "
                          f"{mu.shape}, {sigma.shape}, {z.shape}, {x_hat.shape}.")
-    fig = plt.figure(figsize=(1.3 * k + 1.0, 6.4), layout="constrained")
+    fig = plt.figure(figsize=(1.7 * k + 1.0, 7.0), layout="constrained")
     grid = fig.add_gridspec(3, k, height_ratios=[1, 1.8, 1])
     ax_z = fig.add_subplot(grid[1, :])
     colors = [plt.get_cmap("Dark2")(i % 8) for i in range(k)]
@@ -123,7 +133,7 @@ def plot_per_sample_flow(x, mu, log_var, z, x_hat) -> Figure:
     _posterior_limits(np.concatenate([mu, z]), np.concatenate([sigma, 0 * sigma]), 1.3, ax_z)
     ax_z.set(title=r"$Z_k \sim \mathcal{N}(\mu_k, \sigma_k^2)$, drawn for $X_k$ ($1\sigma$ ellipses)",
              xlabel="$z_1$", ylabel="$z_2$")
-    for row, imgs, name in ((0, x, "data $X_{%d}$"), (2, x_hat, r"$\hat X_{%d} = g(Z_{%d})$")):
+    for row, imgs, name in ((0, x, "data $X_{%d}$"), (2, x_hat, r"$\hat X_{%d}$")):
         for i in range(k):
             ax = fig.add_subplot(grid[row, i])
             ax.imshow(imgs[i].reshape(8, 8), **IMAGE_KW)
@@ -131,9 +141,70 @@ def plot_per_sample_flow(x, mu, log_var, z, x_hat) -> Figure:
             ax.set_yticks([])
             for side in ax.spines.values():
                 side.set(visible=True, color=colors[i], lw=3)
-            ax.set_title(name % ((i + 1,) if row == 0 else (i + 1, i + 1)), fontsize="small")
-    fig.suptitle("Each $X_k$ gets its own normal: $\\hat X_k$ has its partner by construction")
+            ax.set_title(name % (i + 1))
+    fig.suptitle("Each $X_k$ gets its own normal $q(z|X_k)$: $\\hat X_k = g(Z_k)$ has its partner by construction")
     return fig
 
 
-__all__ = ["DIGIT_COLORS", "plot_posterior_ellipses", "PosteriorFigure", "plot_per_sample_flow"]
+def plot_q_against_posterior(grid, x, picks: dict, *, window: float = 4.0) -> Figure:
+    """For each digit picked, the exact posterior p(z|x) (shaded, from a `GridPosterior`) with the
+    encoder's q(z|x) over it (contours at the same levels), and the digit itself.
+
+    grid: a `vae_course.nb03.GridPosterior` of N digits; x (N, 64) those digits; picks: {title: row};
+    window: the view spans post_mean ± window·(the posterior's largest standard deviation).
+    """
+    x = as_numpy(x)
+    if not picks:
+        raise ValueError("picks must name at least one digit: {title: row of the grid}.")
+    n = len(grid.ticks)
+    ticks = as_numpy(grid.ticks)
+    fig = plt.figure(figsize=(5.2 * len(picks), 4.4), layout="constrained")
+    cols = fig.add_gridspec(1, 2 * len(picks), width_ratios=[1, 3.2] * len(picks))
+    for j, (title, k) in enumerate(picks.items()):
+        if not 0 <= k < len(x):
+            raise ValueError(f"row {k} is not one of the {len(x)} digits of the grid.")
+        ax_x, ax = fig.add_subplot(cols[0, 2 * j]), fig.add_subplot(cols[0, 2 * j + 1])
+        ax_x.imshow(x[k].reshape(8, 8), **IMAGE_KW)
+        ax_x.set(xticks=[], yticks=[], title="the digit $x$")
+        post = np.exp(as_numpy(grid.log_post[k])).reshape(n, n)
+        q = np.exp(as_numpy(grid.log_q[k])).reshape(n, n)
+        top = post.max()
+        levels = top * np.array([0.05, 0.25, 0.6, 0.9])
+        ax.contourf(ticks, ticks, post, levels=[*levels, 1.01 * max(top, q.max())], cmap="Blues", alpha=0.9)
+        ax.contour(ticks, ticks, q, levels=levels, colors="#d95f02", linewidths=1.6)
+        mean, sd = as_numpy(grid.post_mean[k]), np.sqrt(np.linalg.eigvalsh(as_numpy(grid.post_cov[k])).max())
+        ax.set(xlim=(mean[0] - window * sd, mean[0] + window * sd), ylim=(mean[1] - window * sd, mean[1] + window * sd),
+               aspect="equal", xlabel="$z_1$", ylabel="$z_2$",
+               title=f"{title}\nKL(q ‖ p(z|x)) = {float(grid.kl_q_post[k]):.2f} nats")
+        ax.plot([], [], color="#d95f02", label="encoder $q(z|x)$")
+        ax.fill_between([], [], color="#6baed6", label="exact $p(z|x)$")
+        ax.legend(loc="upper left", fontsize="small", framealpha=0.9)
+    fig.suptitle("Blue: the exact posterior $p(z|x) = p(x|z)\\,p(z)/p(x)$ on a grid. Orange: the encoder's Gaussian "
+                 "$q(z|x)$ (same contour levels)")
+    return fig
+
+
+def plot_aggregate_posterior(ticks, q_agg, prior, *, ax: Axes | None = None) -> Axes:
+    """The aggregate posterior (1/N) Σ_k q(z|x_k) (shaded) with the prior's contours at the same levels.
+
+    ticks (n,): the grid axis; q_agg, prior: (n·n,) densities on the grid `torch.meshgrid(ticks, ticks,
+    indexing="ij")` flattened with z₁ varying fastest (as `vae_course.nb03.GridPosterior`).
+    """
+    ticks = as_numpy(ticks)
+    n = len(ticks)
+    q_agg, prior = as_numpy(q_agg).reshape(n, n), as_numpy(prior).reshape(n, n)
+    if ax is None:
+        ax = plt.subplots(figsize=(5.4, 4.6), layout="constrained")[1]
+    levels = prior.max() * np.array([0.05, 0.2, 0.5, 0.8])
+    shade = ax.contourf(ticks, ticks, q_agg, levels=12, cmap="Blues")
+    ax.contour(ticks, ticks, prior, levels=levels, colors="#d95f02", linewidths=1.4)
+    ax.plot([], [], color="#d95f02", label="prior $p(z) = \\mathcal{N}(0, I)$")
+    ax.legend(loc="upper right", fontsize="small", framealpha=0.9)
+    ax.figure.colorbar(shade, ax=ax, label="aggregate posterior density")
+    ax.set(aspect="equal", xlabel="$z_1$", ylabel="$z_2$")
+    ax.set_title("The average of all q(z|x) over the training digits\n(shaded) against the prior (orange)", pad=12)
+    return ax
+
+
+__all__ = ["DIGIT_COLORS", "plot_posterior_ellipses", "PosteriorFigure", "plot_per_sample_flow",
+           "plot_q_against_posterior", "plot_aggregate_posterior"]
