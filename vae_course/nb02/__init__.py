@@ -6,8 +6,8 @@
 - `figures.py`: Notebook 02's figures: densities over the plane, prior beside posterior, the spread
   of estimates, the latent explorer's picture.
 - `explorers.py`: Notebook 02's explorer: move a data point x, see which prior draws explain it.
-- `checks.py`: Checkers of notebook 02: Exercise 2.1 (the Monte Carlo estimate of log p(x), by
-  logsumexp).
+- `checks.py`: Checkers of notebook 02: Exercise 2.1 (the Monte Carlo estimate of log p(x), by logsumexp) and
+  Exercise 2.2 (importance sampling).
 """
 
 from .checks import *  # noqa: F403
