@@ -1,5 +1,5 @@
 """Notebook 02's figures: densities over the plane, prior beside posterior, the spread of estimates,
-the latent explorer's picture."""
+error against prior mass, ESS against D, Gaussian fits, the latent explorer's picture."""
 
 from __future__ import annotations
 
