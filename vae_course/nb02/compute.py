@@ -340,16 +340,21 @@ def fit_gaussian_q(x: Tensor, mu0: float, sigma0: float, noise: float = NOISE, s
     x = _x(x)
     if x.ndim != 1:
         raise ValueError(f"x must be one data point of shape (D,), got shape {tuple(x.shape)}.")
-    theta = torch.tensor([mu0, math.log(sigma0)], dtype=torch.float64, requires_grad=True)
-    opt = torch.optim.Adam([theta], lr=lr)
-    for _ in range(steps):
-        opt.zero_grad()
-        (-_elbo(x, theta[0], theta[1], noise, 80)).backward()
-        opt.step()
-    theta = theta.detach()
+
+    def value(t: Tensor) -> Tensor:
+        return _elbo(x, t[0], t[1], noise, 80)
+
+    theta = torch.tensor([mu0, math.log(sigma0)], dtype=torch.float64)
+    m, s2 = torch.zeros(2, dtype=torch.float64), torch.zeros(2, dtype=torch.float64)
+    for step in range(1, steps + 1):  # Adam, written out (torch.optim's first step costs seconds of imports)
+        t = theta.clone().requires_grad_(True)
+        (grad,) = torch.autograd.grad(value(t), t)
+        m, s2 = 0.9 * m + 0.1 * grad, 0.999 * s2 + 0.001 * grad**2
+        theta = theta + lr * (m / (1 - 0.9**step)) / ((s2 / (1 - 0.999**step)).sqrt() + 1e-8)
     for _ in range(20):  # Newton on the concave neighbourhood the ascent ended in; stop if it is not concave
-        grad = torch.func.grad(lambda t: _elbo(x, t[0], t[1], noise, 80))(theta)
-        hess = torch.func.hessian(lambda t: _elbo(x, t[0], t[1], noise, 80))(theta)
+        t = theta.clone().requires_grad_(True)
+        (grad,) = torch.autograd.grad(value(t), t)
+        hess = torch.autograd.functional.hessian(value, theta)
         if not bool((torch.linalg.eigvalsh(hess) < 0).all()) or grad.abs().max() < 1e-12:
             break
         theta = theta - torch.linalg.solve(hess, grad)
