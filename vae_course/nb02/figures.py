@@ -51,7 +51,7 @@ def plot_estimate_spread(estimates: dict, exact: dict, *, ax: Axes | None = None
     ax.boxplot(errors, tick_labels=[str(n) for n in names], showfliers=True)
     ax.axhline(0.0, color=COLORS["target"], lw=1.5, ls="--", label="exact (quadrature)")
     ax.set(title=title, xlabel=xlabel, ylabel=r"estimate $-$ exact $\log p(x)$")
-    ax.legend(loc="lower left", fontsize="small")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")  # beside the axes, off the data
     return ax
 
 
