@@ -88,6 +88,17 @@ def _mc_inplace(log_lik):
     log_lik -= m
     return m.squeeze(-1) + torch.log(torch.exp(log_lik).mean(-1))
 
+# ---------------------------------------------------------------- 2.2 importance sampling
+
+def _is(l, p, q):
+    return torch.logsumexp(l + p - q, -1) - math.log(l.shape[-1])
+
+
+def _is_inplace(l, p, q):
+    l += p - q
+    return torch.logsumexp(l, -1) - math.log(l.shape[-1])
+
+
 
 def _mc(log_lik):
     return torch.logsumexp(log_lik, -1) - math.log(log_lik.shape[-1])
@@ -334,6 +345,31 @@ CASES = {
         inplace=(_mc_inplace, "log_lik"),
         detached=(lambda l: _mc(l).detach(), PASS),
         hard_coded=(lambda l: torch.logsumexp(l, -1) - math.log(7), "7 was K in the first example, here K = 50"),
+    ),
+    "2.2": Case(
+        nb02.exercise_2_2,
+        valid=[lambda l, p, q: _is(l.float(), p.float(), q.float()),
+               lambda l, p, q: nb02.mc_log_px(l + p - q),
+               lambda l, p, q: torch.logsumexp(l + p - q - math.log(l.shape[-1]), dim=-1),
+               lambda l, p, q: (lambda w: (w.max(-1, keepdim=True).values + torch.log(
+                   torch.exp(w - w.max(-1, keepdim=True).values).mean(-1, keepdim=True))).squeeze(-1))(l + p - q)],
+        wrong=[(lambda l, p, q: torch.log(torch.exp(l + p - q).mean(-1)), "underflows to 0"),
+               (lambda l, p, q: _is(l, p, torch.zeros_like(q)), "without − log q(z_k)"),
+               (lambda l, p, q: _is(l, 2 * p, q), "log p(z_k) added twice"),
+               (lambda l, p, q: _is(l, p, p), "the prior-sampling formula"),
+               (lambda l, p, q: nb02.mc_log_px(l), "the prior-sampling formula"),
+               (lambda l, p, q: _is(l, p, -q), "+ log q(z_k)"),
+               (lambda l, p, q: _is(l, torch.zeros_like(p), q), "without log_prior"),
+               (lambda l, p, q: (l + p - q).mean(-1), "estimates the ELBO, a lower bound"),
+               (lambda l, p, q: torch.logsumexp(l + p - q, -1), "without − log K"),
+               (lambda l, p, q: torch.logsumexp(l + p - q, -1) / l.shape[-1], "not a division"),
+               (lambda l, p, q: torch.logsumexp(l + p - q, -1) - math.log(l.shape[0]),
+                "− log B with B = 3, the number of data points"),
+               (lambda l, p, q: torch.logsumexp(l + p - q, 0) - math.log(l.shape[0]), "expected (3,)"),
+               (lambda l, p, q: _is(l, p, q) + 0.01, "the values differ")],
+        inplace=(_is_inplace, "log_lik"),
+        detached=(lambda l, p, q: _is(l, p, q).detach(), PASS),
+        hard_coded=(lambda l, p, q: torch.logsumexp(l + p - q, -1) - math.log(7), "7 was K in the first example, here K = 6"),
     ),
     "3.1": Case(
         nb03.exercise_3_1,

@@ -1,4 +1,5 @@
-"""Checkers of notebook 02: Exercise 2.1 (the Monte Carlo estimate of log p(x), by logsumexp)."""
+"""Checkers of notebook 02: Exercise 2.1 (the Monte Carlo estimate of log p(x), by logsumexp) and
+Exercise 2.2 (the importance-sampling estimate of log p(x) with draws from q)."""
 
 from __future__ import annotations
 
@@ -102,4 +103,82 @@ exercise_2_1 = Exercise("2.1", "mc_log_px", compute.mc_log_px,
                          _check((1, 50), -1000.0, torch.float32), _single_draw])
 
 
-__all__ = ["exercise_2_1"]
+# ---------------------------------------------------------------- 2.2 importance sampling
+
+def _is_inputs(shape, shift: float, dtype=torch.float64) -> tuple[Tensor, Tensor, Tensor]:
+    """Fixed log p(x|z_k), log p(z_k), log q(z_k) for draws z_k of q = N(0.8, 0.3²)."""
+    gen = seeded(22)
+    z = 0.8 + 0.3 * torch.randn(*shape, generator=gen, dtype=torch.float64)
+    log_lik = shift + 3.0 * torch.randn(*shape, generator=gen, dtype=torch.float64)
+    log_prior = -0.5 * z**2 - 0.5 * math.log(2 * math.pi)
+    log_q = -0.5 * ((z - 0.8) / 0.3) ** 2 - math.log(0.3) - 0.5 * math.log(2 * math.pi)
+    return log_lik.to(dtype), log_prior.to(dtype), log_q.to(dtype)
+
+
+def _is_mistakes(log_lik: Tensor, log_prior: Tensor, log_q: Tensor) -> dict[str, Tensor]:
+    mc, k = compute.mc_log_px, log_lik.shape[-1]
+    log_w = log_lik + log_prior - log_q
+    wrong = {
+        "the estimate without − log q(z_k): the draws come from q, so each must be divided by q(z_k) "
+        "(log w = log_lik + log_prior − log_q).": mc(log_lik + log_prior),
+        "log p(z_k) added twice (log_lik + 2·log_prior − log_q): log w = log_lik + log_prior − log_q, with "
+        "log_prior once.": mc(log_lik + 2 * log_prior - log_q),
+        "the prior-sampling formula mc_log_px(log_lik) (or − log p(z_k) in place of − log q(z_k), which "
+        "cancels the prior): these z_k are draws of q, so log w = log_lik + log_prior − log_q.": mc(log_lik),
+        "+ log q(z_k): the weight is p(x|z) p(z) / q(z), so log_q is subtracted.": mc(log_lik + log_prior + log_q),
+        "log_lik − log_q without log_prior: the weight is p(x|z) p(z) / q(z); p(z) is part of the joint "
+        "p(x, z).": mc(log_lik - log_q),
+        "the mean of the log-weights, mean(log w): that estimates the ELBO, a lower bound on log p(x) by "
+        "Jensen's inequality; take log-mean-exp, logsumexp(log w) − log K.": log_w.mean(-1),
+        "logsumexp(log w) without − log K: that is log Σ w_k; p(x) is the mean of the weights.":
+            torch.logsumexp(log_w, -1),
+        "logsumexp(log w) / K: the mean inside the log becomes − log K outside it, not a division.":
+            torch.logsumexp(log_w, -1) / k,
+    }
+    if log_lik.ndim == 2 and log_lik.shape[0] != k:
+        b = log_lik.shape[0]
+        wrong[f"− log B with B = {b}, the number of data points (rows): the mean is over the K = {k} draws "
+              f"in the last axis, so subtract log K."] = torch.logsumexp(log_w, -1) - math.log(b)
+    if k != _K:
+        wrong[f"− log {_K}: {_K} was K in the first example, here K = {k}; use the size of the last "
+              f"axis."] = torch.logsumexp(log_w, -1) - math.log(_K)
+    return wrong
+
+
+def _is_check(shape, shift: float, dtype=torch.float64):
+    def check(answer):
+        inputs = _is_inputs(shape, shift, dtype)
+        doubles = [t.double() for t in inputs]
+        expected, wrong = compute.is_log_px(*doubles), _is_mistakes(*doubles)
+        got = returns_tensor(answer(*inputs), answer.function)
+        expected_shape = tuple(shape[:-1])
+        if tuple(got.shape) != expected_shape:
+            raise CheckFailed(
+                f"for inputs of shape {shape_text(shape)} you return shape {shape_text(got.shape)}; expected "
+                f"{shape_text(expected_shape)}: one estimate per data point, reduced over the last axis (the K draws).")
+        if torch.isinf(got).any():
+            raise CheckFailed(
+                f"for log-likelihoods around {shift:g} you return −inf: exp(...) underflows to 0. Add the three "
+                f"logs first, log w = log_lik + log_prior − log_q, then use torch.logsumexp.")
+        matches(got, expected, f"inputs of shape {shape_text(shape)} around {shift:g}{in_dtype(dtype)}", wrong,
+                dtype=dtype)
+    check.__name__ = f"shape {shape} around {shift:g}"
+    return check
+
+
+def _q_is_prior(answer):
+    log_lik = _is_inputs((2, 9), -3.0)[0]
+    log_prior = -0.5 * torch.linspace(-2, 2, 18, dtype=torch.float64).reshape(2, 9) ** 2 - 0.5 * math.log(2 * math.pi)
+    got = answer.tensor(log_lik, log_prior, log_prior.clone(), shape=(2,))
+    if not torch.allclose(got.detach().double(), compute.mc_log_px(log_lik), rtol=1e-6, atol=1e-9):
+        raise CheckFailed("with q = p(z) (log_q equal to log_prior) the estimate must be the prior estimate "
+                          "mc_log_px(log_lik) of Exercise 2.1; yours differs: "
+                          f"{got.detach().tolist()} instead of {compute.mc_log_px(log_lik).tolist()}.")
+
+
+exercise_2_2 = Exercise("2.2", "is_log_px", compute.is_log_px,
+                        [_is_check((_K,), -2.0), _is_check((3, 6), -1.0),
+                         _is_check((1, 40), -900.0, torch.float32), _q_is_prior])
+
+
+__all__ = ["exercise_2_1", "exercise_2_2"]

@@ -1,8 +1,10 @@
 """The latent variable toy: z ~ N(0, 1), x = curve(z) + noise. Its exact log p(x) and posterior
-p(z|x) by quadrature, Monte Carlo and importance-sampling estimates, effective sample sizes."""
+p(z|x) by quadrature, Monte Carlo and importance-sampling estimates, effective sample sizes, the
+prior mass under the posterior, and a Gaussian q fitted by the ELBO."""
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import NamedTuple
 
@@ -237,6 +239,146 @@ def estimate_moments(estimates: Tensor) -> tuple[float, float]:
     return estimates.mean().item(), estimates.std().item()
 
 
+# ---------------------------------------------------------------- when prior draws fail, and what q does
+
+def prior_mass_near_posterior(x: Tensor, share: float = 0.95, noise: float = NOISE,
+                              z: Tensor | None = None) -> Tensor:
+    """The prior mass of the smallest region of z that holds `share` of p(z | x), on the grid z.
+
+    x: (D,) or (B, D) → () or (B,). K times it is the number of K prior draws expected to land
+    where the posterior lives, whatever the posterior's shape (one spike, two, or a skewed one).
+    """
+    share = v.scalar(share, "share", positive=True)
+    if share > 1:
+        raise ValueError(f"share must be in (0, 1], got {share}.")
+    x = _x(x)
+    z = z_grid() if z is None else v.tensor(z, "z", dtype=torch.float64)
+    dz = (z[1] - z[0]).item()
+    log_joint = log_likelihood(x, z, noise) + prior_log_prob(z)
+    post = torch.softmax(log_joint, dim=-1)                        # posterior mass per grid cell
+    order = post.argsort(dim=-1, descending=True)
+    inside_sorted = post.gather(-1, order).cumsum(-1) - post.gather(-1, order) < share - 1e-12
+    inside = torch.zeros_like(post, dtype=torch.bool).scatter(-1, order, inside_sorted)
+    return (prior_log_prob(z).exp() * dz * inside).sum(-1)
+
+
+def prior_ess_by_dim(dims, n_x: int, k: int, noise: float = NOISE,
+                     generator: torch.Generator | None = None) -> dict[int, Tensor]:
+    """For each D in `dims`: n_x data points x ~ p(x) of the D-dimensional toy and K prior draws z_k
+    (shared by the n_x points); returns {D: (n_x,) effective sample sizes of the K weights p(x|z_k)}."""
+    n_x, k = _count(n_x, "n_x"), _count(k, "k")
+    out = {}
+    for d in dims:
+        d = _dim(d)
+        x = sample(n_x, d, noise, generator)[0]
+        z = torch.randn(k, generator=generator, dtype=torch.float64)
+        out[d] = effective_sample_size(log_likelihood(x, z, noise))
+    return out
+
+
+def normal_pdf(z: Tensor, mu: float, sigma: float) -> Tensor:
+    """N(z; mu, sigma²), elementwise."""
+    z = v.tensor(z, "z")
+    mu, sigma = v.scalar(mu, "mu"), v.scalar(sigma, "sigma", positive=True)
+    return torch.exp(standard_normal_log_prob((z - mu) / sigma)) / sigma
+
+
+@functools.lru_cache(maxsize=8)
+def _hermite(nodes: int) -> tuple[Tensor, Tensor]:
+    """Probabilists' Gauss–Hermite nodes t and weights w: E_{N(0,1)}[f] ≈ Σ w_i f(t_i) (Σ w = 1)."""
+    import numpy as np
+
+    t, w = np.polynomial.hermite_e.hermegauss(nodes)
+    return torch.from_numpy(t), torch.from_numpy(w / w.sum())
+
+
+def _elbo(x: Tensor, mu: Tensor, log_sigma: Tensor, noise: float, nodes: int) -> Tensor:
+    t, w = _hermite(nodes)
+    z = mu + torch.exp(log_sigma) * t                                  # (nodes,)
+    sq = ((x - curve(z, x.shape[-1])) ** 2).sum(-1)
+    log_lik = -0.5 * sq / noise**2 - x.shape[-1] * (math.log(noise) + 0.5 * _LOG_2PI)
+    return (w * (log_lik - 0.5 * z**2)).sum() - 0.5 * _LOG_2PI + log_sigma + 0.5 * (_LOG_2PI + 1)
+
+
+def gaussian_elbo(x: Tensor, mu: Tensor, log_sigma: Tensor, noise: float = NOISE, nodes: int = 80) -> Tensor:
+    """ELBO(q) = E_q[log p(x | z) + log p(z)] + H[q] for q = N(mu, sigma²), sigma = exp(log_sigma).
+
+    x: (D,); mu, log_sigma: numbers or 0-d tensors (gradients flow to them). The expectation is
+    Gauss–Hermite quadrature with `nodes` nodes (exact for polynomials of degree < 2·nodes), the
+    entropy H[q] = ½ log(2πe σ²) is closed form. log p(x) − ELBO(q) = KL(q ‖ p(z | x)) ≥ 0.
+    """
+    x = _x(x)
+    if x.ndim != 1:
+        raise ValueError(f"x must be one data point of shape (D,), got shape {tuple(x.shape)}.")
+    mu, log_sigma = (torch.as_tensor(a, dtype=torch.float64) for a in (mu, log_sigma))
+    if mu.numel() != 1 or log_sigma.numel() != 1 or not torch.isfinite(mu + log_sigma).all():
+        raise ValueError("mu and log_sigma must be single finite numbers.")
+    noise = v.scalar(noise, "noise", positive=True)
+    return _elbo(x, mu.reshape(()), log_sigma.reshape(()), noise, _count(nodes, "nodes"))
+
+
+class GaussianFit(NamedTuple):
+    """A Gaussian q = N(mu, sigma²) fitted to p(z | x): its ELBO and gap log p(x) − ELBO = KL(q ‖ p(z|x))."""
+
+    mu: float
+    sigma: float
+    elbo: float
+    gap: float
+
+
+def fit_gaussian_q(x: Tensor, mu0: float, sigma0: float, noise: float = NOISE, steps: int = 400,
+                   lr: float = 0.05) -> GaussianFit:
+    """The Gaussian q that maximizes the ELBO, found by gradient ascent from the start N(mu0, sigma0²).
+
+    `steps` Adam steps on (mu, log sigma) with rate `lr`, as a VAE trains its encoder, then Newton
+    steps to polish the optimum they reached. Maximizing the ELBO is minimizing the reverse
+    KL(q ‖ p(z | x)): it needs neither p(x) nor the posterior. It has one local optimum per mode of
+    the posterior; the start decides which one the ascent climbs. x: (D,).
+    """
+    mu0, sigma0 = v.scalar(mu0, "mu0"), v.scalar(sigma0, "sigma0", positive=True)
+    steps, noise, lr = _count(steps, "steps"), v.scalar(noise, "noise", positive=True), v.scalar(lr, "lr", positive=True)
+    x = _x(x)
+    if x.ndim != 1:
+        raise ValueError(f"x must be one data point of shape (D,), got shape {tuple(x.shape)}.")
+
+    def value(t: Tensor) -> Tensor:
+        return _elbo(x, t[0], t[1], noise, 80)
+
+    theta = torch.tensor([mu0, math.log(sigma0)], dtype=torch.float64)
+    m, s2 = torch.zeros(2, dtype=torch.float64), torch.zeros(2, dtype=torch.float64)
+    for step in range(1, steps + 1):  # Adam, written out (torch.optim's first step costs seconds of imports)
+        t = theta.clone().requires_grad_(True)
+        (grad,) = torch.autograd.grad(value(t), t)
+        m, s2 = 0.9 * m + 0.1 * grad, 0.999 * s2 + 0.001 * grad**2
+        theta = theta + lr * (m / (1 - 0.9**step)) / ((s2 / (1 - 0.999**step)).sqrt() + 1e-8)
+    for _ in range(20):  # Newton on the concave neighbourhood the ascent ended in; stop if it is not concave
+        t = theta.clone().requires_grad_(True)
+        (grad,) = torch.autograd.grad(value(t), t)
+        hess = torch.autograd.functional.hessian(value, theta)
+        if not bool((torch.linalg.eigvalsh(hess) < 0).all()) or grad.abs().max() < 1e-12:
+            break
+        theta = theta - torch.linalg.solve(hess, grad)
+    elbo = _elbo(x, theta[0], theta[1], noise, 80).item()
+    return GaussianFit(theta[0].item(), theta[1].exp().item(), elbo, log_px(x, noise).item() - elbo)
+
+
+def is_log_px(log_lik: Tensor, log_prior: Tensor, log_q: Tensor) -> Tensor:
+    """The importance-sampling estimate log (1/K) Σ_k p(x|z_k) p(z_k) / q(z_k), z_k ~ q, stably.
+
+    log_lik, log_prior, log_q: (K,) or (B, K), the same shape. Returns () or (B,). Reference for
+    Exercise 2.2. With q = p(z) it is `mc_log_px(log_lik)`; its exponential is unbiased for p(x).
+    """
+    for name, t in (("log_lik", log_lik), ("log_prior", log_prior), ("log_q", log_q)):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{name} must be a torch.Tensor, got {type(t).__name__}.")
+    if not (log_lik.shape == log_prior.shape == log_q.shape):
+        raise ValueError(f"log_lik, log_prior and log_q must have one shape, got {tuple(log_lik.shape)}, "
+                         f"{tuple(log_prior.shape)} and {tuple(log_q.shape)}.")
+    return mc_log_px(log_lik + log_prior - log_q)
+
+
 __all__ = ["NOISE", "curve", "sample", "prior_log_prob", "log_likelihood", "z_grid", "log_px", "posterior", "mc_log_px",
            "weights", "effective_sample_size", "draws_for_share", "prior_estimates", "posterior_moments",
-           "importance_estimates", "PointSummary", "summarize_point", "fixed_prior_draws", "estimate_moments"]
+           "importance_estimates", "PointSummary", "summarize_point", "fixed_prior_draws", "estimate_moments",
+           "prior_mass_near_posterior", "prior_ess_by_dim", "normal_pdf", "gaussian_elbo", "GaussianFit",
+           "fit_gaussian_q", "is_log_px"]

@@ -1,5 +1,5 @@
 """Notebook 02's figures: densities over the plane, prior beside posterior, the spread of estimates,
-the latent explorer's picture."""
+error against prior mass, ESS against D, Gaussian fits, the latent explorer's picture."""
 
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ def plot_prior_posterior(z, prior, post, *, ax: Axes | None = None, z_draws=None
         ax.vlines(as_numpy(z_draws), 0, heights, color="0.3", lw=0.8,
                   label=f"{len(z_draws)} draws from the prior (height = weight)")
     ax.set(title=title, xlabel="$z$", ylabel="density")
-    ax.legend(loc="upper left", fontsize="small")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")  # beside the axes, off the data
     return ax
 
 
@@ -51,7 +51,62 @@ def plot_estimate_spread(estimates: dict, exact: dict, *, ax: Axes | None = None
     ax.boxplot(errors, tick_labels=[str(n) for n in names], showfliers=True)
     ax.axhline(0.0, color=COLORS["target"], lw=1.5, ls="--", label="exact (quadrature)")
     ax.set(title=title, xlabel=xlabel, ylabel=r"estimate $-$ exact $\log p(x)$")
-    ax.legend(loc="lower left", fontsize="small")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")  # beside the axes, off the data
+    return ax
+
+
+def plot_error_vs_prior_mass(n_expected, error, log_px, *, ax: Axes | None = None, marked: dict | None = None,
+                             title: str = "") -> Axes:
+    """Mean estimate − exact log p(x) (N,) against the number of prior draws expected in the posterior's
+    region (N,), log scale, coloured by the exact log p(x) (N,); `marked` {label: (n, error)} are labelled."""
+    ax = ax_or_new(ax, figsize=(6.4, 3.8))
+    n, err = as_numpy(n_expected), as_numpy(error)
+    dots = ax.scatter(n, err, c=as_numpy(log_px), cmap="viridis", s=28, edgecolor="0.3", lw=0.4)
+    ax.figure.colorbar(dots, ax=ax, label=r"exact $\log p(x)$ (low = far off the curve)")
+    ax.axhline(0.0, color=COLORS["target"], lw=1.5, ls="--")
+    for label, (a, b) in (marked or {}).items():
+        ax.annotate(label, (a, b), xytext=(12, -14 if b > -1 else 10), textcoords="offset points",
+                    arrowprops=dict(arrowstyle="-", color="0.3"), fontsize="small")
+    ax.set_xscale("log")
+    ax.set(title=title, xlabel="prior draws expected in the posterior's 95% region",
+           ylabel=r"mean estimate $-$ exact $\log p(x)$")
+    return ax
+
+
+def plot_gaussian_fits(z, post, fits: dict, *, ax: Axes | None = None, title: str = "") -> Axes:
+    """The exact posterior p(z|x) on the grid z (filled) beside Gaussian densities {label: (G,)} on it."""
+    ax = ax_or_new(ax)
+    z = as_numpy(z)
+    ax.fill_between(z, as_numpy(post), color=COLORS["samples"], label=r"exact $p(z \mid x)$")
+    styles = [dict(color=COLORS["density"], lw=2), dict(color=COLORS["target"], lw=2, ls="--"),
+              dict(color=COLORS["data"], lw=2, ls=":")]
+    for (label, density), style in zip(fits.items(), styles * 3):
+        ax.plot(z, as_numpy(density), label=label, **style)
+    top = max([float(np.max(as_numpy(post)))] + [float(np.max(as_numpy(d))) for d in fits.values()])
+    ax.set_ylim(0, 1.08 * top)
+    ax.set(title=title, xlabel="$z$", ylabel="density")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), fontsize="small", ncols=2)  # below, off the data
+    return ax
+
+
+def plot_ess_by_dim(ess: dict, k: int, *, ax: Axes | None = None, title: str = "") -> Axes:
+    """Effective sample sizes {D: (n_x,)} of K prior draws, one dot per data point, the median per D joined,
+    on log–log axes, with a D^(−1/2) guide through the first median."""
+    ax = ax_or_new(ax, figsize=(6.0, 3.6))
+    dims = np.array(list(ess), dtype=float)
+    values = [as_numpy(ess[d]) for d in ess]
+    for d, val in zip(dims, values):
+        ax.scatter(np.full(len(val), d), val, s=10, color=COLORS["samples"], alpha=0.7)
+    medians = np.array([np.median(val) for val in values])
+    ax.plot(dims, medians, "o-", color=COLORS["density"], lw=2, label="median over the data points")
+    ax.plot(dims, medians[0] * (dims / dims[0]) ** -0.5, color=COLORS["target"], ls="--", lw=1.5,
+            label=r"$\propto D^{-1/2}$, as the posterior's width")
+    ax.scatter([], [], s=10, color=COLORS["samples"], label="one data point $x$")
+    ax.set_xscale("log", base=2)
+    ax.set_yscale("log")
+    ax.set_xticks(dims, [str(int(d)) for d in dims])
+    ax.set(title=title, xlabel="data dimension $D$", ylabel=f"effective sample size of $K$ = {k:,}")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), fontsize="small", ncols=2)  # below, off the data
     return ax
 
 
@@ -62,9 +117,9 @@ class LatentFigure:
     draw(summary, draws_xy, title) updates in place (draws_xy (K, 2) = g(z_k)); png() returns PNG bytes.
     """
 
-    def __init__(self, summary, draws_xy, curve_xy, data, figsize=(10.0, 3.8), dpi=80):
+    def __init__(self, summary, draws_xy, curve_xy, data, figsize=(10.0, 4.3), dpi=80):
         fig = Figure(figsize=figsize, dpi=dpi)
-        fig.subplots_adjust(left=0.06, right=0.98, top=0.88, bottom=0.14, wspace=0.22)
+        fig.subplots_adjust(left=0.075, right=0.98, top=0.9, bottom=0.27, wspace=0.22)
         self.ax_x, self.ax_z = fig.add_subplot(1, 2, 1), fig.add_subplot(1, 2, 2)
         data = as_numpy(data)
         self.ax_x.scatter(data[:, 0], data[:, 1], s=3, color=COLORS["samples"], label="data")
@@ -75,14 +130,14 @@ class LatentFigure:
         (self.point,) = self.ax_x.plot([], [], "*", ms=14, color=COLORS["target"], mec="k", label="$x$")
         self.ax_x.set(xlim=(-3.2, 3.2), ylim=(-1.9, 1.9), xlabel="$x_1$", ylabel="$x_2$",
                       title="data plane: where the prior draws land")
-        self.ax_x.legend(loc="lower right", fontsize="x-small", ncols=2)
+        self.ax_x.legend(loc="upper center", bbox_to_anchor=(0.5, -0.17), fontsize="small", ncols=2)  # off the data
         self.ax_z.plot(z, as_numpy(summary.prior), color=COLORS["target"], lw=2, ls="--", label="prior $p(z)$")
         (self.post,) = self.ax_z.plot(z, as_numpy(summary.post), color=COLORS["density"], lw=2,
                                       label=r"$p(z \mid x) \propto p(x \mid z)\,p(z)$")
         self.rug = self.ax_z.vlines(np.zeros(len(summary.z_draws)), 0, 0, color="0.3", lw=0.8,
                                     label="prior draws $z_k$ (height = weight)")
         self.ax_z.set(xlim=(z[0] / 1.5, z[-1] / 1.5), ylim=(0, 1), xlabel="$z$", ylabel="density")
-        self.ax_z.legend(loc="upper left", fontsize="x-small")
+        self.ax_z.legend(loc="upper center", bbox_to_anchor=(0.5, -0.17), fontsize="small", ncols=2)
         self.blit = BlitFigure(fig, [self.draws, self.point, self.post, self.rug, self.ax_z.title])
         self.fig = fig
         self.draw(summary, draws_xy)
@@ -107,4 +162,5 @@ class LatentFigure:
         return self.blit.png()
 
 
-__all__ = ["plot_density_2d", "plot_prior_posterior", "plot_estimate_spread", "LatentFigure"]
+__all__ = ["plot_density_2d", "plot_prior_posterior", "plot_estimate_spread", "plot_error_vs_prior_mass",
+           "plot_gaussian_fits", "plot_ess_by_dim", "LatentFigure"]
