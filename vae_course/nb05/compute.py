@@ -351,12 +351,15 @@ def estimator_loss(model, x: Tensor, estimator: str = "pathwise", generator: tor
 class EstimatorRun:
     """One VAE trained with one estimator: val_loss (epochs + 1,) the validation −ELBO (one sample per
     digit, the same eps for every epoch and run) before training and after each epoch; train_loss
-    (epochs,) the mean training −ELBO of each epoch; seconds, the time it took."""
+    (epochs,) the mean training −ELBO of each epoch; val_kl (epochs + 1,) the mean KL(q(z|x) ‖ p(z)) on
+    x_val, the nats the codes carry; seconds, the time it took; model, the trained VAE."""
 
     estimator: str
     val_loss: Tensor
     train_loss: Tensor
+    val_kl: Tensor
     seconds: float
+    model: torch.nn.Module
 
 
 def train_with_estimator(estimator: str, x_train: Tensor, x_val: Tensor, *, epochs: int = 8, seed: int = 0,
@@ -381,8 +384,10 @@ def train_with_estimator(estimator: str, x_train: Tensor, x_val: Tensor, *, epoc
 
     def validation() -> float:
         with torch.no_grad():
+            kl.append(probability.gaussian_kl(*model.encode(x_val)).mean().item())
             return estimator_loss(model, x_val, "pathwise", torch.Generator().manual_seed(seed + 3)).item()
 
+    kl: list[float] = []
     val, train = [validation()], []
     for _ in range(epochs):
         total = 0.0
@@ -394,10 +399,24 @@ def train_with_estimator(estimator: str, x_train: Tensor, x_val: Tensor, *, epoc
             total += loss.item() * len(idx)
         train.append(total / len(x_train))
         val.append(validation())
-    return EstimatorRun(estimator, torch.tensor(val, dtype=torch.float64), torch.tensor(train, dtype=torch.float64),
-                        time.perf_counter() - start)
+    as64 = lambda a: torch.tensor(a, dtype=torch.float64)  # noqa: E731
+    return EstimatorRun(estimator, as64(val), as64(train), as64(kl), time.perf_counter() - start, model)
 
 
-__all__ = ["ESTIMATORS", "estimator_loss", "EstimatorRun", "train_with_estimator", "OBJECTIVES", "objective", "exact_grad", "quadrature_grad", "pathwise_grad", "score_function_grad",
+def encoder_gradients(model, x: Tensor, estimator: str, draws: int, generator: torch.Generator) -> Tensor:
+    """The gradient of `estimator_loss` with respect to all encoder weights (flattened, float64) for `draws`
+    independent draws of eps on the same batch x and the same weights: (draws, P). Their mean estimates
+    the same gradient for both estimators; their spread is the noise each estimator feeds the optimizer."""
+    v.one_of(estimator, "estimator", ESTIMATORS)
+    draws = v.count(draws, "draws", minimum=2)
+    params = list(model.encoder.parameters())
+    rows = []
+    for _ in range(draws):
+        grads = torch.autograd.grad(estimator_loss(model, x, estimator, generator), params)
+        rows.append(torch.cat([g.reshape(-1) for g in grads]).double())
+    return torch.stack(rows)
+
+
+__all__ = ["ESTIMATORS", "estimator_loss", "EstimatorRun", "train_with_estimator", "encoder_gradients", "OBJECTIVES", "objective", "exact_grad", "quadrature_grad", "pathwise_grad", "score_function_grad",
            "GradientSummary", "summarize_gradients", "variance_table", "central_difference", "fixed_eps",
            "ReparamPicture", "reparam_picture", "term_sd", "axis_range"]

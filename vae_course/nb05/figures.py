@@ -174,4 +174,22 @@ def plot_same_eps(eps, settings, *, ax: Axes | None = None, title: str = "") -> 
     return ax
 
 
-__all__ = ["OBJECTIVE_YLIM", "ReparamFigure", "plot_estimator_sd", "plot_same_eps"]
+def plot_estimator_runs(runs: dict, *, ax: Axes | None = None, title: str = "") -> Axes:
+    """The validation −ELBO after each epoch of VAEs trained with different encoder gradient estimators
+    (`compute.train_with_estimator`, name → EstimatorRun), one line each; epoch 0 is the untrained model."""
+    ax = ax_or_new(ax, figsize=(6, 3.4))
+    colors = {"pathwise": COLORS["density"], "score function": COLORS["target"]}
+    top = 0.0
+    for name, run in runs.items():
+        val = as_numpy(run.val_loss)
+        ax.plot(np.arange(len(val)), val, marker="o", color=colors.get(name), label=f"{name} (encoder gradient)")
+        top = max(top, float(val[1:].max()))
+    low = min(float(as_numpy(r.val_loss).min()) for r in runs.values())
+    ax.set_ylim(low - 0.1 * (top - low) - 0.5, top + 0.25 * (top - low) + 0.5)  # epoch 0 (untrained) is off the top
+    ax.set(xlabel="epoch", ylabel="validation −ELBO (nats)",
+           title=title or "The same VAE, seeds and batches; only the encoder's gradient estimator differs")
+    ax.legend(fontsize="small")
+    return ax
+
+
+__all__ = ["OBJECTIVE_YLIM", "ReparamFigure", "plot_estimator_sd", "plot_same_eps", "plot_estimator_runs"]
