@@ -185,9 +185,12 @@ def plot_estimator_runs(runs: dict, *, ax: Axes | None = None, title: str = "") 
         ax.plot(np.arange(len(val)), val, marker="o", color=colors.get(name), label=f"{name} (encoder gradient)")
         top = max(top, float(val[1:].max()))
     low = min(float(as_numpy(r.val_loss).min()) for r in runs.values())
-    ax.set_ylim(low - 0.1 * (top - low) - 0.5, top + 0.25 * (top - low) + 0.5)  # epoch 0 (untrained) is off the top
+    lo, hi = low - 0.1 * (top - low) - 0.5, top + 0.25 * (top - low) + 0.5  # epoch 0 (untrained) is off the top
+    ticks = MaxNLocator(6).tick_values(lo, hi)
+    ax.set_yticks(ticks[(ticks >= lo) & (ticks <= hi)])  # no tick label beyond the axis, under the title
+    ax.set_ylim(lo, hi)
     ax.set(xlabel="epoch", ylabel="validation −ELBO (nats)",
-           title=title or "The same VAE, seeds and batches; only the encoder's gradient estimator differs")
+           title=title or "Same VAE, seeds and batches; only the encoder's gradient differs")
     ax.legend(fontsize="small")
     return ax
 
