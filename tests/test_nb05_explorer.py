@@ -106,7 +106,7 @@ def test_the_figure_draws_the_picture_computed_in_compute(explorer):
     p, s = explorer.picture, explorer.state
     assert p.summary is s and torch.equal(p.z, s.z[0, :explorer.n_show])
     assert torch.allclose(p.f_curve, (p.grid - 1.0).abs())
-    assert torch.allclose(p.tangents[:, 1, 1] - p.tangents[:, 0, 1], 0.9 * p.df)
+    assert torch.allclose(p.tangents[:, 1, 1] - p.tangents[:, 0, 1], 3.2 * p.df)  # half-width 1.6
     assert torch.allclose(p.bell, torch.exp(-0.5 * ((p.grid - 0.7) / s.sigma) ** 2))
     assert torch.equal(p.mean["score"], s.mean("score")) and torch.equal(p.sd["pathwise"], s.sd("pathwise"))
     jitter = explorer.view.spread["mu"]["jitter"]
@@ -139,3 +139,38 @@ def test_same_eps_plot_puts_each_row_at_mu_plus_sigma_eps():
 def test_bad_explorer_arguments_are_refused():
     with pytest.raises(ValueError, match="repeats must be a whole number"):
         nb05.ReparamExplorer(repeats=1)
+
+
+def test_the_estimate_axes_do_not_move_with_n_and_the_readout_gives_the_widening(explorer):
+    explorer.controls["mu"].value = 0.5
+    limits = {p: explorer.view.axes[p].get_xlim() for p in ("mu", "sigma")}
+    sd_1000 = explorer.state.sd("score").clone()
+    for n in (100, 10, 3000):
+        explorer.controls["n"].value = n
+        assert {p: explorer.view.axes[p].get_xlim() for p in ("mu", "sigma")} == limits
+        w = explorer.picture.widening["score"]
+        assert torch.allclose(w, explorer.state.sd("score") / sd_1000)
+        assert f"score function {w[0]:.2f}× (∂/∂μ)" in explorer.readout.value
+    explorer.controls["sigma"].value = 2.0  # a new setting gets its own axes
+    assert explorer.view.axes["sigma"].get_xlim() != limits["sigma"]
+    explorer.controls["objective"].value = "step 1[z > t]"
+    assert explorer.picture.widening["pathwise"].isnan().all() and "pathwise" not in explorer.readout.value.split("over n")[-1]
+
+
+@pytest.mark.parametrize("name, mu, sigma", [("(z − t)²", 0.0, 1.0), ("|z − t|", 0.7, 1.3), ("step 1[z > t]", -0.4, 0.8)])
+def test_term_sd_is_the_sd_of_single_terms_by_monte_carlo(name, mu, sigma):
+    eps = torch.randn(400, 2000, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+    s = nb05.summarize_gradients(name, mu, sigma, eps)
+    sd = nb05.term_sd(name, mu, sigma)
+    for row, which in enumerate(("pathwise", "score")):
+        got = getattr(s, which).std(0) * 2000**0.5  # sd of a mean of 2,000 terms, times √2,000
+        assert torch.allclose(got, sd[row], rtol=0.12, atol=1e-12), (which, got, sd[row])
+    lo, hi = nb05.axis_range(name, mu, sigma, n=100).unbind(-1)
+    assert torch.allclose((lo + hi) / 2, s.exact) and (hi - lo > 0).all()
+
+
+def test_reparam_picture_refuses_a_reference_of_another_setting():
+    eps = torch.randn(5, 20, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    a, b = (nb05.summarize_gradients("(z − t)²", mu, 1.0, eps) for mu in (0.0, 1.0))
+    with pytest.raises(ValueError, match="same setting"):
+        nb05.reparam_picture(a, reference=b)

@@ -168,3 +168,81 @@ def test_bad_inputs_get_clear_errors():
         nb05.variance_table("(z − t)²", 0.0, 1.0, [1], 10, torch.Generator())
     with pytest.raises(TypeError, match="torch.Tensor"):
         nb05.central_difference(lambda: torch.zeros(()), 1.0)
+
+
+# ---------------------------------------------------------------- the VAE trained with each estimator
+
+def _tiny_vae():
+    torch.manual_seed(3)
+    from vae_course.models import VAE
+    return VAE(latent_dim=2, hidden=4).double()
+
+
+def test_estimator_loss_has_the_value_of_the_elbo_for_both_estimators():
+    from vae_course import data
+    model, x = _tiny_vae(), data.load_digits("train").x[:16].double()
+    elbo = model.elbo_terms(x, generator=torch.Generator().manual_seed(4))["elbo"].mean()
+    for estimator in nb05.ESTIMATORS:
+        got = nb05.estimator_loss(model, x, estimator, torch.Generator().manual_seed(4))
+        assert torch.allclose(got, -elbo), estimator
+
+
+@pytest.mark.parametrize("baseline", [0.0, "mean"])
+def test_the_score_function_surrogate_is_unbiased_and_noisier_than_the_pathwise_gradient(baseline):
+    """The encoder gradients of the surrogate average (over many eps) to the pathwise one, by Monte Carlo,
+    with or without a constant baseline; its decoder gradient is the pathwise one's at the same eps."""
+    from vae_course import data
+    model = _tiny_vae()
+    x = data.load_digits("train").x[:2].double().repeat(10_000, 1)  # 20,000 draws of eps per gradient
+    if baseline == "mean":  # a constant near log p(x|z): same expectation, far less noise, so the test has power
+        baseline = model.elbo_terms(x[:2000], generator=torch.Generator().manual_seed(9))["log_lik"].mean().item()
+    g = {}
+    for e in nb05.ESTIMATORS:
+        gen, params = torch.Generator().manual_seed(5), list(model.encoder.parameters())
+        g[e] = torch.stack([torch.cat([p.reshape(-1) for p in torch.autograd.grad(
+            nb05.estimator_loss(model, x, e, gen, baseline=baseline), params)]) for _ in range(8)])
+    path, score = g["pathwise"].mean(0), g["score function"]
+    se = score.std(0) / math.sqrt(len(score))
+    live = se > 0  # weights of pixels that are 0 in both digits get no gradient from either estimator
+    assert torch.equal(path[~live], torch.zeros_like(path[~live])) and live.sum() > 50
+    z = (score.mean(0) - path)[live] / se[live]
+    assert z.abs().max() < 5.5, z.abs().max()
+    if baseline:
+        assert ((path[live].abs() / se[live]) > 8).sum() >= 5  # a wrong gradient would be seen: entries far from 0
+    assert g["score function"].var(0).sum() > 10 * g["pathwise"].var(0).sum()
+    decoder = {}
+    for e in nb05.ESTIMATORS:
+        loss = nb05.estimator_loss(model, x[:50], e, torch.Generator().manual_seed(6))
+        decoder[e] = torch.autograd.grad(loss, list(model.decoder.parameters()))
+    assert all(torch.allclose(a, b) for a, b in zip(*decoder.values()))
+
+
+def test_encoder_gradients_are_the_gradients_of_estimator_loss():
+    from vae_course import data
+    model, x = _tiny_vae(), data.load_digits("train").x[:10].double()
+    rows = nb05.encoder_gradients(model, x, "pathwise", draws=2, generator=torch.Generator().manual_seed(1))
+    gen = torch.Generator().manual_seed(1)
+    nb05.estimator_loss(model, x, "pathwise", gen).backward()
+    first = torch.cat([p.grad.reshape(-1) for p in model.encoder.parameters()])
+    assert torch.allclose(rows[0], first) and not torch.allclose(rows[0], rows[1])
+
+
+def test_estimator_functions_refuse_bad_input():
+    model = _tiny_vae()
+    x = torch.zeros(3, 64, dtype=torch.float64)
+    with pytest.raises(ValueError, match="estimator"):
+        nb05.estimator_loss(model, x, "reinforce")
+    with pytest.raises(ValueError, match="draws"):
+        nb05.encoder_gradients(model, x, "pathwise", draws=1, generator=torch.Generator())
+    with pytest.raises(ValueError, match="epochs"):
+        nb05.train_with_estimator("pathwise", x, x, epochs=0)
+
+
+def test_training_runs_differ_only_in_the_estimator():
+    from vae_course import data
+    x, xv = data.load_digits("train").x[:200], data.load_digits("val").x[:50]
+    a, b = (nb05.train_with_estimator(e, x, xv, epochs=2, seed=1) for e in nb05.ESTIMATORS)
+    assert a.val_loss[0] == b.val_loss[0] and a.val_kl[0] == b.val_kl[0]  # same initial weights and eps
+    assert a.val_loss.shape == (3,) and a.train_loss.shape == (2,) and not torch.equal(a.val_loss, b.val_loss)
+    again = nb05.train_with_estimator("pathwise", x, xv, epochs=2, seed=1)
+    assert torch.equal(again.val_loss, a.val_loss)

@@ -11,6 +11,7 @@ import torch
 from torch import Tensor
 
 from .. import _validate as v
+from .. import probability
 from ..probability import standard_normal_log_prob
 
 _SQRT2 = math.sqrt(2.0)
@@ -233,7 +234,9 @@ class ReparamPicture:
     and bell (G,) = the density of N(mu, sigma²) on it divided by its peak (1 at z = mu); tangents
     (S, 2, 2): the end points (z ∓ half, f ∓ half·f′) of each sample's tangent; jitter (R,): fixed
     vertical offsets of the R batch estimates (the same for every setting); mean and sd: {"pathwise",
-    "score"} → (2,) the mean and sd over the batches of each estimator of (d/d mu, d/d sigma).
+    "score"} → (2,) the mean and sd over the batches of each estimator of (d/d mu, d/d sigma); xlim
+    (2, 2): the fixed x-ranges of the two estimate panels; widening: {"pathwise", "score"} → (2,) the sd
+    over the sd of the same setting at a reference n (nan where that sd is 0).
     """
 
     summary: GradientSummary
@@ -248,13 +251,21 @@ class ReparamPicture:
     jitter: Tensor
     mean: dict
     sd: dict
+    xlim: Tensor
+    widening: dict
 
 
-def reparam_picture(s: GradientSummary, n_show: int = 24, half: float = 0.45, lim: float = 6.0,
-                    points: int = 481, jitter: float = 0.18, seed: int = 0) -> ReparamPicture:
+def reparam_picture(s: GradientSummary, n_show: int = 24, half: float = 1.6, lim: float = 6.0,
+                    points: int = 481, jitter: float = 0.18, seed: int = 0,
+                    reference: GradientSummary | None = None, n_axis: int = 100) -> ReparamPicture:
     """The arrays of the explorer's picture for the summary s: its first n_show samples, f and the
     density of N(mu, sigma²) on `points` points of [−lim, lim], tangents of half-width `half`, and
-    jitter uniform on [−jitter, jitter] from a generator seeded with `seed` (so it never changes)."""
+    jitter uniform on [−jitter, jitter] from a generator seeded with `seed` (so it never changes).
+
+    xlim (2, 2): the x-range of the d/d mu and d/d sigma panels, `axis_range(objective, mu, sigma,
+    n_axis)`, the same for every n. widening {"pathwise", "score"} → (2,): sd at s's n over the sd
+    of `reference` (the same setting at another n; s itself when None).
+    """
     import numpy as np
 
     n_show, points = v.count(n_show, "n_show"), v.count(points, "points", minimum=2)
@@ -263,11 +274,149 @@ def reparam_picture(s: GradientSummary, n_show: int = 24, half: float = 0.45, li
     grid = torch.linspace(-lim, lim, points, dtype=torch.float64)
     tangents = torch.stack([torch.stack([z - half, f - half * df], -1), torch.stack([z + half, f + half * df], -1)], 1)
     offsets = torch.from_numpy(np.random.default_rng(seed).uniform(-jitter, jitter, len(s.pathwise)))
+    reference = s if reference is None else reference
+    if (reference.objective, reference.mu, reference.sigma, reference.t) != (s.objective, s.mu, s.sigma, s.t):
+        raise ValueError("reference must be the same setting (objective, mu, sigma, t) as s, at another n.")
+    sd = {w: s.sd(w) for w in ("pathwise", "score")}
+    widening = {w: torch.where(reference.sd(w) > 0, sd[w] / reference.sd(w).clamp_min(1e-300),
+                               torch.full_like(sd[w], math.nan)) for w in sd}
     return ReparamPicture(s, eps, z, f, df, grid, objective(s.objective, grid, s.t)[0],
                           torch.exp(-0.5 * ((grid - s.mu) / s.sigma) ** 2), tangents, offsets,
-                          {w: s.mean(w) for w in ("pathwise", "score")}, {w: s.sd(w) for w in ("pathwise", "score")})
+                          {w: s.mean(w) for w in ("pathwise", "score")}, sd,
+                          axis_range(s.objective, s.mu, s.sigma, n_axis, s.t), widening)
 
 
-__all__ = ["OBJECTIVES", "objective", "exact_grad", "quadrature_grad", "pathwise_grad", "score_function_grad",
+def term_sd(name: str, mu: float, sigma: float, t: float = 1.0, n: int = 200_001, width: float = 12.0) -> Tensor:
+    """The sd of ONE sample's term of each estimator, by the trapezoid rule in u = (z − mu)/sigma, float64 (2, 2):
+    rows (pathwise, score function), columns (d/d mu, d/d sigma). The sd of a mean of n terms is this / √n.
+
+    Pathwise terms f′(z)·(1, u); score-function terms f(z)·(u/sigma, (u² − 1)/sigma).
+    """
+    v.one_of(name, "objective", tuple(OBJECTIVES))
+    mu, sigma = _mu_sigma(mu, sigma)
+    u = torch.linspace(-width, width, v.count(n, "n", minimum=3), dtype=torch.float64)
+    f, df = OBJECTIVES[name](mu + sigma * u, v.scalar(t, "t"))
+    w = _phi(u)
+    terms = torch.stack([torch.stack([df, df * u]), torch.stack([f * u / sigma, f * (u**2 - 1) / sigma])])
+    m1 = torch.trapezoid(terms * w, u)
+    m2 = torch.trapezoid(terms**2 * w, u)
+    return (m2 - m1**2).clamp_min(0).sqrt()
+
+
+def axis_range(name: str, mu: float, sigma: float, n: int = 100, t: float = 1.0, spread: float = 3.5) -> Tensor:
+    """The explorer's x-ranges for the batch estimates of d/d mu and d/d sigma, float64 (2, 2) (rows mu, sigma;
+    columns low, high): the exact value ± `spread` sd of a batch of n samples of the wider estimator
+    (`term_sd` / √n). It depends on (objective, mu, sigma) only, so changing the batch size in the
+    explorer leaves the axes alone and the bars visibly widen or narrow."""
+    n = v.count(n, "n")
+    exact = exact_grad(name, mu, sigma, t)
+    half = spread * term_sd(name, mu, sigma, t).max(0).values / math.sqrt(n)
+    half = torch.maximum(half, 0.05 * exact.abs().clamp_min(1.0))
+    return torch.stack([exact - half, exact + half], -1)
+
+
+
+# ---------------------------------------------------------------- a VAE trained with each estimator
+
+ESTIMATORS = ("pathwise", "score function")
+
+
+def estimator_loss(model, x: Tensor, estimator: str = "pathwise", generator: torch.Generator | None = None,
+                   baseline=0.0) -> Tensor:
+    """The batch mean of the one-sample −ELBO of `model` (a `vae_course.models.VAE` with the N(0, I) prior)
+    on x, as a surrogate whose VALUE is the −ELBO for either estimator and whose GRADIENT for the encoder
+    is the chosen estimator's. The KL term is in closed form (its gradient is exact in both).
+
+    "pathwise": z = mu + sigma·eps and autograd through the decoder (the reparameterization trick).
+    "score function": z is detached, so the reconstruction term f = log p(x|z) reaches the encoder only
+    through log q(z|x)·stopgrad(f − baseline), with (log q − stopgrad(log q)) so that this term's value
+    is 0. The decoder's gradient is the same in both.
+    """
+    v.one_of(estimator, "estimator", ESTIMATORS)
+    x = model.check_x(x)
+    mu, log_var = model.encode(x)
+    eps = torch.randn(mu.shape, generator=generator, dtype=mu.dtype)
+    z = probability.reparameterize(mu, log_var, eps)
+    kl = probability.gaussian_kl(mu, log_var)
+    if estimator == "pathwise":
+        return -(model.log_likelihood(x, model.decode(z)) - kl).mean()
+    z = z.detach()
+    log_lik = model.log_likelihood(x, model.decode(z))
+    log_q = probability.diag_gaussian_log_prob(z, mu, log_var)
+    score_term = (log_q - log_q.detach()) * (log_lik.detach() - baseline)
+    return -(log_lik + score_term - kl).mean()
+
+
+@dataclass
+class EstimatorRun:
+    """One VAE trained with one estimator: val_loss (epochs + 1,) the validation −ELBO (one sample per
+    digit, the same eps for every epoch and run) before training and after each epoch; train_loss
+    (epochs,) the mean training −ELBO of each epoch; val_kl (epochs + 1,) the mean KL(q(z|x) ‖ p(z)) on
+    x_val, the nats the codes carry; seconds, the time it took; model, the trained VAE."""
+
+    estimator: str
+    val_loss: Tensor
+    train_loss: Tensor
+    val_kl: Tensor
+    seconds: float
+    model: torch.nn.Module
+
+
+def train_with_estimator(estimator: str, x_train: Tensor, x_val: Tensor, *, epochs: int = 8, seed: int = 0,
+                         hidden: int = 64, batch_size: int = 50, lr: float = 3e-3) -> EstimatorRun:
+    """Train a fresh `vae_course.models.VAE(latent_dim=2, hidden=hidden)` with Adam on `estimator_loss`.
+
+    Everything but the estimator is fixed by `seed`: the initial weights, the order of the batches, the
+    eps of each step and of the validation loss, so two runs with the same seed differ only in how the
+    encoder's gradient is estimated."""
+    import time
+
+    from ..models import VAE
+
+    v.one_of(estimator, "estimator", ESTIMATORS)
+    epochs, batch_size = v.count(epochs, "epochs"), v.count(batch_size, "batch_size")
+    x_train, x_val = v.tensor(x_train, "x_train"), v.tensor(x_val, "x_val")
+    start = time.perf_counter()
+    torch.manual_seed(seed)
+    model = VAE(latent_dim=2, hidden=hidden)
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    order, noise = torch.Generator().manual_seed(seed + 1), torch.Generator().manual_seed(seed + 2)
+
+    def validation() -> float:
+        with torch.no_grad():
+            kl.append(probability.gaussian_kl(*model.encode(x_val)).mean().item())
+            return estimator_loss(model, x_val, "pathwise", torch.Generator().manual_seed(seed + 3)).item()
+
+    kl: list[float] = []
+    val, train = [validation()], []
+    for _ in range(epochs):
+        total = 0.0
+        for idx in torch.randperm(len(x_train), generator=order).split(batch_size):
+            loss = estimator_loss(model, x_train[idx], estimator, noise)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            total += loss.item() * len(idx)
+        train.append(total / len(x_train))
+        val.append(validation())
+    as64 = lambda a: torch.tensor(a, dtype=torch.float64)  # noqa: E731
+    return EstimatorRun(estimator, as64(val), as64(train), as64(kl), time.perf_counter() - start, model)
+
+
+def encoder_gradients(model, x: Tensor, estimator: str, draws: int, generator: torch.Generator) -> Tensor:
+    """The gradient of `estimator_loss` with respect to all encoder weights (flattened, float64) for `draws`
+    independent draws of eps on the same batch x and the same weights: (draws, P). Their mean estimates
+    the same gradient for both estimators; their spread is the noise each estimator feeds the optimizer."""
+    v.one_of(estimator, "estimator", ESTIMATORS)
+    draws = v.count(draws, "draws", minimum=2)
+    params = list(model.encoder.parameters())
+    rows = []
+    for _ in range(draws):
+        grads = torch.autograd.grad(estimator_loss(model, x, estimator, generator), params)
+        rows.append(torch.cat([g.reshape(-1) for g in grads]).double())
+    return torch.stack(rows)
+
+
+__all__ = ["ESTIMATORS", "estimator_loss", "EstimatorRun", "train_with_estimator", "encoder_gradients", "OBJECTIVES", "objective", "exact_grad", "quadrature_grad", "pathwise_grad", "score_function_grad",
            "GradientSummary", "summarize_gradients", "variance_table", "central_difference", "fixed_eps",
-           "ReparamPicture", "reparam_picture"]
+           "ReparamPicture", "reparam_picture", "term_sd", "axis_range"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import ipywidgets as widgets
 import torch
 
@@ -22,6 +24,7 @@ class ReparamExplorer(Explorer):
 
     name = "reparameterization explorer"
     SIZES = (10, 30, 100, 300, 1000, 3000)
+    REFERENCE_N = 1000  # the readout compares each bar's width with the same setting's at n = 1,000
 
     def __init__(self, repeats: int = 100, seed: int = 0, t: float = 1.0, n_show: int = 24):
 
@@ -47,7 +50,9 @@ class ReparamExplorer(Explorer):
     def _draw(self, values: dict) -> tuple[bytes, str]:
         s = self.state = compute.summarize_gradients(values["objective"], values["mu"], values["sigma"],
                                                    self.eps_all[:, :values["n"]], self.t)
-        p = self.picture = compute.reparam_picture(s, self.n_show)
+        ref = s if values["n"] == self.REFERENCE_N else compute.summarize_gradients(
+            values["objective"], values["mu"], values["sigma"], self.eps_all[:, :self.REFERENCE_N], self.t)
+        p = self.picture = compute.reparam_picture(s, self.n_show, reference=ref)
         if self.view is None:
             self.view = ReparamFigure(p)
         self.view.draw(p)
@@ -62,6 +67,12 @@ class ReparamExplorer(Explorer):
             for label, m, sd in (("pathwise", p.mean["pathwise"], p.sd["pathwise"]),
                                  ("score function", p.mean["score"], p.sd["score"])))
         est += f"<tr><td>exact</td><td>{s.exact[0]:+.3f}</td><td>{s.exact[1]:+.3f}</td></tr>"
+        n = s.eps.shape[1]
+        wide = [f"{name} {w[0]:.2f}× (∂/∂μ), {w[1]:.2f}× (∂/∂σ)" for name, w in
+                (("pathwise", p.widening["pathwise"].tolist()), ("score function", p.widening["score"].tolist()))
+                if not any(math.isnan(x) for x in w)]
+        est += (f"<tr><td colspan=3>bar width at n = {n:,} over n = {self.REFERENCE_N:,}: {'; '.join(wide) or '—'}"
+                f" (√({self.REFERENCE_N:,}/{n:,}) = {(self.REFERENCE_N / n) ** 0.5:.2f})</td></tr>")
         head = "<tr><th>ε</th><th>z</th><th>dz/dμ</th><th>dz/dσ</th><th>f′(z)</th></tr>"
         return (f"<table style='font-size:90%'>{head}"
                 f"{rows}</table><table style='font-size:90%'><tr><th>gradient of E[f]</th><th>∂/∂μ</th>"

@@ -9,6 +9,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from ..figures import COLORS, BlitFigure, as_numpy, ax_or_new
 
@@ -16,7 +17,7 @@ if TYPE_CHECKING:  # for the annotations only: the figure draws a picture comput
     from .compute import ReparamPicture
 
 #: y-limits of the objective panel, per objective of `vae_course.nb05.OBJECTIVES`.
-OBJECTIVE_YLIM = {"(z − t)²": (-2.0, 50.0), "|z − t|": (-0.3, 7.5), "step 1[z > t]": (-0.15, 1.2)}
+OBJECTIVE_YLIM = {"(z − t)²": (-1.5, 30.0), "|z − t|": (-0.3, 7.5), "step 1[z > t]": (-0.15, 1.2)}
 
 
 class ReparamFigure:
@@ -33,13 +34,13 @@ class ReparamFigure:
     ROWS = {"pathwise": 1.0, "score": 0.0}
     NAMES = {"pathwise": "pathwise", "score": "score function"}
 
-    def __init__(self, picture: ReparamPicture, figsize=(8.6, 5.5), dpi=72):
+    def __init__(self, picture: ReparamPicture, figsize=(9.6, 6.4), dpi=100):
         from matplotlib.collections import LineCollection
 
         s = picture.summary
         self.n_show = len(picture.eps)
         fig = Figure(figsize=figsize, dpi=dpi)
-        fig.subplots_adjust(left=0.11, right=0.98, top=0.93, bottom=0.1, hspace=0.45, wspace=0.24)
+        fig.subplots_adjust(left=0.11, right=0.965, top=0.94, bottom=0.09, hspace=0.5, wspace=0.24)
         ax_move, ax_f, ax_mu, ax_sigma = (fig.add_subplot(2, 2, k) for k in (1, 2, 3, 4))
         self.axes = {"move": ax_move, "f": ax_f, "mu": ax_mu, "sigma": ax_sigma}
         eps = as_numpy(picture.eps)
@@ -56,9 +57,12 @@ class ReparamFigure:
                     yticklabels=["ε ~ N(0, 1)\n(fixed)", "z = μ + σε"])
         ax_move.grid(False)
         ax_move.set_title("The same ε, shifted by μ, stretched by σ", fontsize=10)
-        (self.f_line,) = ax_f.plot(self.grid, np.zeros_like(self.grid), color=COLORS["target"], lw=2, label="f(z)")
-        self.f_dots = ax_f.scatter(eps, np.zeros_like(eps), c=colors, s=24, zorder=3)
-        self.tangents = LineCollection([], colors=colors, lw=2)
+        (self.f_line,) = ax_f.plot(self.grid, np.zeros_like(self.grid), color="0.55", lw=2.5, alpha=0.5,
+                                   label="f(z)")
+        # the tangents lie on a smooth f near their sample: long, thick, drawn over a thin, pale f
+        self.tangents = LineCollection([], colors=colors, lw=1.8, zorder=4)
+        self.f_dots = ax_f.scatter(eps, np.zeros_like(eps), c=colors, s=30, zorder=5, edgecolors="black",
+                                   linewidths=0.5)
         ax_f.add_collection(self.tangents)
         ax_f.axvline(s.t, color="0.5", lw=1, ls="--")
         ax_f.set(xlim=lim, xlabel="$z$", ylabel="$f(z)$")
@@ -103,27 +107,26 @@ class ReparamFigure:
             self._static = (s.objective, n)
             ax["f"].set_title(f"f(z) = {s.objective} and its slopes at the samples", fontsize=10)
             for p, sym in (("mu", "μ"), ("sigma", "σ")):
-                ax[p].set_title(f"∂E[f]/∂{sym}: {r} batches of n = {n:,}; bar = mean ± sd", fontsize=9)
+                ax[p].set_title(f"∂E[f]/∂{sym}: {r} batches of n = {n:,}; bar = mean ± sd\n"
+                                f"(x-axis fixed for this f, μ, σ: compare n)", fontsize=9)
             self.blit.invalidate()
+        xlim = as_numpy(picture.xlim)
         for i, p in enumerate(("mu", "sigma")):
             art, axp = self.spread[p], ax[p]
-            values = []
             for which, y in self.ROWS.items():
                 est = as_numpy(getattr(s, which)[:, i])
                 mean, sd = float(picture.mean[which][i]), float(picture.sd[which][i])
                 art[which].set_offsets(np.c_[est, y + art["jitter"]])
                 art[which + "_bar"].set_data([mean - sd, mean + sd], [y, y])
                 art[which + "_mean"].set_data([mean], [y])
-                values += [est.min(), est.max()]
             exact = float(s.exact[i])
             art["exact"].set_xdata([exact, exact])
-            lo, hi = min(values + [exact]), max(values + [exact])
-            left, right = axp.get_xlim()
-            inner = 0.02 * (right - left)
-            if lo < left + inner or hi > right - inner or (hi - lo) < (right - left) / 6:
-                # generous margins, so that moving a slider rarely changes the axis (a full redraw)
-                width = max(hi - lo, 0.02 * max(abs(lo), abs(hi)), 0.05)
-                axp.set_xlim(lo - 0.75 * width, hi + 0.75 * width)
+            if tuple(axp.get_xlim()) != tuple(xlim[i]):
+                # fixed per (objective, mu, sigma): changing n leaves the axis alone, so the bars visibly widen
+                lo, hi = xlim[i]
+                ticks = MaxNLocator(6).tick_values(lo, hi)
+                axp.set_xticks(ticks[(ticks >= lo) & (ticks <= hi)])  # no tick labels beyond the canvas
+                axp.set_xlim(lo, hi)
                 self.blit.invalidate()
 
     def png(self) -> bytes:
@@ -171,4 +174,25 @@ def plot_same_eps(eps, settings, *, ax: Axes | None = None, title: str = "") -> 
     return ax
 
 
-__all__ = ["OBJECTIVE_YLIM", "ReparamFigure", "plot_estimator_sd", "plot_same_eps"]
+def plot_estimator_runs(runs: dict, *, ax: Axes | None = None, title: str = "") -> Axes:
+    """The validation −ELBO after each epoch of VAEs trained with different encoder gradient estimators
+    (`compute.train_with_estimator`, name → EstimatorRun), one line each; epoch 0 is the untrained model."""
+    ax = ax_or_new(ax, figsize=(6, 3.4))
+    colors = {"pathwise": COLORS["density"], "score function": COLORS["target"]}
+    top = 0.0
+    for name, run in runs.items():
+        val = as_numpy(run.val_loss)
+        ax.plot(np.arange(len(val)), val, marker="o", color=colors.get(name), label=f"{name} (encoder gradient)")
+        top = max(top, float(val[1:].max()))
+    low = min(float(as_numpy(r.val_loss).min()) for r in runs.values())
+    lo, hi = low - 0.1 * (top - low) - 0.5, top + 0.25 * (top - low) + 0.5  # epoch 0 (untrained) is off the top
+    ticks = MaxNLocator(6).tick_values(lo, hi)
+    ax.set_yticks(ticks[(ticks >= lo) & (ticks <= hi)])  # no tick label beyond the axis, under the title
+    ax.set_ylim(lo, hi)
+    ax.set(xlabel="epoch", ylabel="validation −ELBO (nats)",
+           title=title or "Same VAE, seeds and batches; only the encoder's gradient differs")
+    ax.legend(fontsize="small")
+    return ax
+
+
+__all__ = ["OBJECTIVE_YLIM", "ReparamFigure", "plot_estimator_sd", "plot_same_eps", "plot_estimator_runs"]
