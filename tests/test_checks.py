@@ -506,8 +506,10 @@ CASES = {
                (lambda xl, lv, mu, log_var: (_rec(xl, lv).sum(-1) + (0.5 * (log_var + (1 + mu**2) / log_var.exp() - 1))
                                              .sum(-1)).mean(), "the reversed KL"),
                (lambda xl, lv, mu, log_var: (_rec(xl, lv).sum(-1) + _kl(mu, log_var)).sum(), "a sum over the batch"),
+               (lambda xl, lv, mu, log_var: (F.cross_entropy(xl, lv, reduction="none").sum(-1)
+                                             + _kl(mu, log_var)).mean(), "the logits went in untransposed"),
                (lambda xl, lv, mu, log_var: _rec(xl, lv).sum(-1) + _kl(mu, log_var), "it should return one number"),
-               (lambda xl, lv, mu, log_var: F.cross_entropy(xl, lv), "raised RuntimeError: Expected target size"),
+               (lambda xl, lv, mu, log_var: F.cross_entropy(xl, lv), "pass x_logits.transpose(1, 2)"),
                (lambda xl, lv, mu, log_var: torch.tensor(_loss(xl, lv, mu, log_var).item()),
                 "no gradient reaches `x_logits`, `mu`, `log_var`"),
                (lambda xl, lv, mu, log_var: _loss(xl, lv, mu, log_var) + 0.1, "the values differ")],

@@ -10,6 +10,7 @@ from .. import training
 from ..checking import (
     CheckFailed,
     Exercise,
+    _AnswerRaised,
     in_dtype,
     matches,
     returns_tensor,
@@ -65,8 +66,23 @@ def _mistakes(x_logits, levels, mu, log_var) -> dict[str, Tensor]:
     return wrong
 
 
+def _call(answer, args):
+    """The answer's value; an error of F.cross_entropy on logits whose 17 levels are not on axis 1 is named."""
+    try:
+        return answer(*args)
+    except _AnswerRaised as raised:
+        text = str(raised.error)
+        if isinstance(raised.error, (RuntimeError, ValueError)) and "target size" in text.lower():
+            batch = len(args[1])
+            raise CheckFailed(
+                f"F.cross_entropy raised “{text}”: the logits went in untransposed. x_logits has shape "
+                f"(B, 64, 17) = ({batch}, {_D}, {_K}), but F.cross_entropy wants the 17 classes (grey levels) on "
+                f"axis 1, i.e. shape (B, 17, 64): pass x_logits.transpose(1, 2) with levels of shape (B, 64).") from None
+        raise
+
+
 def _scalar(answer, args) -> Tensor:
-    out = returns_tensor(answer(*args), answer.function)
+    out = returns_tensor(_call(answer, args), answer.function)
     if out.numel() != 1:
         raise CheckFailed(f"`vae_loss` returned shape {tuple(out.shape)} for a batch of {len(args[1])}; it should "
                           f"return one number (the loss averaged over the batch), e.g. `(rec + kl).mean()`.")

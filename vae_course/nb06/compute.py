@@ -113,6 +113,106 @@ def log_marginal_quadrature(model, x: Tensor, extent: float = 6.0, n: int = 301)
     return torch.logsumexp(log_lik + log_prior + log_w, dim=-1)
 
 
+# ---------------------------------------------------------------- the gap of the ELBO, checked on a grid
+
+class PosteriorGrid(NamedTuple):
+    """A 2-latent model's posterior on an n×n grid: ticks (n,); log_post, log_q (N, n, n) with
+    [i, j] at z = (ticks[i], ticks[j]): the exact log p(z|x) and the encoder's log q(z|x); log_px (N,)."""
+
+    ticks: Tensor
+    log_post: Tensor
+    log_q: Tensor
+    log_px: Tensor
+
+
+def _trapezoid_log_weights(ticks: Tensor) -> Tensor:
+    w1 = torch.full((len(ticks),), (ticks[1] - ticks[0]).item(), dtype=torch.float64)
+    w1[0] = w1[-1] = w1[0] / 2
+    return torch.log(w1)[:, None] + torch.log(w1)[None, :]  # (n, n)
+
+
+@torch.no_grad()
+def posterior_on_grid(model, x: Tensor, extent: float = 6.0, n: int = 301) -> PosteriorGrid:
+    """The exact posterior p(z|x) = p(x|z) p(z) / p(x) of a 2-latent VAE on an n×n grid over
+    [−extent, extent]², p(x) by the trapezoid rule on the same grid, and q(z|x) there too."""
+    from ..models import evaluating
+
+    if model.latent_dim != 2:
+        raise ValueError(f"the posterior grid needs a model with 2 latent dimensions, got {model.latent_dim}.")
+    n = v.count(n, "n", minimum=3)
+    extent = v.scalar(extent, "extent", positive=True)
+    x = model.check_x(x)
+    ticks = torch.linspace(-extent, extent, n, dtype=torch.float64)
+    z = torch.cartesian_prod(ticks, ticks)  # (G, 2), z[i·n + j] = (ticks[i], ticks[j])
+    with evaluating(model):
+        log_p = torch.log_softmax(model.decode(z.float()).double(), dim=-1)  # (G, 64, 17)
+        mu, log_var = (t.double() for t in model.encode(x))
+    if model.likelihood != "categorical":
+        raise ValueError("posterior_on_grid is written for the categorical decoder (17 grey levels).")
+    levels = torch.round(x * (model.n_levels - 1)).long()
+    pixels = torch.arange(model.data_dim)
+    log_joint = torch.stack([log_p[:, pixels, lv].sum(-1) for lv in levels]) + model.prior.log_prob(z)  # (N, G)
+    log_px = torch.logsumexp(log_joint + _trapezoid_log_weights(ticks).reshape(-1), dim=-1)
+    log_q = (-0.5 * ((z[None] - mu[:, None]) ** 2 / log_var.exp()[:, None] + log_var[:, None]
+                     + math.log(2 * math.pi))).sum(-1)
+    return PosteriorGrid(ticks, (log_joint - log_px[:, None]).reshape(-1, n, n), log_q.reshape(-1, n, n), log_px)
+
+
+def grid_kl(log_q: Tensor, log_p: Tensor, ticks: Tensor) -> Tensor:
+    """KL(q ‖ p) = ∫ q (log q − log p) dz by the trapezoid rule, for densities given on an n×n grid
+    (log_q, log_p (..., n, n) at z = (ticks[i], ticks[j])) → (...). Where q underflows to 0 it adds 0."""
+    log_q, log_p = v.tensor(log_q, "log_q", dtype=torch.float64), v.tensor(log_p, "log_p", dtype=torch.float64)
+    ticks = v.tensor(ticks, "ticks", dtype=torch.float64)
+    if log_q.shape != log_p.shape or log_q.shape[-2:] != (len(ticks), len(ticks)):
+        raise ValueError(f"log_q and log_p must both have shape (..., {len(ticks)}, {len(ticks)}), got "
+                         f"{tuple(log_q.shape)} and {tuple(log_p.shape)}.")
+    q = (log_q + _trapezoid_log_weights(ticks)).exp()
+    return torch.where(q > 0, q * (log_q - log_p), torch.zeros_like(q)).sum((-2, -1))
+
+
+class GapCheck(NamedTuple):
+    """log p(x) (quadrature), the ELBO (mean of k draws), KL(q(z|x) ‖ p(z|x)) on the grid, and the
+    ELBO's standard error, all (N,) in nats; grid.log_post etc. for drawing."""
+
+    log_px: Tensor
+    elbo: Tensor
+    kl: Tensor
+    elbo_se: Tensor
+    grid: PosteriorGrid
+
+
+def elbo_gap_check(model, x: Tensor, k: int = 10_000, extent: float = 6.0, n: int = 301,
+                   generator: torch.Generator | None = None) -> GapCheck:
+    """The three numbers of log p(x) = ELBO + KL(q(z|x) ‖ p(z|x)), each computed its own way: log p(x)
+    by quadrature, the ELBO by k draws z ~ q(z|x), the KL on the grid against the exact posterior."""
+    grid = posterior_on_grid(model, x, extent, n)
+    log_w = log_weights(model, x, _check_k(k), generator=generator).double()  # (k, N)
+    return GapCheck(grid.log_px, log_w.mean(0), grid_kl(grid.log_q, grid.log_post, grid.ticks),
+                    log_w.std(0) / math.sqrt(log_w.shape[0]), grid)
+
+
+# ---------------------------------------------------------------- Adam does not see the scale of the loss
+
+def adam_parameters_after(model, x: Tensor, loss, steps: int = 5, lr: float = 3e-3, seed: int = 0) -> Tensor:
+    """All parameters of a copy of `model`, flattened, after `steps` Adam steps on loss(terms) of the whole
+    batch x, where terms = model.elbo_terms(x) with z drawn from a generator seeded `seed` anew for each
+    step (so two losses see the same draws). `model` itself is not changed."""
+    import copy
+
+    steps = v.count(steps, "steps")
+    lr = v.scalar(lr, "lr", positive=True)
+    x = model.check_x(x)
+    twin = copy.deepcopy(model)
+    opt = torch.optim.Adam(twin.parameters(), lr=lr)
+    for step in range(steps):
+        opt.zero_grad()
+        value = loss(twin.elbo_terms(x, generator=torch.Generator().manual_seed(seed + step)))
+        if not isinstance(value, Tensor) or value.numel() != 1:
+            raise ValueError(f"loss(terms) must return one number (a 0-d tensor), got {value!r:.60}.")
+        value.backward()
+        opt.step()
+    return torch.cat([p.detach().reshape(-1) for p in twin.parameters()])
+
 
 # ---------------------------------------------------------------- what the explorers of notebook 06 show
 
@@ -150,6 +250,15 @@ def interpolate(model, codes: Tensor, a: int, b: int, t: float) -> Interpolation
     return Interpolation(t, z, decode_means(model, z[None])[0], (codes[b] - codes[a]).norm().item(), z.norm().item())
 
 
+def examples_by_class(labels) -> dict[int, list[int]]:
+    """The indices of each class's examples, in order: labels (N,) → {class: [index, ...]}, classes sorted."""
+    labels = torch.as_tensor(labels)
+    if labels.ndim != 1 or labels.is_floating_point() or labels.is_complex() or labels.dtype == torch.bool:
+        raise ValueError(f"labels must be a 1-D tensor of integer classes, got shape {tuple(labels.shape)}, "
+                         f"dtype {labels.dtype}.")
+    return {int(c): torch.nonzero(labels == c).reshape(-1).tolist() for c in torch.unique(labels)}
+
+
 def prior_density(prior, z: Tensor) -> Tensor:
     """p(z) = exp(prior.log_prob(z)) in float64, for any prior with a `log_prob` (`model.prior`): (..., L) → (...)."""
     return prior.log_prob(v.tensor(z, "z", dtype=torch.float64)).exp()
@@ -180,5 +289,6 @@ def decode_point(model, z: Tensor) -> LatentPoint:
 
 
 __all__ = ["importance_sampled_nll", "uniform_nll", "fit_pixel_categoricals", "pixel_categorical_nll",
-           "latent_grid_codes", "log_marginal_quadrature", "posterior_means", "decode_means", "Interpolation",
-           "interpolate", "prior_density", "prior_peak", "LatentPoint", "decode_point"]
+           "latent_grid_codes", "log_marginal_quadrature", "PosteriorGrid", "posterior_on_grid", "grid_kl",
+           "GapCheck", "elbo_gap_check", "adam_parameters_after", "posterior_means", "decode_means", "Interpolation",
+           "interpolate", "examples_by_class", "prior_density", "prior_peak", "LatentPoint", "decode_point"]

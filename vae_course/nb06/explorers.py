@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 
 from .. import _validate as v
-from ..explorers import Explorer, int_slider, slider
+from ..explorers import Explorer, dropdown, int_slider, slider
 from . import compute
 from .figures import InterpolationFigure, LatentGridFigure
 
@@ -13,14 +13,16 @@ from .figures import InterpolationFigure, LatentGridFigure
 class InterpolationExplorer(Explorer):
     """Notebook 06: pick two test digits A and B; slide t to decode z(t) = (1 − t)·μ(A) + t·μ(B).
 
-    `model` is a trained `models.VAE`; `x` (N, 64) the digits to pick from. The codes μ(x) of all of
-    them are computed once (`compute.posterior_means`); an update decodes one code
-    (`compute.interpolate`). `.state` = dict(t, z, x_hat).
+    `model` is a trained `models.VAE`; `x` (N, 64) the digits to pick from, `labels` (N,) their classes:
+    with labels, A and B are picked by class (a dropdown) and by which example of that class (a slider);
+    without, by index. `a`, `b` are the first digits' indices. The codes μ(x) of all of them are
+    computed once (`compute.posterior_means`); an update decodes one code (`compute.interpolate`).
+    `.state` = dict(a, b, t, z, x_hat).
     """
 
     name = "interpolation explorer"
 
-    def __init__(self, model, x, a: int = 0, b: int = 1):
+    def __init__(self, model, x, labels=None, a: int = 0, b: int = 1):
         x = v.tensor(x, "x")
         if x.ndim != 2 or x.shape[1] != model.data_dim:
             raise ValueError(f"x must have shape (N, {model.data_dim}), got {tuple(x.shape)}.")
@@ -31,17 +33,36 @@ class InterpolationExplorer(Explorer):
         self.codes = compute.posterior_means(model, x)
         self.view = InterpolationFigure()
         self.state: dict = {}
-        controls = {"a": int_slider("digit A", a, 0, len(x) - 1), "b": int_slider("digit B", b, 0, len(x) - 1),
-                    "t": slider("t", 0.5, 0.0, 1.0, 0.05)}
+        if labels is None:
+            self.by_class = None
+            controls = {"a": int_slider("digit A", a, 0, len(x) - 1), "b": int_slider("digit B", b, 0, len(x) - 1)}
+        else:
+            self.by_class = compute.examples_by_class(labels)
+            if sum(map(len, self.by_class.values())) != len(x):
+                raise ValueError(f"labels must have shape ({len(x)},), one class per digit of x.")
+            labels = {i: c for c, ix in self.by_class.items() for i in ix}
+            most = min(len(ix) for ix in self.by_class.values()) - 1
+            controls = {}
+            for name, i in (("a", a), ("b", b)):
+                cls = labels[i]
+                controls[f"class_{name}"] = dropdown(f"digit {name.upper()}: a", list(self.by_class), cls)
+                controls[f"example_{name}"] = int_slider("which one", min(self.by_class[cls].index(i), most), 0, most)
+        controls["t"] = slider("t", 0.5, 0.0, 1.0, 0.05)
         super().__init__(controls, self._draw, caption="Slide between the codes of two test digits")
 
+    def _index(self, values: dict, name: str) -> int:
+        if self.by_class is None:
+            return values[name]
+        return self.by_class[values[f"class_{name}"]][values[f"example_{name}"]]
+
     def _draw(self, values: dict) -> tuple[bytes, str]:
-        a, b, t = values["a"], values["b"], values["t"]
+        a, b, t = self._index(values, "a"), self._index(values, "b"), values["t"]
         path = compute.interpolate(self.model, self.codes, a, b, t)
-        self.state = {"t": t, "z": path.z, "x_hat": path.x_hat}
+        self.state = {"a": a, "b": b, "t": t, "z": path.z, "x_hat": path.x_hat}
         self.view.draw(self.x[a], path.x_hat, self.x[b], t, f"t = {t:.2f}: decoded from (1 − t)·μ(A) + t·μ(B)")
-        return self.view.png(), (f"digits #{a} → #{b}, code distance ‖μ(B) − μ(A)‖ = {path.distance:.2f}<br>"
-                                 f"t = {t:.2f}, ‖z(t)‖ = {path.norm:.2f}")
+        names = (f"a {values['class_a']} (#{a})", f"a {values['class_b']} (#{b})") if self.by_class else (f"#{a}", f"#{b}")
+        return self.view.png(), (f"digit A {names[0]} → digit B {names[1]}, code distance ‖μ(B) − μ(A)‖ = "
+                                 f"{path.distance:.2f}<br>t = {t:.2f}, ‖z(t)‖ = {path.norm:.2f}")
 
 
 class LatentGridExplorer(Explorer):
@@ -53,7 +74,7 @@ class LatentGridExplorer(Explorer):
 
     name = "latent-grid explorer"
 
-    def __init__(self, model, extent: float = 2.5, n: int = 12):
+    def __init__(self, model, extent: float = 3.5, n: int = 8):
         if model.latent_dim != 2:
             raise ValueError(f"the latent-grid explorer needs a model with latent_dim = 2, got {model.latent_dim}.")
         extent = v.scalar(extent, "extent", positive=True)

@@ -44,20 +44,46 @@ def plot_nll_estimates(estimates: dict, baselines: dict | None = None, *, ax: Ax
     return ax
 
 
+def plot_posterior_vs_q(ticks, log_post, log_q, *, ax: Axes | None = None, title: str = "",
+                        levels=(0.1, 0.5, 0.9)) -> Axes:
+    """Contours of the exact posterior p(z|x) (filled) and of the encoder's q(z|x) (lines) for one digit,
+    both given as log densities (n, n) on the grid ticks (n,) ([i, j] at z = (ticks[i], ticks[j])); the
+    contours are at `levels` × each density's peak, and the view is cut to where either has mass."""
+    ticks = as_numpy(ticks)
+    post, q = np.exp(as_numpy(log_post) - as_numpy(log_post).max()), np.exp(as_numpy(log_q) - as_numpy(log_q).max())
+    ax = ax_or_new(ax, figsize=(3.2, 3.2))
+    ax.contourf(ticks, ticks, post.T, levels=[*levels, 1.0001], cmap="Blues", alpha=0.8)
+    ax.contour(ticks, ticks, q.T, levels=list(levels), colors=COLORS["target"], linewidths=1.4)
+    keep = (post > 1e-3) | (q > 1e-3)
+    i, j = np.nonzero(keep)
+    lo1, hi1, lo2, hi2 = ticks[i.min()], ticks[i.max()], ticks[j.min()], ticks[j.max()]
+    half = max(hi1 - lo1, hi2 - lo2) / 2 * 1.15
+    ax.set(xlim=((lo1 + hi1) / 2 - half, (lo1 + hi1) / 2 + half), ylim=((lo2 + hi2) / 2 - half, (lo2 + hi2) / 2 + half),
+           xlabel="$z_1$", ylabel="$z_2$", title=title)
+    ax.set_aspect("equal")
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    ax.legend(handles=[Patch(color=plt.get_cmap("Blues")(0.6), label="exact p(z|x)"),
+                       Line2D([], [], color=COLORS["target"], label="encoder q(z|x)")], fontsize="small", loc="upper left")
+    return ax
+
+
 class InterpolationFigure:
     """The interpolation explorer's picture: digit A, the decoding of z(t), digit B, and where z(t) is.
 
     draw(x_a, x_hat, x_b, t, title) updates the three images and the marker in place; png() → bytes.
     """
 
-    def __init__(self, figsize=(6.4, 2.3), dpi=90):
+    def __init__(self, figsize=(7.2, 2.6), dpi=90):
         fig = Figure(figsize=figsize, dpi=dpi)
-        fig.subplots_adjust(left=0.02, right=0.98, top=0.78, bottom=0.2, wspace=0.15)
+        fig.subplots_adjust(left=0.02, right=0.97, top=0.76, bottom=0.2, wspace=0.2)
         axes = fig.subplots(1, 4, gridspec_kw={"width_ratios": [1, 1, 1, 1.6]})
         blank = np.zeros((8, 8))
         self.images = []
         for ax, name in zip(axes[:3], ("digit A", "decoded z(t)", "digit B")):
             self.images.append(ax.imshow(blank, **IMAGE_KW))
+            self.images[-1].vc_tile_px = 8
             ax.set(xticks=[], yticks=[], title=name)
         self.t_ax = axes[3]
         self.t_ax.set(xlim=(0, 1), ylim=(-0.5, 0.5), yticks=[], xlabel="t", title="z(t) on the path A → B")
@@ -90,7 +116,8 @@ def plot_latent_grid(images, extent: float, *, ax: Axes | None = None, title: st
     ax = ax_or_new(ax, figsize=(5.2, 5.2))
     edge = extent * n / (n - 1)  # grid codes sit at the centres of the tiles
     cmap = plt.get_cmap("gray").with_extremes(bad="white")
-    ax.imshow(canvas, **{**IMAGE_KW, "cmap": cmap, "extent": (-edge, edge, -edge, edge)})
+    shown = ax.imshow(canvas, **{**IMAGE_KW, "cmap": cmap, "extent": (-edge, edge, -edge, edge)})
+    shown.vc_tile_px = 9  # for `figures.legibility_problems`: a digit is 8 of the canvas's pixels, 9 with its gap
     ax.grid(False)
     ax.set(title=title, xlabel="$z_1$", ylabel="$z_2$")
     return ax
@@ -99,14 +126,15 @@ def plot_latent_grid(images, extent: float, *, ax: Axes | None = None, title: st
 class LatentGridFigure:
     """The latent-grid explorer's picture: the decoded grid with a marker at z, and the digit at z."""
 
-    def __init__(self, grid_images, extent: float, figsize=(7.0, 3.8), dpi=90):
+    def __init__(self, grid_images, extent: float, figsize=(9.8, 6.1), dpi=90):
         fig = Figure(figsize=figsize, dpi=dpi)
-        fig.subplots_adjust(left=0.08, right=0.98, top=0.86, bottom=0.13, wspace=0.25)
+        fig.subplots_adjust(left=0.08, right=0.98, top=0.88, bottom=0.1, wspace=0.2)
         ax_grid, ax_img = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.6, 1]})
         ax_img.grid(False)
         plot_latent_grid(grid_images, extent, ax=ax_grid, title="decoded grid of codes")
         (self.marker,) = ax_grid.plot([0], [0], "+", color=COLORS["target"], ms=18, mew=3)
         self.image = ax_img.imshow(np.zeros((8, 8)), **IMAGE_KW)
+        self.image.vc_tile_px = 8
         ax_img.set(xticks=[], yticks=[], title="decoded at z")
         self.suptitle = fig.suptitle("")
         self.fig = fig
@@ -122,4 +150,4 @@ class LatentGridFigure:
         return self.blit.png()
 
 
-__all__ = ["plot_loss_terms", "plot_nll_estimates", "InterpolationFigure", "plot_latent_grid", "LatentGridFigure"]
+__all__ = ["plot_loss_terms", "plot_nll_estimates", "plot_posterior_vs_q", "InterpolationFigure", "plot_latent_grid", "LatentGridFigure"]
