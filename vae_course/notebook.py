@@ -56,7 +56,7 @@ def setup_notebook(seed: int = 0, threads: int = 1, quiet: bool = False) -> torc
     return torch.Generator().manual_seed(seed)
 
 
-def claim(holds, text: str, numbers: str = "") -> bool:
+def claim(holds, text: str, numbers: str = "") -> None:
     """Print `✓ text` when `holds` is true on this run; say so plainly when it is not.
 
     The prose quotes a trained model only through claims like this one, with margins that hold for
@@ -64,7 +64,8 @@ def claim(holds, text: str, numbers: str = "") -> bool:
     model differ from machine to machine, what the text says about them must not. The numbers
     themselves are printed in a cell of their own; `numbers` repeats the ones a failed claim is
     about. A claim that fails does not stop the notebook: it prints a line starting with `✗`, which
-    the course's tests treat as a failure.
+    the course's tests treat as a failure. It returns nothing, so a cell that ends in a claim shows
+    only its line, not a stray `True` under it.
     """
     if isinstance(holds, torch.Tensor):
         if holds.numel() != 1:
@@ -81,4 +82,3 @@ def claim(holds, text: str, numbers: str = "") -> bool:
         detail = f" ({numbers})" if numbers else ""
         print(f"✗ Not so in this run: {text}{detail}. The text expects it on every seed and CPU it was "
               "tested on; please report this, with your seed and machine.")
-    return bool(holds)
