@@ -124,28 +124,33 @@ def frontend_args(args: list[str], is_root: bool) -> list[str]:
 def test(args: list[str]) -> int:
     """The whole suite, or (with arguments) pytest alone on what they name.
 
-    The whole suite is ruff (the lint rules in pyproject.toml) and three runs: pytest (unit tests,
-    nbval on every notebook, browser tests);
-    nbval again on another float path, as another CPU would round (tools/other_cpus.py); and the
+    The whole suite is ruff (the lint rules in pyproject.toml) and three runs: nbval on the solved
+    notebooks on another float path, as another CPU would round (tools/other_cpus.py), recording
+    every figure's legibility as it goes; pytest (unit tests, nbval on every notebook, browser tests,
+    and the figure checks, which read that record instead of running the notebooks again); and the
     prose's claims about trained models on seeds 1 and 2 (seed 0 is the nbval runs).
     """
+    import tempfile
+
     pytest = [PYTHON, "-m", "pytest", "-n", "2", "--dist", "loadfile"]
     if args:
         return _run(*pytest, *args)
+    audit = tempfile.mkdtemp(prefix="vae-course-figure-audit-")
     stages = [
-        ("ruff: the lint rules of pyproject.toml, on the whole repository", [PYTHON, "-m", "ruff", "check", "."]),
-        ("pytest: unit tests, nbval (strict) on every notebook, browser tests", [*pytest]),
-        ("nbval again on the solved notebooks, on another float path (as another CPU rounds; the "
-         "learner copies had theirs in the browser tests of stage 1)",
-         [PYTHON, "tools/other_cpus.py", "nbval", "--path", "avx2", "-n", "2", "--dist", "loadfile",
-          "notebooks/solutions"]),
+        ("ruff: the lint rules of pyproject.toml, on the whole repository", [PYTHON, "-m", "ruff", "check", "."], {}),
+        ("nbval on the solved notebooks on another float path (as another CPU rounds; the learner copies "
+         "have theirs in the browser tests), recording every figure's legibility",
+         [PYTHON, "tools/other_cpus.py", "nbval", "--path", "avx2", "--audit", audit, "-n", "2", "--dist", "loadfile",
+          "notebooks/solutions"], {}),
+        ("pytest: unit tests, nbval (strict) on every notebook, browser tests, the figure record",
+         [*pytest], {"VC_FIGURE_AUDIT_DIR": audit}),
         ("the claims of the prose on seeds 1 and 2",
-         [PYTHON, "tools/other_cpus.py", "claims", "--seeds", "1", "2", "--paths", "native", "-j", "2"]),
+         [PYTHON, "tools/other_cpus.py", "claims", "--seeds", "1", "2", "--paths", "native", "-j", "2"], {}),
     ]
     failed = []
-    for k, (what, cmd) in enumerate(stages, 1):
+    for k, (what, cmd, env) in enumerate(stages, 1):
         print(f"course.py test, {k} of {len(stages)}: {what}", flush=True)
-        if _run(*cmd) != 0:
+        if _run(*cmd, env={**os.environ, **env}) != 0:
             failed.append(what)
     for what in failed:
         print(f"course.py test: FAILED: {what}")

@@ -11,6 +11,7 @@ import nbformat
 import pytest
 
 from vae_course import data, figures
+from vae_course._nbval_audit import audit_file
 from vae_course.exercises import SOLUTIONS, execute
 
 #: The notebooks whose every figure is checked as it runs. A notebook joins when its figures pass.
@@ -102,11 +103,39 @@ def test_the_audit_records_an_unreadable_inline_figure_and_an_explorer_picture(t
 
 @pytest.mark.parametrize("number", LEGIBLE)
 def test_every_figure_of_the_notebook_is_legible(number, tmp_path):
+    """Read the audit of an earlier nbval run of the same notebook if there is one (`course.py test`
+    runs nbval on another float path with the audit first and sets VC_FIGURE_AUDIT_DIR), else run
+    the notebook with the audit."""
     (source,) = SOLUTIONS.glob(f"{number}_*.ipynb")
-    audit = tmp_path / "audit.jsonl"
-    nb = nbformat.read(source, as_version=4)
-    execute(nb, source.parent, env={**os.environ, "VC_FIGURE_AUDIT": str(audit)})
-    rows = [json.loads(line) for line in audit.read_text().splitlines()] if audit.exists() else []
+    earlier = os.environ.get("VC_FIGURE_AUDIT_DIR")
+    audit = audit_file(earlier, source) if earlier else None
+    if audit is None or not audit.exists():
+        audit = tmp_path / "audit.jsonl"
+        nb = nbformat.read(source, as_version=4)
+        execute(nb, source.parent, env={**os.environ, "VC_FIGURE_AUDIT": str(audit)})
+    rows = [json.loads(line) for line in audit.read_text().splitlines()]
     assert rows == [], f"{source.name}: " + "; ".join(
         f"cell [{r['execution_count']}] {r['figure']!r}: {', '.join(r['problems'])}" for r in rows)
 
+
+
+def test_an_nbval_run_with_the_audit_plugin_writes_each_notebook_its_own_file(tmp_path):
+    """`-p vae_course._nbval_audit` with VC_FIGURE_AUDIT_DIR: one file per notebook, named after its
+    folder too; empty when every figure is readable, one line per unreadable one otherwise."""
+    import subprocess
+    import sys
+
+    setup = "import matplotlib.pyplot as plt\nimport vae_course as vc\nvc.setup_notebook(quiet=True)"
+    for folder, size in (("solutions", 4), ("notebooks", 12)):
+        cells = [setup, f"fig, ax = plt.subplots()\nax.set_title('a title', fontsize={size})\nplt.show()"]
+        (tmp_path / folder).mkdir()
+        nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells]),
+                       tmp_path / folder / "07_x.ipynb")
+    out = tmp_path / "audit"
+    run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "vae_course._nbval_audit",
+                          "--nbval-lax", "--nbval-current-env", "solutions", "notebooks"], cwd=tmp_path,
+                         env={**os.environ, "VC_FIGURE_AUDIT_DIR": str(out)}, capture_output=True, text=True)
+    assert run.returncode == 0, run.stdout + run.stderr
+    small = [json.loads(line) for line in audit_file(out, "solutions/07_x.ipynb").read_text().splitlines()]
+    assert len(small) == 1 and "'a title' is 5.0 px high" in small[0]["problems"][0]
+    assert audit_file(out, "notebooks/07_x.ipynb").read_text() == ""

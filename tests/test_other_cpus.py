@@ -23,23 +23,58 @@ spec.loader.exec_module(other_cpus)
 LEARNER = sorted(p.name for p in NOTEBOOKS.glob("*.ipynb"))
 
 
+def _compared(cell) -> list:
+    """What nbval compares of a code cell: its text outputs, in order (streams joined per name)."""
+    out, streams = [], {}
+    for o in cell.outputs:
+        if o.output_type == "stream":
+            streams[o.name] = streams.get(o.name, "") + o.text
+        elif o.output_type in {"execute_result", "display_data"}:
+            out.append(o.get("data", {}).get("text/plain", ""))
+        elif o.output_type == "error":
+            out.append(f"{o.ename}: {o.evalue}")
+    return [streams, out]
+
+
+@pytest.mark.parametrize("name", LEARNER)
+def test_learner_and_solved_copies_print_the_same_outside_the_exercises(name):
+    """The grader runs a learner's exercise cells inside the solved notebook and compares every other
+    cell with the solved copy's outputs. An untouched learner copy, its check cells falling back to
+    the reference, must print what the solved copy printed everywhere else (both were run by the
+    build; the browser tests re-run the learner copies on another float path and compare them too)."""
+    solved = nbformat.read(ROOT / "notebooks" / "solutions" / name, as_version=4).cells
+    learner = nbformat.read(NOTEBOOKS / name, as_version=4).cells
+    assert [c.id for c in solved] == [c.id for c in learner]
+    for i, (s, mine) in enumerate(zip(solved, learner)):
+        tags = s.metadata.get("tags", [])
+        if s.cell_type != "code" or any(t.startswith(("exercise:", "check:", "nbval-")) for t in tags):
+            continue
+        assert _compared(mine) == _compared(s), f"{name} cell {i}: the learner copy printed other output"
+
+
+# Grading every untouched learner copy on another float path re-ran all notebooks (about 150 s);
+# the two whose exercises feed a trained model later (03: the reparameterization in training;
+# 06: the loss) show the grader's machinery end to end on another CPU, and the test above shows the
+# equality for every notebook.
+AVX2_GRADED = [n for n in LEARNER if n.startswith(("03_", "06_"))]
+
+
 @pytest.mark.parametrize("float_path", ["avx2"])
 def test_check_on_untouched_learner_copies_notes_no_other_cells_on_another_cpu(tmp_path, monkeypatch, float_path):
     for name, value in other_cpus.PATHS[float_path].items():
         monkeypatch.setenv(name, value)  # the kernels that nbval starts inherit it
-    for name in LEARNER:
+    for name in AVX2_GRADED:
         shutil.copy(NOTEBOOKS / name, tmp_path / name)
     lines = []
     results = grade.grade([tmp_path], progress=lines.append)
-    assert [r.path.name for r in results] == LEARNER
+    assert [r.path.name for r in results] == AVX2_GRADED
     for r in results:
         assert r.problem == "" and r.other_cells == [], f"{r.path.name}: {r.other_cells}"
-        assert all(msg.startswith("not solved yet") for msg in r.exercises.values()), r.exercises
-    assert sum(bool(r.exercises) for r in results) == len(LEARNER) - 1  # 00 has no exercises
+        assert r.exercises and all(msg.startswith("not solved yet") for msg in r.exercises.values()), r.exercises
     text = grade.report(results)
-    assert "note:" not in text and f"1 of {len(LEARNER)} notebook(s) fully solved" in text
-    assert lines[0].startswith(f"checking {len(LEARNER)} notebook(s)")
-    assert sum(ln.startswith("  ran ") for ln in lines) == len(LEARNER)
+    assert "note:" not in text and f"0 of {len(AVX2_GRADED)} notebook(s) fully solved" in text
+    assert lines[0].startswith(f"checking {len(AVX2_GRADED)} notebook(s)")
+    assert sum(ln.startswith("  ran ") for ln in lines) == len(AVX2_GRADED)
 
 
 def test_other_cells_are_named_as_the_learner_sees_them(tmp_path):

@@ -112,6 +112,10 @@ def nbval(args, pytest_args: list[str]) -> int:
     env = {**os.environ, **PATHS[args.path]}
     targets = pytest_args or ["notebooks"]
     cmd = [sys.executable, "-m", "pytest", "--nbval", "--nbval-current-env", "-p", "no:cacheprovider", "-q", *targets]
+    if args.audit:  # the figure audit on the same run (vae_course/_nbval_audit.py): no second execution
+        Path(args.audit).mkdir(parents=True, exist_ok=True)
+        env["VC_FIGURE_AUDIT_DIR"] = str(Path(args.audit).resolve())
+        cmd[3:3] = ["-p", "vae_course._nbval_audit"]
     print(f"other_cpus nbval on float path '{args.path}' {PATHS[args.path]}: {' '.join(targets)}", flush=True)
     return subprocess.call(cmd, cwd=ROOT, env=env)
 
@@ -121,6 +125,8 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     n = sub.add_parser("nbval", help="nbval (strict) on another float path; extra arguments go to pytest")
     n.add_argument("--path", choices=PATHS, default="avx2")
+    n.add_argument("--audit", metavar="DIR", help="also record every figure's legibility problems, one file "
+                   "per notebook in DIR (tests/test_figures_legible.py reads them when VC_FIGURE_AUDIT_DIR=DIR)")
     c = sub.add_parser("claims", help="every claim of the prose over other seeds and float paths")
     c.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     c.add_argument("--paths", nargs="+", choices=PATHS, default=list(PATHS))
