@@ -50,7 +50,8 @@ class PushforwardFigure:
 
     draw(summary, title) updates the artists in place; png() returns PNG bytes. The x-range is the
     summary's edges (the explorer changes them only when the source, map or target asks for it); the
-    y-range only changes when the curves outgrow it or shrink below half of it, so most moves are cheap.
+    y-range only changes when the curves outgrow it or shrink below half of it, so most moves are cheap;
+    it leaves the top third or so to the legend, so that the legend never sits on a peak.
     """
 
     def __init__(self, summary: PushforwardSummary, target_label: str, figsize=(7.2, 3.4), dpi=100,
@@ -97,7 +98,7 @@ class PushforwardFigure:
             self.target.set_label(f"{self.target_prefix}{target_label}")
             self.ax.legend(loc="upper right", fontsize="small")
             self.blit.invalidate()
-        need = min(1.15 * max(np.nanmax(as_numpy(s.heights)), np.nanmax(as_numpy(s.target_density)), 0.1), 6.0)
+        need = min(1.45 * max(np.nanmax(as_numpy(s.heights)), np.nanmax(as_numpy(s.target_density)), 0.1), 6.0)
         top = self.ax.get_ylim()[1]
         if need > top or need < 0.5 * top:
             self.ax.set_ylim(0, nice_top(need))
