@@ -9,7 +9,7 @@ import pytest
 import torch
 from torch.distributions import LogNormal, Normal
 
-from vae_course import figures, nb00, nb01
+from vae_course import figures, nb01
 
 F64 = torch.float64
 
@@ -110,11 +110,24 @@ TARGETS = nb01.TARGETS
 def test_view_range_holds_both_distributions_and_they_fill_it(source, g, a, b, target):
     p, t = nb01.Pushforward(source, g, a, b), TARGETS[target]
     lo, hi = nb01.view_range(p, t)
-    (p_lo, p_hi), (t_lo, t_hi) = nb01.central_interval(p), nb01.central_interval(t)
+    (p_lo, p_hi), (t_lo, t_hi) = nb01.central_interval(p, 0.9), nb01.central_interval(t, 0.98)
     assert lo <= min(p_lo, t_lo) and max(p_hi, t_hi) <= hi
     assert (max(p_hi, t_hi) - min(p_lo, t_lo)) >= 0.5 * (hi - lo)
     if min(p_lo, t_lo) >= 0:
         assert lo == 0.0  # positive draws: the axis starts at 0, not below
+
+
+@pytest.mark.parametrize("a", [1.0, 2.0, 3.0])
+def test_a_very_skewed_pushforward_does_not_empty_the_view(a):
+    """exp with a large a: the view stays near the target (at most 3 target widths, or 4) and holds at
+    least 3/4 of the draws of exp(a·Z) with a ≤ 1, more than half with a = 3."""
+    p, t = nb01.Pushforward("normal", "exp", a, 0.0), TARGETS["LogNormal(0, 0.5²)"]
+    lo, hi = nb01.view_range(p, t)
+    t_lo, t_hi = nb01.central_interval(t, 0.98)
+    assert lo <= t_lo and t_hi <= hi and hi - lo <= 1.3 * max(3 * (t_hi - t_lo), 4.0)
+    x = torch.exp(a * torch.randn(100_000, generator=torch.Generator().manual_seed(0), dtype=torch.float64))
+    share = ((x >= lo) & (x <= hi)).double().mean().item()
+    assert share > (0.75 if a <= 1 else 0.5)
 
 
 def test_central_interval_is_the_quantiles():
@@ -161,14 +174,6 @@ def test_explorer_picture_keeps_every_label_on_its_canvas(settings):
     assert e.view.ax.get_ylabel() == "density"
 
 
-def test_installation_check_names_what_it_draws():
-    check = nb00.InstallationCheck(n=300)
-    labels = [t.get_text() for t in check.view.ax.get_legend().get_texts()]
-    assert labels[0] == "histogram of σ·Z, 300 draws" and not any("g(Z)" in s for s in labels)
-    assert figures.legibility_problems(check.view.fig, tight=False) == []
-    assert np.all(np.abs(check.view.ax.get_xticks()) <= 5)
-
-
 @pytest.mark.parametrize("target, source, g, a, b", [
     ("N(1, 0.5²)", "normal", "affine", 0.5, 1.0), ("LogNormal(0, 0.5²)", "normal", "exp", 0.5, 0.0),
     ("U(−1, 1)", "uniform", "affine", 2.0, -1.0), ("LogitNormal(0, 1.5²)", "normal", "sigmoid", 1.5, 0.0)])
@@ -183,3 +188,53 @@ def test_a_uniform_source_never_reaches_the_lognormal_target():
     best = min(nb01.wasserstein_1d(nb01.Pushforward("uniform", "exp", a, b), TARGETS["LogNormal(0, 0.5²)"])
                for a in np.arange(0.1, 3.01, 0.05) for b in np.arange(-3, 3.01, 0.05))
     assert best > 0.02
+
+
+def test_sorted_distance_trials_are_scipys_wasserstein_distance():
+    from scipy.stats import wasserstein_distance
+
+    gen = torch.Generator().manual_seed(3)
+    same, shifted = nb01.sorted_distance_trials(500, 0.2, 3, generator=gen)
+    gen = torch.Generator().manual_seed(3)
+    for r in range(3):
+        a1, a2, a3 = (torch.randn(500, generator=gen, dtype=torch.float64).numpy() for _ in range(3))
+        assert same[r].item() == pytest.approx(wasserstein_distance(a1, a2), rel=1e-12)
+        assert shifted[r].item() == pytest.approx(wasserstein_distance(a1, a3 + 0.2), rel=1e-12)
+
+
+def test_sorted_distance_trials_reject_bad_sizes():
+    with pytest.raises(ValueError, match="n must be a positive whole number"):
+        nb01.sorted_distance_trials(0, 0.2, 3)
+    with pytest.raises(ValueError, match="repeats"):
+        nb01.sorted_distance_trials(10, 0.2, 2.5)
+
+
+def test_neighbour_correlation_is_numpys_corrcoef_over_horizontal_pairs():
+    x = torch.rand(40, 12, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+    x[:, 5] = 0.0  # a pixel that never changes: its pairs are left out
+    pairs = [(r * 4 + c, r * 4 + c + 1) for r in range(3) for c in range(3)]
+    xs = x.numpy()
+    ref = [np.corrcoef(xs[:, i], xs[:, j])[0, 1] for i, j in pairs if i != 5 and j != 5]
+    assert nb01.neighbour_correlation(x, width=4) == pytest.approx(np.mean(ref), rel=1e-10)
+    y = x.clone()
+    y[:, 1::4] = 2 * y[:, 0::4] + 1  # column 1 of every row follows column 0: correlation 1 for those pairs
+    assert nb01.neighbour_correlation(y, width=4) > nb01.neighbour_correlation(x, width=4)
+
+
+def test_neighbour_correlation_rejects_a_width_that_does_not_divide():
+    with pytest.raises(ValueError, match="multiple of the image width"):
+        nb01.neighbour_correlation(torch.zeros(3, 10), width=4)
+
+
+@pytest.mark.parametrize("b", [-0.5, 0.0, 0.3])
+def test_maximum_likelihood_is_minimum_kl_to_the_data(b):
+    """The notebook's one-line derivation: E_data[log p_data] − E_data[log p_model] = KL(p_data ‖ p_model).
+    Data LogNormal(0, 0.5²), models exp(0.8 Z + b): cross-entropy and entropy by quadrature, the KL from
+    torch.distributions (two normals in log space: exp is invertible, KL does not change)."""
+    data, model = nb01.Pushforward("normal", "exp", 0.5, 0.0), nb01.Pushforward("normal", "exp", 0.8, b)
+    x = torch.linspace(1e-6, 60, 600_001, dtype=torch.float64)
+    p = data.log_prob(x).exp()
+    entropy_term = torch.trapezoid(p * data.log_prob(x), x)
+    cross_term = torch.trapezoid(p * model.log_prob(x), x)
+    kl = torch.distributions.kl_divergence(Normal(0.0, 0.5), Normal(b, 0.8))
+    assert (entropy_term - cross_term).item() == pytest.approx(kl.item(), abs=1e-6)

@@ -28,9 +28,10 @@ class InstallationCheck(Explorer):
         p = compute.Pushforward("normal", "affine", sigma, 0.0)
         s = self.state = compute.summarize_pushforward(p, self.target, self.z, self.edges, self.grid)
         if self.view is None:
-            self.view = PushforwardFigure(s, "N(0, 1), for comparison", xlabel="$x = \\sigma z$",
-                                          hist_label=f"histogram of σ·Z, {len(s.samples):,} draws",
-                                          density_label="density of σ·Z")
+            self.view = PushforwardFigure(s, "density of N(0, 1) (σ = 1), for comparison", target_prefix="",
+                                          xlabel="$x = \\sigma z$",
+                                          hist_label=f"histogram of σ·Z: {len(s.samples):,} fixed draws of Z, times σ",
+                                          density_label="density of σ·Z: N(0, σ²)")
         self.view.draw(s, f"X = σ·Z with σ = {sigma:.2f}")
         sd = compute.sample_moments(s.samples)[1]
         return self.view.png(), f"✓ widgets work: σ = {sigma:.2f}, sample sd {sd:.2f}"

@@ -94,6 +94,42 @@ def shuffle_columns(x: Tensor, generator: torch.Generator | None = None) -> Tens
     return torch.gather(x, 0, idx)
 
 
+def sorted_distance_trials(n: int, shift: float, repeats: int,
+                           generator: torch.Generator | None = None) -> tuple[Tensor, Tensor]:
+    """`sorted_distance` between fresh N(0, 1) samples of size n, `repeats` times over.
+
+    Returns (same, shifted), each (repeats,): same compares two N(0, 1) samples, shifted compares
+    an N(0, 1) sample with an N(shift, 1) sample. Their spread shows how much n samples can tell.
+    """
+    n, repeats = v.count(n, "n"), v.count(repeats, "repeats")
+    shift = v.scalar(shift, "shift")
+    same, shifted = torch.empty(repeats, dtype=torch.float64), torch.empty(repeats, dtype=torch.float64)
+    for r in range(repeats):
+        a1, a2, a3 = (torch.randn(n, generator=generator, dtype=torch.float64) for _ in range(3))
+        same[r], shifted[r] = sorted_distance(a1, a2), sorted_distance(a1, a3 + shift)
+    return same, shifted
+
+
+def neighbour_correlation(x: Tensor, width: int = 8) -> float:
+    """The mean correlation, across images, between horizontally neighbouring pixels.
+
+    x: (N, width·height) images stored row by row. For every pair of pixels (i, i + 1) in the same
+    image row, the Pearson correlation of their values over the N images; pairs where a pixel never
+    changes (no ink ever) are left out. Returns the mean over the pairs. A stroke continues from a
+    pixel to its neighbour, so real digits score high; shuffled pixels score near 0.
+    """
+    x = _matrix(x, "x").double()
+    width = v.count(width, "width", minimum=2)
+    if x.shape[1] % width:
+        raise ValueError(f"x has {x.shape[1]} columns, not a multiple of the image width {width}.")
+    left = torch.arange(x.shape[1]).reshape(-1, width)[:, :-1].flatten()
+    a, b = x[:, left], x[:, left + 1]
+    a, b = a - a.mean(0), b - b.mean(0)
+    sa, sb = a.pow(2).sum(0).sqrt(), b.pow(2).sum(0).sqrt()
+    keep = (sa > 0) & (sb > 0)
+    return ((a * b).sum(0)[keep] / (sa * sb)[keep]).mean().item()
+
+
 def nearest_distances(queries: Tensor, reference: Tensor) -> Tensor:
     """Distance from each query row to its nearest reference row: (N, D), (M, D) → (N,)."""
     return squared_distances(queries, reference).min(dim=1).values.sqrt()
@@ -436,21 +472,28 @@ def central_interval(p: Pushforward, mass: float = 0.98) -> tuple[float, float]:
 
 
 def view_range(p: Pushforward, target: Pushforward, current: tuple[float, float] | None = None, *,
-               mass: float = 0.98, min_fill: float = 0.25, widest: float = 40.0) -> tuple[float, float]:
+               mass: float = 0.9, target_mass: float = 0.98, min_fill: float = 1 / 3,
+               widest: float = 3.0) -> tuple[float, float]:
     """The x-range [lo, hi] of the pushforward explorer's picture, with round ends.
 
-    Keeps `current` while it still holds the central `mass` of p and of the target and while the
-    two together fill at least `min_fill` of its width, so that moving a or b moves the samples across
-    a still axis. Otherwise returns a new range: both central intervals, 10% of room on each side,
-    rounded outward to a round step, at most `widest` wide (a very skewed p then pokes out).
+    What must be seen: the central `target_mass` of the target and the central `mass` of p, but p
+    may widen the view to at most `widest` times the target's interval (or 4, if that is more):
+    a very skewed p (exp with a = 3) then pokes out on the far side, and the explorer's readout
+    says what share of its draws is in view. Keeps `current` while it still holds what must be seen
+    and that fills at least `min_fill` of its width, so that moving a or b moves the samples across
+    a still axis. Otherwise returns a new range around it, 10% of room on each side, rounded outward
+    to a round step.
     """
-    (p_lo, p_hi), (t_lo, t_hi) = central_interval(p, mass), central_interval(target, mass)
+    (p_lo, p_hi), (t_lo, t_hi) = central_interval(p, mass), central_interval(target, target_mass)
+    room = max(v.scalar(widest, "widest") * (t_hi - t_lo), 4.0)
     lo, hi = min(p_lo, t_lo), max(p_hi, t_hi)
+    if hi - lo > room:  # keep the target and the part of p next to it
+        lo = max(lo, t_hi - room)
+        hi = min(hi, lo + room)
     if current is not None:
         c_lo, c_hi = v.scalar(current[0], "current[0]"), v.scalar(current[1], "current[1]")
         if c_lo <= lo and hi <= c_hi and (hi - lo) >= min_fill * (c_hi - c_lo):
             return current
-    hi = min(hi, lo + widest)
     pad = 0.1 * max(hi - lo, 1e-3)
     lo, hi = (0.0 if 0 <= lo < pad else lo - pad), hi + pad  # all draws positive: the axis starts at 0
     step = _nice_step(hi - lo)
@@ -464,7 +507,8 @@ def sample_moments(samples: Tensor) -> tuple[float, float]:
 
 
 __all__ = ["squared_distances", "pairing_cost", "best_pairing", "random_pairing_costs", "sorted_distance",
-           "marginal_distances", "shuffle_columns", "nearest_distances", "SOURCES", "source_log_prob", "source_icdf",
+           "marginal_distances", "shuffle_columns", "nearest_distances", "sorted_distance_trials",
+           "neighbour_correlation", "SOURCES", "source_log_prob", "source_icdf",
            "sample_source", "Map", "MAPS", "Pushforward", "wasserstein_1d", "exponential_icdf",
            "affine_pushforward_density", "jacobian_free_density", "lognormal_density", "fan_map",
            "fan_log_det", "grid_cells", "polygon_areas", "histogram_density", "PushforwardSummary", "summarize_pushforward",

@@ -30,8 +30,19 @@ def plot_density_check(samples, grid, density, edges, *, ax: Axes | None = None,
                                          ("--", ":", "-.")):
         ax.plot(as_numpy(grid), as_numpy(values), color=color, lw=2, ls=ls, label=name)
     ax.set(title=title, xlabel=xlabel, ylabel="density")
-    ax.legend(loc="best", fontsize="small")
+    _legend_above_the_data(ax)
     return ax
+
+
+def _legend_above_the_data(ax: Axes) -> None:
+    """The legend in two columns at the top centre, in headroom made for it above the tallest bar or
+    curve, so that it never sits on a peak."""
+    handles, _ = ax.get_legend_handles_labels()
+    rows = -(-len(handles) // 2)
+    heights = [line.get_ydata() for line in ax.get_lines()] + [[p.get_height() for p in ax.patches]]
+    top = max(float(np.nanmax(np.asarray(h, dtype=float))) for h in heights if len(h))
+    ax.set_ylim(0, top * (1.1 + 0.13 * rows))
+    ax.legend(loc="upper center", ncols=2, fontsize="small", frameon=True, framealpha=1.0, edgecolor="none")
 
 
 class PushforwardFigure:
@@ -39,12 +50,13 @@ class PushforwardFigure:
 
     draw(summary, title) updates the artists in place; png() returns PNG bytes. The x-range is the
     summary's edges (the explorer changes them only when the source, map or target asks for it); the
-    y-range only changes when the curves outgrow it or shrink below half of it, so most moves are cheap.
+    y-range only changes when the curves outgrow it or shrink below half of it, so most moves are cheap;
+    it leaves the top third or so to the legend, so that the legend never sits on a peak.
     """
 
     def __init__(self, summary: PushforwardSummary, target_label: str, figsize=(7.2, 3.4), dpi=100,
                  xlabel: str = "$x = g(z)$", hist_label: str | None = None,
-                 density_label: str = "change-of-variables density $p_X$"):
+                 density_label: str = "change-of-variables density $p_X$", target_prefix: str = "target: "):
         fig = Figure(figsize=figsize, dpi=dpi)
         fig.subplots_adjust(left=0.1, right=0.96, top=0.9, bottom=0.15)  # room for tick labels like 0.25
         ax = self.ax = fig.add_subplot()
@@ -53,7 +65,8 @@ class PushforwardFigure:
         self.hist = ax.stairs(as_numpy(summary.heights), edges, fill=True, color=COLORS["samples"], label=hist_label)
         (self.line,) = ax.plot(grid, as_numpy(summary.density), color=COLORS["density"], lw=2, label=density_label)
         (self.target,) = ax.plot(grid, as_numpy(summary.target_density), color=COLORS["target"], lw=2,
-                                 ls="--", label=f"target: {target_label}")
+                                 ls="--", label=f"{target_prefix}{target_label}")
+        self.target_prefix = target_prefix
         ax.set(ylim=(0, 1), xlabel=xlabel, ylabel="density")
         self._set_view(edges)
         ax.legend(loc="upper right", fontsize="small")
@@ -81,11 +94,11 @@ class PushforwardFigure:
         grid = as_numpy(s.grid)
         self.line.set_data(grid, as_numpy(s.density))
         self.target.set_data(grid, as_numpy(s.target_density))
-        if target_label is not None and self.target.get_label() != f"target: {target_label}":
-            self.target.set_label(f"target: {target_label}")
+        if target_label is not None and self.target.get_label() != f"{self.target_prefix}{target_label}":
+            self.target.set_label(f"{self.target_prefix}{target_label}")
             self.ax.legend(loc="upper right", fontsize="small")
             self.blit.invalidate()
-        need = min(1.15 * max(np.nanmax(as_numpy(s.heights)), np.nanmax(as_numpy(s.target_density)), 0.1), 6.0)
+        need = min(1.45 * max(np.nanmax(as_numpy(s.heights)), np.nanmax(as_numpy(s.target_density)), 0.1), 6.0)
         top = self.ax.get_ylim()[1]
         if need > top or need < 0.5 * top:
             self.ax.set_ylim(0, nice_top(need))
@@ -103,21 +116,29 @@ def plot_generation_flow(z, x_hat, x) -> Figure:
     """
     z, x_hat, x = as_numpy(z), as_numpy(x_hat), as_numpy(x)
     k = len(z)
-    fig = plt.figure(figsize=(1.3 * k + 1.0, 6.4), layout="constrained")
-    grid = fig.add_gridspec(3, k, height_ratios=[1.8, 1, 1])
-    ax_z = fig.add_subplot(grid[0, 1:k - 1])
+    fig = plt.figure(figsize=(1.25 * k + 1.6, 6.6), layout="constrained")
+    top, bottom = fig.subfigures(2, 1, height_ratios=[1.5, 2.0])
+    ax_z = top.subplots()
+    ax_z.set_box_aspect(0.62)
     ax_z.scatter(z[:, 0], z[:, 1], color=COLORS["density"])
-    for i, (a, b) in enumerate(z):
-        ax_z.annotate(f"$Z_{i + 1}$", (a, b), textcoords="offset points", xytext=(6, 5 if i % 2 == 0 else -13))
+    for i, (a, b) in enumerate(z):  # each label on the side away from its nearest neighbour
+        d = np.delete(z, i, axis=0) - z[i]
+        away = -d[np.argmin((d**2).sum(1))]
+        away = away / max(np.linalg.norm(away), 1e-9)
+        ax_z.annotate(f"$Z_{i + 1}$", (a, b), textcoords="offset points", xytext=tuple(14 * away),
+                      ha="center", va="center")
     ax_z.set(title=r"Draw $Z_1,\dots,Z_6 \sim \mathcal{N}(0, I)$ and compute $\hat X_k = g(Z_k)$",
              xlabel="$z_1$", ylabel="$z_2$", xlim=(-3, 3), ylim=(-3, 3))
-    for row, imgs, name in ((1, x_hat, r"$\hat X_{%d} = g(Z_{%d})$"), (2, x, "data $X_{%d}$")):
+    axes = bottom.subplots(2, k)
+    for row, imgs, name, label in ((0, x_hat, r"$\hat X_{%d}$", "generated\n$\\hat X_k = g(Z_k)$"),
+                                   (1, x, "$X_{%d}$", "training\ndata $X_k$")):
         for i in range(k):
-            ax = fig.add_subplot(grid[row, i])
+            ax = axes[row, i]
             ax.imshow(imgs[i].reshape(8, 8), **IMAGE_KW)
             ax.set_xticks([])
             ax.set_yticks([])
-            ax.set_title(name % ((i + 1, i + 1) if row == 1 else (i + 1)), fontsize="small")
+            ax.set_title(name % (i + 1))
+        axes[row, 0].set_ylabel(label)
     fig.suptitle("Generated (middle row) and training data (bottom row): which goes with which?")
     return fig
 
@@ -131,7 +152,7 @@ def plot_pairing_costs(random_costs, identity_cost: float, best_cost: float, *,
     ax.axvline(best_cost, color=COLORS["target"], lw=2, ls="--", label="best pairing")
     ax.set(title="The 'error' depends on a pairing that nothing fixes",
            xlabel=r"mean $\|\hat X_k - X_{\pi(k)}\|^2$ over the six pairs", ylabel="number of pairings")
-    ax.legend(fontsize="small")
+    _legend_above_the_data(ax)
     return ax
 
 
@@ -164,7 +185,7 @@ def plot_grid_warp(z_cells, x_cells, log_det, z_samples, x_samples) -> Figure:
             ticks = axis.get_ticklocs()
             axis.set_ticks(ticks[(ticks >= lo) & (ticks <= hi)])
     ax_z.set(title="z: a regular grid, every cell the same area", xlabel="$z_1$", ylabel="$z_2$")
-    ax_x.set(title="x = g(z): squeezed near 0, stretched outside", xlabel="$x_1$", ylabel="$x_2$")
+    ax_x.set(title="x = g(z): squeezed at the inner edge, stretched outside", xlabel="$x_1$", ylabel="$x_2$")
     ax_z.legend(loc="lower left", fontsize="small", framealpha=0.9, frameon=True)
     fig.colorbar(cells, ax=ax_x, label=r"area change $|\det J_g(z)|$")
     fig.suptitle(r"In 2-D the factor $|g'(z)|$ becomes $|\det J_g(z)|$: where cells shrink, the draws crowd")

@@ -1,0 +1,65 @@
+"""Notebook 00: the practice check of section 4 (the N(0, 1) density) against torch.distributions,
+the classic mistakes it names, and the legend of the installation check."""
+
+import math
+
+import pytest
+import torch
+
+from vae_course import figures, nb00
+
+
+def test_normal_density_is_torch_distributions_normal():
+    x = torch.linspace(-6, 6, 101, dtype=torch.float64)
+    ref = torch.distributions.Normal(0.0, 1.0).log_prob(x).exp()
+    assert torch.allclose(nb00.normal_density(x), ref, rtol=1e-12, atol=0)
+
+
+def test_normal_density_rejects_what_is_not_a_tensor():
+    with pytest.raises((TypeError, ValueError), match="x"):
+        nb00.normal_density("0.5")
+
+
+def _verdict(fn, capsys):
+    returned = nb00.exercise_0_1(fn)
+    return returned, capsys.readouterr().out
+
+
+@pytest.mark.parametrize("answer", [
+    lambda x: torch.exp(-0.5 * x**2) / math.sqrt(2 * math.pi),
+    lambda x: torch.distributions.Normal(0.0, 1.0).log_prob(x).exp(),
+    lambda x: torch.exp(-0.5 * x.float() ** 2) / math.sqrt(2 * math.pi)])
+def test_right_answers_pass(answer, capsys):
+    returned, out = _verdict(answer, capsys)
+    assert out.startswith("✓ Exercise 0.1 passed (4 checks)") and returned is answer
+
+
+@pytest.mark.parametrize("answer, words", [
+    (lambda x: torch.exp(-0.5 * x**2), "1/√(2π)"),
+    (lambda x: torch.exp(-x**2) / math.sqrt(2 * math.pi), "½ in the exponent"),
+    (lambda x: torch.exp(-0.5 * x**2) / (2 * math.pi), "square root of 2π"),
+    (lambda x: torch.exp(0.5 * x**2) / math.sqrt(2 * math.pi), "minus sign"),
+    (lambda x: -0.5 * x**2 - 0.5 * math.log(2 * math.pi), "log-density"),
+    (lambda x: (torch.exp(-0.5 * x**2) / math.sqrt(2 * math.pi)).sum(), "returned shape ()"),
+    (lambda x: torch.exp(-0.5 * x**2) / math.sqrt(2 * math.pi) + 0.01, "the values differ"),
+])
+def test_wrong_answers_get_a_message_that_names_the_mistake(answer, words, capsys):
+    returned, out = _verdict(answer, capsys)
+    assert out.startswith("✗ Exercise 0.1") and words in out, out
+    assert returned is nb00.normal_density
+
+
+def test_a_stub_is_not_attempted(capsys):
+    def stub(x):
+        raise NotImplementedError("Exercise 0.1")
+    _, out = _verdict(stub, capsys)
+    assert out.startswith("… Exercise 0.1 not attempted yet")
+
+
+def test_installation_check_names_what_it_draws():
+    check = nb00.InstallationCheck(n=300)
+    labels = [t.get_text() for t in check.view.ax.get_legend().get_texts()]
+    assert labels == ["histogram of σ·Z: 300 fixed draws of Z, times σ", "density of σ·Z: N(0, σ²)",
+                      "density of N(0, 1) (σ = 1), for comparison"]
+    assert not any("g(Z)" in s or "target" in s for s in labels)
+    assert figures.legibility_problems(check.view.fig, tight=False) == []
