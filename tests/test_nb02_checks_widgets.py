@@ -51,3 +51,16 @@ def test_moving_x_off_the_curve_moves_the_posterior_and_spoils_the_estimate(expl
 
 def test_explorer_repr_is_stable_text(explorer):
     assert explorer._repr_mimebundle_()["text/plain"] == "[latent explorer: an interactive widget; run this cell in Jupyter to use it]"
+
+
+def test_the_density_axis_never_rescales_and_holds_every_peak_of_the_sliders_range(explorer):
+    """A fixed y-axis makes a taller or flatter posterior visible as one; it must hold every peak."""
+    tops = []
+    for x1, x2 in ((0.45, 0.65), (-0.7, 1.5), (2.5, 1.5), (0.0, 1.0), (-2.5, -1.5)):
+        explorer.controls["x1"].value, explorer.controls["x2"].value = x1, x2
+        tops.append(explorer.view.ax_z.get_ylim())
+    assert len(set(tops)) == 1
+    z = nb02.z_grid(1201)
+    grid = torch.cartesian_prod(torch.arange(-2.5, 2.51, 0.25), torch.arange(-1.5, 1.51, 0.25)).double()
+    peak = max(nb02.posterior(p, z=z).max().item() for p in grid)
+    assert peak < tops[0][1]

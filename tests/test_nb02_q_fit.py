@@ -151,3 +151,26 @@ def test_is_log_px_rejects_mismatched_shapes_and_non_tensors():
         nb02.is_log_px(t, t[:, :4], t)
     with pytest.raises(TypeError, match="log_q"):
         nb02.is_log_px(t, t, [0.0])
+
+
+def test_elbo_profile_gap_is_the_kl_from_q_to_the_posterior_on_the_grid():
+    """log p(x) − ELBO(N(mu, sigma²)) = KL(q ‖ p(z|x)), the KL by the rectangle rule on the z grid."""
+    z = nb02.z_grid(4801)
+    dz = (z[1] - z[0]).item()
+    log_post = nb02.log_likelihood(X_STAR, z) + torch.distributions.Normal(0.0, 1.0).log_prob(z) - nb02.log_px(X_STAR, z=z)
+    mus = torch.tensor([0.2, 0.39, 0.5], dtype=F64)
+    sigmas = torch.tensor([0.03, 0.06, 0.12], dtype=F64)
+    elbo = nb02.elbo_profile(X_STAR, mus, sigmas)
+    for m, s, e in zip(mus, sigmas, elbo):
+        q = torch.distributions.Normal(m, s)
+        log_q = q.log_prob(z)
+        kl = (log_q.exp() * (log_q - log_post)).sum().item() * dz
+        assert nb02.log_px(X_STAR).item() - e.item() == pytest.approx(kl, abs=2e-3)
+    assert elbo[1] > elbo[0] and elbo[1] > elbo[2]
+
+
+def test_elbo_profile_refuses_bad_grids():
+    with pytest.raises(ValueError, match="one length"):
+        nb02.elbo_profile(X_STAR, torch.zeros(3), torch.ones(2))
+    with pytest.raises(ValueError, match="positive"):
+        nb02.elbo_profile(X_STAR, torch.zeros(2), torch.tensor([0.1, 0.0]))

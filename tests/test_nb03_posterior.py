@@ -348,6 +348,25 @@ def test_per_sample_flow_draws_each_column_for_its_own_digit(table):
         nb03.plot_per_sample_flow(x, mu[:5], log_var, z, x_hat)
 
 
+def test_per_sample_flow_names_each_class_and_the_best_pairing(table):
+    x, mu, log_var, z, x_hat = table.x[:6], table.mu[:6], table.log_var[:6], table.z[:6, 0], table.x_hat[:6, 0]
+    pairing = torch.tensor([1, 0, 2, 3, 5, 4])
+    fig = nb03.plot_per_sample_flow(x, mu, log_var, z, x_hat, labels=table.labels[:6], pairing=pairing)
+    tops, bottoms = fig.axes[1:7], fig.axes[7:]
+    for k in range(6):
+        assert tops[k].get_title().endswith(f"a {int(table.labels[k])}")
+        assert bottoms[k].get_xlabel() == f"best pairing: $X_{{{int(pairing[k]) + 1}}}$"
+    plt.close("all")
+    with pytest.raises(ValueError, match="one entry per column"):
+        nb03.plot_per_sample_flow(x, mu, log_var, z, x_hat, labels=table.labels[:5])
+
+
+def test_explorer_has_a_colour_key_for_every_class_shown(table):
+    e = nb03.PosteriorExplorer(table)
+    (key,) = e.view.fig.legends
+    assert [t.get_text() for t in key.get_texts()] == [str(d) for d in sorted(set(table.labels.tolist()))]
+
+
 def test_example_slider_runs_over_the_chosen_class_only(table):
     e = nb03.PosteriorExplorer(table)
     for d in range(10):

@@ -377,8 +377,23 @@ def is_log_px(log_lik: Tensor, log_prior: Tensor, log_q: Tensor) -> Tensor:
     return mc_log_px(log_lik + log_prior - log_q)
 
 
+def elbo_profile(x: Tensor, mus: Tensor, sigmas: Tensor, noise: float = NOISE) -> Tensor:
+    """ELBO(q) for the Gaussians q_i = N(mus[i], sigmas[i]²): mus, sigmas (G,) → (G,), float64.
+
+    Each value is `gaussian_elbo` (Gauss–Hermite quadrature); log p(x) − ELBO(q_i) = KL(q_i ‖ p(z | x)).
+    x: (D,). Use it to watch the bound tighten as q moves toward the posterior.
+    """
+    mus, sigmas = v.tensor(mus, "mus"), v.tensor(sigmas, "sigmas")
+    if mus.ndim != 1 or mus.shape != sigmas.shape:
+        raise ValueError(f"mus and sigmas must be 1-D of one length, got shapes {tuple(mus.shape)} and "
+                         f"{tuple(sigmas.shape)}.")
+    if not bool((sigmas > 0).all()):
+        raise ValueError("every sigma must be positive.")
+    return torch.stack([gaussian_elbo(x, m, s.log(), noise) for m, s in zip(mus.double(), sigmas.double())])
+
+
 __all__ = ["NOISE", "curve", "sample", "prior_log_prob", "log_likelihood", "z_grid", "log_px", "posterior", "mc_log_px",
            "weights", "effective_sample_size", "draws_for_share", "prior_estimates", "posterior_moments",
            "importance_estimates", "PointSummary", "summarize_point", "fixed_prior_draws", "estimate_moments",
            "prior_mass_near_posterior", "prior_ess_by_dim", "normal_pdf", "gaussian_elbo", "GaussianFit",
-           "fit_gaussian_q", "is_log_px"]
+           "fit_gaussian_q", "is_log_px", "elbo_profile"]

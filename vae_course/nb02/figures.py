@@ -7,7 +7,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from ..figures import COLORS, BlitFigure, as_numpy, ax_or_new, nice_top
+from ..figures import COLORS, BlitFigure, as_numpy, ax_or_new
 
 
 def plot_density_2d(x1, x2, density, *, ax: Axes | None = None, points=None, title: str = "",
@@ -38,7 +38,7 @@ def plot_prior_posterior(z, prior, post, *, ax: Axes | None = None, z_draws=None
         ax.vlines(as_numpy(z_draws), 0, heights, color="0.3", lw=0.8,
                   label=f"{len(z_draws)} draws from the prior (height = weight)")
     ax.set(title=title, xlabel="$z$", ylabel="density")
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")  # beside the axes, off the data
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="medium")  # beside the axes, off the data
     return ax
 
 
@@ -51,7 +51,7 @@ def plot_estimate_spread(estimates: dict, exact: dict, *, ax: Axes | None = None
     ax.boxplot(errors, tick_labels=[str(n) for n in names], showfliers=True)
     ax.axhline(0.0, color=COLORS["target"], lw=1.5, ls="--", label="exact (quadrature)")
     ax.set(title=title, xlabel=xlabel, ylabel=r"estimate $-$ exact $\log p(x)$")
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")  # beside the axes, off the data
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="medium")  # beside the axes, off the data
     return ax
 
 
@@ -110,12 +110,45 @@ def plot_ess_by_dim(ess: dict, k: int, *, ax: Axes | None = None, title: str = "
     return ax
 
 
+def plot_elbo_profiles(mus, elbo_mu, sigmas, elbo_sigma, log_px: float, mu_best: float, sigma_best: float,
+                       *, title: str = "") -> Figure:
+    """Two panels sharing the y-axis: the ELBO of q = N(mu, sigma_best²) against mu (mus, elbo_mu (G,)),
+    and of q = N(mu_best, sigma²) against sigma on a log axis (sigmas, elbo_sigma (G,)), with
+    log p(x) as a horizontal line and the best (mu, sigma) marked."""
+    import matplotlib.pyplot as plt
+
+    fig, (ax_m, ax_s) = plt.subplots(1, 2, figsize=(11, 3.8), sharey=True, layout="constrained")
+    for ax, t, e, best, name in ((ax_m, mus, elbo_mu, mu_best, r"mean $\mu$ of $q$ (width fixed at the best $\sigma$)"),
+                                 (ax_s, sigmas, elbo_sigma, sigma_best, r"width $\sigma$ of $q$ (mean fixed at the best $\mu$)")):
+        ax.plot(as_numpy(t), as_numpy(e), color=COLORS["density"], lw=2, label="ELBO($q$)")
+        ax.fill_between(as_numpy(t), as_numpy(e), log_px, color=COLORS["samples"], alpha=0.5,
+                        label=r"gap = KL($q \Vert p(z \mid x)$)")
+        ax.axhline(log_px, color=COLORS["target"], ls="--", lw=1.5, label=r"$\log p(x)$ (quadrature)")
+        ax.axvline(best, color="0.4", ls=":", lw=1.2, label="the best Gaussian $q$")
+        ax.set(xlabel=name)
+        ax.legend(loc="lower center")
+    ax_s.set_xscale("log")
+    from matplotlib.ticker import FixedLocator, NullLocator
+
+    lo, hi = float(np.min(as_numpy(sigmas))), float(np.max(as_numpy(sigmas)))
+    ticks = [t for t in (0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10) if lo <= t <= hi]
+    ax_s.xaxis.set_major_locator(FixedLocator(ticks))
+    ax_s.xaxis.set_minor_locator(NullLocator())
+    ax_s.set_xticklabels([f"{t:g}" for t in ticks])
+    ax_m.set_ylabel("nats")
+    fig.suptitle(title)
+    return fig
+
+
 class LatentFigure:
     """The latent explorer's picture: left, the data plane with the curve, the chosen x and where
     the prior draws land, g(z_k), sized by weight; right, p(z) and p(z|x) over z with the draws.
 
     draw(summary, draws_xy, title) updates in place (draws_xy (K, 2) = g(z_k)); png() returns PNG bytes.
+    The density axis stays at 0–YMAX for every x, so a change of the posterior's height is seen as one.
     """
+
+    YMAX = 10.0
 
     def __init__(self, summary, draws_xy, curve_xy, data, figsize=(10.0, 4.3), dpi=80):
         fig = Figure(figsize=figsize, dpi=dpi)
@@ -136,7 +169,7 @@ class LatentFigure:
                                       label=r"$p(z \mid x) \propto p(x \mid z)\,p(z)$")
         self.rug = self.ax_z.vlines(np.zeros(len(summary.z_draws)), 0, 0, color="0.3", lw=0.8,
                                     label="prior draws $z_k$ (height = weight)")
-        self.ax_z.set(xlim=(z[0] / 1.5, z[-1] / 1.5), ylim=(0, 1), xlabel="$z$", ylabel="density")
+        self.ax_z.set(xlim=(z[0] / 1.5, z[-1] / 1.5), ylim=(0, self.YMAX), xlabel="$z$", ylabel="density")
         self.ax_z.legend(loc="upper center", bbox_to_anchor=(0.5, -0.17), fontsize="small", ncols=2)
         self.blit = BlitFigure(fig, [self.draws, self.point, self.post, self.rug, self.ax_z.title])
         self.fig = fig
@@ -148,12 +181,7 @@ class LatentFigure:
         self.draws.set_offsets(as_numpy(draws_xy))
         self.draws.set_sizes(2 + 120 * w / max(w.max(), 1e-300))
         self.post.set_ydata(as_numpy(s.post))
-        top = self.ax_z.get_ylim()[1]
-        need = 1.15 * max(float(as_numpy(s.post).max()), 7.0)  # peaks on the curve are 4–9: the axis rarely moves
-        if need > top or need < 0.5 * top:
-            self.ax_z.set_ylim(0, nice_top(need))
-            self.blit.invalidate()
-        top = self.ax_z.get_ylim()[1]
+        top = self.ax_z.get_ylim()[1]  # fixed: over the sliders' range every peak of p(z|x) is below 9.1
         zd = as_numpy(s.z_draws)
         self.rug.set_segments([[(a, 0), (a, 0.02 * top + 0.6 * top * b / max(w.max(), 1e-300))] for a, b in zip(zd, w)])
         self.ax_z.set_title(title)
@@ -163,4 +191,4 @@ class LatentFigure:
 
 
 __all__ = ["plot_density_2d", "plot_prior_posterior", "plot_estimate_spread", "plot_error_vs_prior_mass",
-           "plot_gaussian_fits", "plot_ess_by_dim", "LatentFigure"]
+           "plot_gaussian_fits", "plot_ess_by_dim", "plot_elbo_profiles", "LatentFigure"]

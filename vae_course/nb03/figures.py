@@ -65,12 +65,17 @@ class PosteriorFigure:
         mu, sigma = as_numpy(table.mu), np.exp(0.5 * as_numpy(table.log_var))
         labels = as_numpy(table.labels).astype(int)
         fig = Figure(figsize=figsize, dpi=dpi)
-        ax = self.ax = fig.add_axes([0.06, 0.11, 0.38, 0.78])
+        ax = self.ax = fig.add_axes([0.06, 0.2, 0.38, 0.7])
         _ellipse_collection(mu, sigma, [(*DIGIT_COLORS[d], 0.15) for d in labels], n_sigma, ax,
                             edgecolors="none")
         _posterior_limits(mu, sigma, n_sigma, ax)
         ax.set(xlabel="$z_1$", ylabel="$z_2$", aspect="equal",
-               title=f"all {len(mu)} test posteriors q(z|x)\n({n_sigma:g}σ ellipses, colour = digit)")
+               title=f"all {len(mu)} test posteriors q(z|x)\n({n_sigma:g}σ ellipses)")
+        from matplotlib.lines import Line2D
+
+        key = [Line2D([], [], ls="", marker="o", ms=8, color=DIGIT_COLORS[d], label=str(d)) for d in np.unique(labels)]
+        fig.legend(handles=key, loc="lower left", bbox_to_anchor=(0.01, 0.0), ncols=len(key), title="colour = digit class",
+                   handletextpad=0.1, columnspacing=0.7, borderaxespad=0.2)
         from matplotlib.patches import Ellipse
 
         self.ellipse = ax.add_patch(Ellipse((0, 0), 1, 1, fill=False, lw=2.2, color="black"))
@@ -111,11 +116,13 @@ class PosteriorFigure:
         return self.blit.png()
 
 
-def plot_per_sample_flow(x, mu, log_var, z, x_hat) -> Figure:
+def plot_per_sample_flow(x, mu, log_var, z, x_hat, *, labels=None, pairing=None) -> Figure:
     """Notebook 01's six-sample picture redrawn the VAE way: X_k → N(mu_k, σ_k²) → Z_k → X̂_k = g(Z_k).
 
     x, x_hat: (K, 64) images; mu, log_var, z: (K, 2). Top row the data, middle the posteriors (1σ
     ellipses) with one draw Z_k each, bottom row the decodings, column k belonging to X_k.
+    Optional labels (K,): each data image's digit class, in its title; pairing (K,): the X that the
+    best pairing gives each X̂_k (e.g. `vc.nb01.best_pairing`'s permutation), under each decoding.
     """
     x, mu, sigma, z, x_hat = as_numpy(x), as_numpy(mu), np.exp(0.5 * as_numpy(log_var)), as_numpy(z), as_numpy(x_hat)
     k = len(x)
@@ -133,7 +140,12 @@ def plot_per_sample_flow(x, mu, log_var, z, x_hat) -> Figure:
     _posterior_limits(np.concatenate([mu, z]), np.concatenate([sigma, 0 * sigma]), 1.3, ax_z)
     ax_z.set(title=r"$Z_k \sim \mathcal{N}(\mu_k, \sigma_k^2)$, drawn for $X_k$ ($1\sigma$ ellipses)",
              xlabel="$z_1$", ylabel="$z_2$")
-    for row, imgs, name in ((0, x, "data $X_{%d}$"), (2, x_hat, r"$\hat X_{%d}$")):
+    labels = None if labels is None else [int(a) for a in as_numpy(labels)]
+    pairing = None if pairing is None else [int(a) for a in as_numpy(pairing)]
+    for arg, name in ((labels, "labels"), (pairing, "pairing")):
+        if arg is not None and len(arg) != k:
+            raise ValueError(f"{name} must have one entry per column ({k}), got {len(arg)}.")
+    for row, imgs in ((0, x), (2, x_hat)):
         for i in range(k):
             ax = fig.add_subplot(grid[row, i])
             ax.imshow(imgs[i].reshape(8, 8), **IMAGE_KW)
@@ -141,7 +153,14 @@ def plot_per_sample_flow(x, mu, log_var, z, x_hat) -> Figure:
             ax.set_yticks([])
             for side in ax.spines.values():
                 side.set(visible=True, color=colors[i], lw=3)
-            ax.set_title(name % (i + 1))
+            if row == 0:
+                ax.set_title(f"$X_{{{i + 1}}}$" + ("" if labels is None else f", a {labels[i]}"))
+            else:
+                ax.set_title(rf"$\hat X_{{{i + 1}}} = E[x \mid Z_{{{i + 1}}}]$", fontsize="medium")
+                if pairing is not None:
+                    ax.set_xlabel(f"best pairing: $X_{{{pairing[i] + 1}}}$")
+            if i == 0:
+                ax.set_ylabel("data" if row == 0 else "decoded")
     fig.suptitle("Each $X_k$ gets its own normal $q(z|X_k)$: $\\hat X_k = g(Z_k)$ has its partner by construction")
     return fig
 
