@@ -187,6 +187,28 @@ def _score_inplace(f, z, mu, sigma):
     return (f * z / sigma**2).mean(-1), (f * (z**2 / sigma**3 - 1 / sigma)).mean(-1)
 
 
+# ---------------------------------------------------------------- 5.3 a leave-one-out baseline
+
+def _loo(f, z, mu, sigma, divide=None, own=False, sign=-1):
+    n = z.shape[-1]
+    b = f.mean(-1, keepdim=True) if own else (f.sum(-1, keepdim=True) - f) / (divide or n - 1)
+    return _score(f + sign * b, z, mu, sigma)
+
+
+def _loo_loop(f, z, mu, sigma):
+    """One sample at a time: its baseline from the others, by indexing."""
+    n = z.shape[-1]
+    g = torch.stack([f[..., i] - torch.cat([f[..., :i], f[..., i + 1:]], -1).mean(-1) for i in range(n)], -1)
+    return _score(g, z, mu, sigma)
+
+
+def _loo_inplace(f, z, mu, sigma):
+    n = z.shape[-1]
+    z -= mu
+    b = (f.sum(-1, keepdim=True) - f) / (n - 1)
+    return ((f - b) * z / sigma**2).mean(-1), ((f - b) * (z**2 / sigma**3 - 1 / sigma)).mean(-1)
+
+
 # ---------------------------------------------------------------- 6.1 the VAE loss
 
 def _rec(x_logits, levels):
@@ -479,6 +501,30 @@ CASES = {
                                              (f * ((z - mu) ** 2 / sigma**3 - 1 / sigma)).sum(-1) / 8),
                     "8 was the number of samples in the first example, here n = 5"),
     ),
+    "5.3": Case(
+        nb05.exercise_5_3,
+        valid=[lambda f, z, mu, sigma: tuple(e.float() for e in _loo(f.float(), z.float(), mu, sigma)),
+               _loo_loop,
+               lambda f, z, mu, sigma: _score(f - (f.sum(-1, keepdim=True) - f) / (z.shape[-1] - 1), z, mu, sigma),
+               lambda f, z, mu, sigma: tuple(e * z.shape[-1] / (z.shape[-1] - 1)
+                                             for e in _score(f - f.mean(-1, keepdim=True), z, mu, sigma))],
+        wrong=[(lambda f, z, mu, sigma: _loo(f, z, mu, sigma, own=True), "includes the sample's own f"),
+               (lambda f, z, mu, sigma: _score(f - f, z, mu, sigma), "must not depend on z_i"),
+               (_score, "the baseline is not subtracted"),
+               (lambda f, z, mu, sigma: _loo(f, z, mu, sigma, sign=1), "added to f"),
+               (lambda f, z, mu, sigma: _loo(f, z, mu, sigma, divide=z.shape[-1]), "divides by n"),
+               (lambda f, z, mu, sigma: _loo(f, z, mu, sigma, divide=1), "not their mean"),
+               (lambda f, z, mu, sigma: tuple(a - ((f.sum(-1, keepdim=True) - f) / (z.shape[-1] - 1)).mean(-1)
+                                              for a in _score(f, z, mu, sigma)), "after multiplying"),
+               (lambda f, z, mu, sigma: ((f * ((z - mu) / sigma**2 - (f.sum(-1, keepdim=True) - f) / (z.shape[-1] - 1)))
+                                         .mean(-1), _loo(f, z, mu, sigma)[1]), "from the score, not from f"),
+               (lambda f, z, mu, sigma: tuple(e * z.shape[-1] for e in _loo(f, z, mu, sigma)), "sum instead of mean"),
+               (lambda f, z, mu, sigma: _loo(f, z, mu, sigma)[0], "should return two tensors"),
+               (lambda f, z, mu, sigma: (_loo(f, z, mu, sigma)[0] + 0.01, _loo(f, z, mu, sigma)[1]), "the values differ")],
+        inplace=(_loo_inplace, "z"),
+        detached=(lambda f, z, mu, sigma: tuple(e.detach() for e in _loo(f, z, mu, sigma)), PASS),
+        hard_coded=(lambda f, z, mu, sigma: _loo(f, z, mu, sigma, divide=7), "7 = n − 1 for the 8 samples"),
+    ),
     "6.1": Case(
         nb06.exercise_6_1,
         valid=[lambda xl, lv, mu, log_var: _loss(xl.float(), lv, mu.float(), log_var.float()),
@@ -673,7 +719,7 @@ def _each_result(number, change):
 def test_a_result_that_is_not_a_tensor_is_named(number, kind, capsys):
     answer = {"None": lambda *args: None, "float": lambda *args: 1.5,
               "NumPy": _each_result(number, lambda o: o.detach().numpy())}[kind]
-    if number == "5.2":  # a pair of estimates
+    if number in ("5.2", "5.3"):  # a pair of estimates
         fails(number, answer, "should return two tensors, (estimate for mu, estimate for sigma); it returned", capsys)
     else:
         typename = {"None": "NoneType", "float": "float", "NumPy": "ndarray"}[kind]

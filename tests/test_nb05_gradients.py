@@ -246,3 +246,46 @@ def test_training_runs_differ_only_in_the_estimator():
     assert a.val_loss.shape == (3,) and a.train_loss.shape == (2,) and not torch.equal(a.val_loss, b.val_loss)
     again = nb05.train_with_estimator("pathwise", x, xv, epochs=2, seed=1)
     assert torch.equal(again.val_loss, a.val_loss)
+
+
+# ---------------------------------------------------------------- the leave-one-out baseline (Exercise 5.3)
+
+def test_the_leave_one_out_estimate_matches_a_loop_over_samples():
+    g = torch.Generator().manual_seed(3)
+    z = 0.4 + 1.3 * torch.randn(3, 6, generator=g, dtype=D)
+    f = torch.sin(2 * z) + z**2
+    mu, sigma = 0.4, 1.3
+    want = torch.zeros(2, 3, dtype=D)
+    for r in range(3):
+        for i in range(6):
+            b = sum(f[r, j] for j in range(6) if j != i) / 5
+            zi = z[r, i]
+            score = torch.autograd.functional.jacobian(lambda m, s, zi=zi: _normal(m, s).log_prob(zi),
+                                                       (torch.tensor(mu, dtype=D), torch.tensor(sigma, dtype=D)))
+            want[:, r] += (f[r, i] - b) * torch.stack(score) / 6
+    got = nb05.score_function_grad_loo(f, z, mu, sigma)
+    assert torch.allclose(torch.stack(got), want)
+
+
+def test_the_leave_one_out_estimate_is_unbiased_and_ignores_a_shift():
+    g = torch.Generator().manual_seed(4)
+    mu, sigma = -0.5, 0.8
+    z = mu + sigma * torch.randn(20_000, 10, generator=g, dtype=D)
+    f = (z - 1.0) ** 2
+    est = torch.stack(nb05.score_function_grad_loo(f, z, mu, sigma), -1)  # (20000, 2)
+    se = est.std(0) / math.sqrt(len(est))
+    assert ((est.mean(0) - nb05.exact_grad("(z − t)²", mu, sigma)).abs() < 4 * se).all()
+    shifted = torch.stack(nb05.score_function_grad_loo(f + 50.0, z, mu, sigma), -1)
+    assert torch.allclose(shifted, est, atol=1e-9)
+    # with the sample's own f in its baseline the estimate shrinks by (n − 1)/n: biased
+    own = torch.stack(nb05.score_function_grad((f - f.mean(-1, keepdim=True)), z, mu, sigma), -1)
+    assert torch.allclose(own, est * 9 / 10)
+
+
+def test_the_leave_one_out_estimate_rejects_bad_input():
+    with pytest.raises(ValueError, match="at least 2 samples"):
+        nb05.score_function_grad_loo(torch.ones(4, 1), torch.ones(4, 1), 0.0, 1.0)
+    with pytest.raises(ValueError, match="same shape"):
+        nb05.score_function_grad_loo(torch.ones(4, 3), torch.ones(4, 2), 0.0, 1.0)
+    with pytest.raises(ValueError):
+        nb05.score_function_grad_loo(torch.ones(4, 3), torch.ones(4, 3), 0.0, -1.0)

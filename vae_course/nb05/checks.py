@@ -1,5 +1,5 @@
 """Checkers of notebook 05: Exercise 5.1 (reparameterize, the checks of 3.1), 5.2 (the score-function
-gradient estimator)."""
+gradient estimator), 5.3 (the score-function estimator with a leave-one-out baseline)."""
 
 from __future__ import annotations
 
@@ -66,7 +66,7 @@ def _score_mistakes(f, z, mu, sigma) -> dict[str, dict[str, Tensor]]:
 def _two_tensors(answer, *args):
     out = answer(*args)
     if not isinstance(out, (tuple, list)) or len(out) != 2 or not all(isinstance(o, Tensor) for o in out):
-        raise CheckFailed("`score_function_grad` should return two tensors, (estimate for mu, estimate for sigma); "
+        raise CheckFailed(f"`{answer.function}` should return two tensors, (estimate for mu, estimate for sigma); "
                           f"it returned {type(out).__name__}"
                           f"{f' of length {len(out)}' if isinstance(out, (tuple, list)) else ''}.")
     return [returns_tensor(o, answer.function) for o in out]
@@ -114,4 +114,74 @@ exercise_5_2 = Exercise("5.2", "score_function_grad", compute.score_function_gra
                          _score_values(-1.0, 0.5, 5, torch.float32), _score_unbiased])
 
 
-__all__ = ["exercise_5_1", "exercise_5_2"]
+def _loo_mistakes(f, z, mu, sigma) -> dict[str, dict[str, Tensor]]:
+    """What the classic mistakes of a leave-one-out baseline return, for mu and for sigma."""
+    n = z.shape[-1]
+    total = f.sum(-1, keepdim=True)
+    loo = (total - f) / (n - 1)
+    score = {"mu": (z - mu) / sigma**2, "sigma": ((z - mu) ** 2 / sigma**3 - 1 / sigma)}
+    wrong = {}
+    for name, s in score.items():
+        mean = lambda x: x.mean(-1)  # noqa: E731
+        wrong[name] = {
+            "the baseline includes the sample's own f: b_i = mean of all n values of f depends on z_i (and the "
+            "estimate shrinks by (n − 1)/n); leave sample i out of its own baseline.": mean((f - f.mean(-1, keepdim=True)) * s),
+            "b_i = f_i: a baseline equal to the sample's own f makes every term 0; b_i must not depend on z_i.":
+                torch.zeros_like(f[..., 0]),
+            "the baseline is not subtracted: that is the plain estimate of Exercise 5.2; use (f_i − b_i)·score_i.":
+                mean(f * s),
+            "the baseline is added to f; subtract it: (f_i − b_i)·score_i.": mean((f + loo) * s),
+            "the baseline is subtracted from the score, not from f: use (f_i − b_i)·score_i.": mean(f * (s - loo)),
+            "the baseline is subtracted after multiplying by the score: mean(f·score) − b is biased; "
+            "multiply (f_i − b_i) by the score.": mean(f * s) - loo.mean(-1),
+            "the leave-one-out mean divides by n; the other samples number n − 1.": mean((f - (total - f) / n) * s),
+            "the baseline is the sum of the other samples' f, not their mean: divide by n − 1.":
+                mean((f - (total - f)) * s),
+            "sum instead of mean: the estimate must average over the samples.": ((f - loo) * s).sum(-1),
+        }
+        if n != 8:
+            wrong[name][f"a baseline divided by 7: 7 = n − 1 for the 8 samples of the first example, here n = {n}; "
+                        "take n from the shape of z."] = mean((f - (total - f) / 7) * s)
+    return wrong
+
+
+def _loo_shape(answer):
+    for n in (8, 2):
+        f, z = _samples(n)
+        for name, est in zip(("mu", "sigma"), _two_tensors(answer, f, z, _MU, _SIGMA)):
+            if tuple(est.shape) != (2,):
+                raise CheckFailed(f"for f_values and z of shape (2, {n}) (2 batches of {n} samples) the estimate for "
+                                  f"{name} should have shape (2,): one average per batch, over the last dimension; "
+                                  f"got {shape_text(est.shape)}.")
+
+
+def _loo_values(mu, sigma, n, dtype):
+    def check(answer):
+        f, z = _samples(n, dtype)
+        z = (mu + (z.double() - _MU) * sigma / _SIGMA).to(dtype)
+        expected = compute.score_function_grad_loo(f.double(), z.double(), mu, sigma)
+        wrong = _loo_mistakes(f.double(), z.double(), mu, sigma)
+        got = _two_tensors(answer, f, z, mu, sigma)
+        for i, name in enumerate(("mu", "sigma")):
+            what = f"the estimate for {name} (mu = {mu:g}, sigma = {sigma:g}, n = {n}){in_dtype(dtype)}"
+            matches(got[i], expected[i], what, wrong[name], dtype=dtype)
+    check.__name__ = f"values at mu={mu}, sigma={sigma}, n={n}"
+    return check
+
+
+def _loo_ignores_a_shift(answer):
+    f, z = _samples(6)
+    plain = [e.detach().double() for e in _two_tensors(answer, f, z, _MU, _SIGMA)]
+    shifted = [e.detach().double() for e in _two_tensors(answer, f + 10.0, z, _MU, _SIGMA)]
+    for name, a, b in zip(("mu", "sigma"), plain, shifted):
+        if not torch.allclose(a, b, rtol=1e-3, atol=1e-4):  # float32 answers round f + 10
+            raise CheckFailed(f"adding 10 to every f changed the estimate for {name} from {a[0]:.6g} to {b[0]:.6g}; "
+                              "with a leave-one-out baseline f_i − b_i, and so the estimate, ignore a constant added to f.")
+
+
+exercise_5_3 = Exercise("5.3", "score_function_grad_loo", compute.score_function_grad_loo,
+                        [_loo_shape, _loo_values(_MU, _SIGMA, 8, torch.float64),
+                         _loo_values(-1.0, 0.5, 5, torch.float32), _loo_ignores_a_shift])
+
+
+__all__ = ["exercise_5_1", "exercise_5_2", "exercise_5_3"]

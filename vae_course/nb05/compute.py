@@ -119,6 +119,24 @@ def _score(f_values: Tensor, z: Tensor, mu: float, sigma: float) -> tuple[Tensor
     return (f_values * d / sigma**2).mean(-1), (f_values * (d**2 / sigma**3 - 1 / sigma)).mean(-1)
 
 
+def score_function_grad_loo(f_values: Tensor, z: Tensor, mu, sigma) -> tuple[Tensor, Tensor]:
+    """Score-function estimates of (d/d mu, d/d sigma) E[f(z)] with a leave-one-out baseline.
+
+    Sample i of a batch of n gets the baseline b_i = mean of f over the *other* n − 1 samples, which
+    does not depend on z_i, so mean((f_i − b_i)·score_i) stays unbiased. f_values, z: (..., n) with
+    n ≥ 2 → two tensors (...); the score is that of `score_function_grad`.
+    """
+    f_values, z = v.tensor(f_values, "f_values"), v.tensor(z, "z")
+    if f_values.shape != z.shape:
+        raise ValueError(f"f_values and z must have the same shape, got {tuple(f_values.shape)} and {tuple(z.shape)}.")
+    if z.ndim == 0 or z.shape[-1] < 2:
+        raise ValueError("a leave-one-out baseline needs at least 2 samples along the last dimension, "
+                         f"got shape {tuple(z.shape)}.")
+    n = z.shape[-1]
+    baseline = (f_values.sum(-1, keepdim=True) - f_values) / (n - 1)
+    return _score(f_values - baseline, z, *_mu_sigma(mu, sigma))
+
+
 @dataclass
 class GradientSummary:
     """One setting of the explorer. eps, z, f, df: (R, N); pathwise, score: (R, 2) batch estimates
@@ -417,6 +435,6 @@ def encoder_gradients(model, x: Tensor, estimator: str, draws: int, generator: t
     return torch.stack(rows)
 
 
-__all__ = ["ESTIMATORS", "estimator_loss", "EstimatorRun", "train_with_estimator", "encoder_gradients", "OBJECTIVES", "objective", "exact_grad", "quadrature_grad", "pathwise_grad", "score_function_grad",
+__all__ = ["ESTIMATORS", "estimator_loss", "EstimatorRun", "train_with_estimator", "encoder_gradients", "OBJECTIVES", "objective", "exact_grad", "quadrature_grad", "pathwise_grad", "score_function_grad", "score_function_grad_loo",
            "GradientSummary", "summarize_gradients", "variance_table", "central_difference", "fixed_eps",
            "ReparamPicture", "reparam_picture", "term_sd", "axis_range"]
