@@ -1,5 +1,6 @@
 """Learner copies stay in sync with the solved notebooks, and grading works both ways."""
 
+import re
 import subprocess
 import sys
 
@@ -118,3 +119,95 @@ def test_command_line_exit_status_and_report():
     missing = subprocess.run([sys.executable, "-m", "vae_course.grade", "no/such.ipynb"], capture_output=True, text=True,
                              check=False)
     assert missing.returncode == 2 and "no such file" in missing.stderr
+
+
+# ---------------------------------------------------------------- nbgrader cell metadata
+
+def _all_notebooks():
+    return [p for s in sorted(SOLUTIONS.glob("*.ipynb")) for p in (s, NOTEBOOKS / s.name)]
+
+
+@pytest.mark.parametrize("path", _all_notebooks(), ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_every_committed_notebook_carries_the_nbgrader_metadata(path):
+    nb = nbformat.read(path, as_version=4)
+    assert exercises.metadata_problems(nb) == [], f"{path}: run python -m vae_course.exercises metadata"
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert code[0].metadata["nbgrader"] == {"grade": False, "grade_id": "setup", "locked": True, "schema_version": 3,
+                                            "solution": False, "task": False}
+    for cell in nb.cells:
+        number, check = exercises.tagged(cell, "exercise"), exercises.tagged(cell, "check")
+        meta = cell.metadata.get("nbgrader")
+        if number:
+            assert meta["solution"] and not meta["grade"] and not meta["locked"] and meta["grade_id"] == \
+                "exercise_" + number.replace(".", "_")
+        elif check:
+            assert meta["grade"] and meta["locked"] and not meta["solution"]
+            assert meta["points"] == exercises.POINTS_PER_EXERCISE and meta["grade_id"] == "check_" + check.replace(".", "_")
+        elif meta is not None:
+            assert meta["locked"] and not meta["grade"] and not meta["solution"], f"{path.name}: {meta}"
+    ids = [c.metadata["nbgrader"]["grade_id"] for c in nb.cells if "nbgrader" in c.metadata]
+    assert len(ids) == len(set(ids))
+
+
+@pytest.mark.parametrize("path", _all_notebooks(), ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_the_metadata_pass_is_deterministic_idempotent_and_touches_only_metadata(path):
+    text = path.read_text(encoding="utf-8")
+    nb = nbformat.reads(text, as_version=4)
+    for cell in nb.cells:
+        cell.metadata.pop("nbgrader", None)
+    bare = nbformat.writes(nb)
+    assert exercises.add_nbgrader_metadata(nb) is True
+    assert nbformat.writes(nb).rstrip("\n") == text.rstrip("\n")  # what the committed file holds, byte for byte
+    assert exercises.add_nbgrader_metadata(nb) is False
+    for cell in nb.cells:
+        cell.metadata.pop("nbgrader", None)
+    assert nbformat.writes(nb) == bare  # sources and outputs untouched
+
+
+def _gradable(*cells):
+    v4 = nbformat.v4
+    nb = v4.new_notebook(cells=[v4.new_code_cell("import vae_course as vc\ngen = vc.setup_notebook(seed=0)")])
+    for kind, source, tags in cells:
+        cell = v4.new_markdown_cell(source) if kind == "md" else v4.new_code_cell(source)
+        cell.metadata["tags"] = tags
+        nb.cells.append(cell)
+    return nb
+
+
+GOOD = [("md", "### Exercise 9.1 — add one", []), ("code", f"def f(x):\n    {exercises.BEGIN}\n    return x + 1\n"
+                                                          f"    {exercises.END}", ["exercise:9.1"]),
+        ("code", "f = vc.nb09.exercise_9_1(f)", ["check:9.1"])]
+
+
+def test_nbgrader_metadata_of_a_small_notebook():
+    got = exercises.nbgrader_metadata(_gradable(*GOOD))
+    assert [m and m["grade_id"] for m in got] == ["setup", "statement_9_1", "exercise_9_1", "check_9_1"]
+    assert got[3]["points"] == exercises.POINTS_PER_EXERCISE and "points" not in got[2]
+    nb = _gradable(*GOOD, ("code", "x = 1", []))
+    nb.cells[-1].metadata["nbgrader"] = {"grade": False, "locked": True, "solution": False, "grade_id": "stale",
+                                         "schema_version": 3}
+    assert exercises.add_nbgrader_metadata(nb) and "nbgrader" not in nb.cells[-1].metadata  # stale marks go
+    learner = exercises.learner_copy(nb)
+    assert exercises.metadata_problems(learner) == []  # the learner copy inherits them
+    del learner.cells[3].metadata["nbgrader"]
+    assert "cell(s) 3" in exercises.metadata_problems(learner)[0]
+
+
+@pytest.mark.parametrize("cells, words", [
+    (GOOD[:2], "is not followed by its check cell"),
+    ([GOOD[0], GOOD[2]], "does not follow the code cell tagged 'exercise:9.1'"),
+    (GOOD[1:], "no markdown heading '### Exercise 9.1"),
+    (GOOD + GOOD, "exercise 9.1 appears twice"),
+    ([("code", f"{exercises.BEGIN}\nx = 1\n{exercises.END}", [])], "a solution block but no 'exercise:N.M' tag"),
+    ([("code", "x", ["exercise:9.1", "check:9.1"])], "tagged both"),
+])
+def test_nbgrader_metadata_names_what_is_wrong(cells, words):
+    with pytest.raises(ValueError, match=re.escape(words)):
+        exercises.nbgrader_metadata(_gradable(*cells))
+
+
+def test_nbgrader_metadata_wants_the_setup_cell_first():
+    nb = _gradable(*GOOD)
+    nb.cells[0].source = "import torch"
+    with pytest.raises(ValueError, match="the first code cell should be the setup cell"):
+        exercises.nbgrader_metadata(nb)

@@ -15,19 +15,30 @@ The rules every check follows, so that a verdict is never a misdiagnosis:
   `NotImplementedError("Exercise N.M")` apart from any error an attempt raises;
 - the whole run has a time limit, and `SystemExit` is reported like any other error;
 - an error in the checker's own code is reported as the checker's fault, not the learner's.
+
+Under nbgrader (`nbgrader autograde`, or `nbgrader validate` and its Validate button) a check that
+does not pass also *raises* `ExerciseNotPassed` after its verdict, so that nbgrader scores the check
+cell 0; the learner's name is still bound to the reference first, so the rest of the notebook runs
+as in Jupyter. How such a run is recognised: nbgrader sets the environment variable
+NBGRADER_EXECUTION to "autograde" (or "validate") in its own process around the execution of a
+notebook, and the kernel it starts inherits that process's environment. Outside those runs (a
+learner's Jupyter, nbval, the course's build and `vae-course-check`) the variable is unset.
 """
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import linecache
 import math
 import os
 import re
 import signal
+import sys
 import threading
 import time
 import traceback
+import warnings
 from dataclasses import dataclass
 from typing import Callable
 
@@ -44,6 +55,18 @@ _STUB = re.compile(r"Exercise \d+\.\d+")
 
 
 _TORCH_DIR = os.path.dirname(torch.__file__)
+
+NBGRADER_MODES = ("autograde", "validate")  # the values nbgrader gives NBGRADER_EXECUTION while it runs a notebook
+
+
+def nbgrader_mode() -> str | None:
+    """'autograde' or 'validate' while nbgrader executes the notebook, else None (Jupyter, nbval, the build)."""
+    mode = os.environ.get("NBGRADER_EXECUTION", "").strip()
+    return mode if mode in NBGRADER_MODES else None
+
+
+class ExerciseNotPassed(Exception):
+    """Raised by a check under nbgrader when the exercise does not pass, so that its check cell scores 0."""
 
 
 class CheckFailed(Exception):
@@ -84,7 +107,7 @@ class Answer:
         except (_TimeUp, KeyboardInterrupt):
             raise
         except NotImplementedError as err:
-            if _STUB.fullmatch(str(err).strip()) and f is self.fn:
+            if f is self.fn and (_STUB.fullmatch(str(err).strip()) or _bare_stub(err, f)):
                 raise _NotAttempted(str(err).strip()) from None
             raise _AnswerRaised(err) from None
         except BaseException as err:  # SystemExit too: the notebook must go on
@@ -137,6 +160,16 @@ class Answer:
             raise CheckFailed(f"no gradient reaches {', '.join(f'`{n}`' for n in missing)}: your result does not "
                               f"depend on {'it' if len(missing) == 1 else 'them'} through autograd. {why}")
         return dict(zip(wrt, grads))
+
+
+def _bare_stub(err: NotImplementedError, fn: Callable) -> bool:
+    """`raise NotImplementedError()` (no message) in the body of `fn` itself: nbgrader's stub of an answer."""
+    if str(err).strip():
+        return False
+    tb = err.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    return tb is not None and tb.tb_frame.f_code is getattr(fn, "__code__", None)
 
 
 def _same(a: Tensor, b: Tensor) -> bool:
@@ -253,16 +286,34 @@ class Exercise:
 
         A KeyboardInterrupt (the learner pressing "interrupt") is not caught: it stops the cell and
         "Run All", as the learner asked. Everything else the answer does ends in a printed verdict.
+        Under nbgrader (`nbgrader_mode()`) a verdict other than "passed" is followed by
+        `ExerciseNotPassed`, after the caller's name for the function has been bound to the reference.
         """
+        mode = nbgrader_mode()
+        with warnings.catch_warnings(record=True) if mode else contextlib.nullcontext() as caught:
+            verdict, keep = self._verdict(fn, time_limit, mode)
+        print(verdict)
+        # nbgrader scores a check cell 0 when it writes to stderr, as warnings do: show them on stdout
+        for text in dict.fromkeys(f"{w.category.__name__}: {w.message}" for w in caught or ()):
+            print(f"  (a warning while checking: {text})")
+        if keep:
+            return fn
+        if mode:
+            self._fall_back_and_raise(fn, sys._getframe(1).f_globals, mode)
+        return self.reference
+
+    def _verdict(self, fn, time_limit: float | None, mode: str | None) -> tuple[str, bool]:
+        """The line to print, and whether the notebook goes on with `fn` (else with the reference)."""
         head = f"Exercise {self.number}"
         if self.number in getattr(fn, "__vc_reference_for__", ()):
-            print(f"… {head}: `{self.function}` is still the reference solution that an earlier run of this "
-                  f"check put in place.\n  Run your exercise cell above again (it defines your `{self.function}`), "
-                  f"then this cell.")
-            return fn
+            if mode:  # a fresh top-to-bottom run: the answer cell handed over the package's reference itself
+                return (f"✗ {head}: `{self.function}` is the course's reference solution itself, not a function "
+                        f"written in the exercise cell.\n{FALLBACK}"), False
+            return (f"… {head}: `{self.function}` is still the reference solution that an earlier run of this "
+                    f"check put in place.\n  Run your exercise cell above again (it defines your `{self.function}`), "
+                    f"then this cell."), True
         if not callable(fn):
-            print(f"✗ {head}: expected the function `{self.function}`, got {type(fn).__name__}.\n{FALLBACK}")
-            return self.reference
+            return f"✗ {head}: expected the function `{self.function}`, got {type(fn).__name__}.\n{FALLBACK}", False
         limit = self.time_limit if time_limit is None else time_limit
         clock = _Clock(limit)
         answer = Answer(fn, self.function, self.params, clock)
@@ -271,27 +322,33 @@ class Exercise:
                 for check in self.checks:
                     check(answer)
         except _NotAttempted as stub:
-            print(f"… {head} not attempted yet: `{self.function}` still raises NotImplementedError"
-                  f"{'' if str(stub) == head else f'({str(stub)!r})'}.\n"
-                  f"  Replace the `raise NotImplementedError` line with your code, run that cell, then this one.\n"
-                  f"{FALLBACK}")
+            said = "" if str(stub) in ("", head) else f"({str(stub)!r})"
+            return (f"… {head} not attempted yet: `{self.function}` still raises NotImplementedError{said}.\n"
+                    f"  Replace the `raise NotImplementedError` line with your code, run that cell, then this one.\n"
+                    f"{FALLBACK}"), False
         except CheckFailed as failure:
-            print(f"✗ {head}: {failure}\n{FALLBACK}")
+            return f"✗ {head}: {failure}\n{FALLBACK}", False
         except _AnswerRaised as raised:
-            print(f"✗ {head}: `{self.function}` {_describe_error(raised.error)}.\n{FALLBACK}")
+            return f"✗ {head}: `{self.function}` {_describe_error(raised.error)}.\n{FALLBACK}", False
         except _TimeUp:
-            print(f"✗ {head}: `{self.function}` took longer than {limit:g} s in total and was stopped (an endless "
-                  f"loop, time.sleep, or far more work than needed?). The checks take milliseconds with a "
-                  f"direct formula.\n{FALLBACK}")
+            return (f"✗ {head}: `{self.function}` took longer than {limit:g} s in total and was stopped (an endless "
+                    f"loop, time.sleep, or far more work than needed?). The checks take milliseconds with a "
+                    f"direct formula.\n{FALLBACK}"), False
         except KeyboardInterrupt:
             raise
         except Exception as err:  # noqa: BLE001  the checker's own code failed
-            print(f"✗ {head}: the checker itself failed ({type(err).__name__}: {err}). This is a fault of the "
-                  f"checker, not of your answer; please report it.\n{FALLBACK}")
-        else:
-            print(f"✓ {head} passed ({len(self.checks)} checks)")
-            return fn
-        return self.reference
+            return (f"✗ {head}: the checker itself failed ({type(err).__name__}: {err}). This is a fault of the "
+                    f"checker, not of your answer; please report it.\n{FALLBACK}"), False
+        return f"✓ {head} passed ({len(self.checks)} checks)", True
+
+    def _fall_back_and_raise(self, fn, names: dict, mode: str):
+        """Bind the caller's name for `fn` (the check cell's `name = check(name)`) to the reference, then raise."""
+        __tracebackhide__ = True  # IPython leaves this frame out of the traceback it shows
+        if names.get(self.function) is fn:
+            names[self.function] = self.reference
+        raise ExerciseNotPassed(
+            f"Exercise {self.number} is not passed (the line above says why), so under nbgrader ({mode}) this "
+            f"check cell fails and scores 0 points. The cells after it use the reference solution.") from None
 
 
 def in_dtype(dtype: torch.dtype) -> str:
@@ -317,7 +374,13 @@ def _window(t: Tensor, i: int, width: int = 6) -> tuple[int, list[float]]:
 def _index(shape, i: int) -> str:
     if len(shape) <= 1:
         return f"index {i}"
-    return "index " + str(tuple(int(k) for k in torch.unravel_index(torch.tensor(i), tuple(shape))))
+    # by hand: torch.unravel_index imports sympy on first use, seconds on a slow machine, and a time limit
+    # that fires during that import leaves a half-imported sympy behind for the rest of the session
+    index = []
+    for size in reversed(tuple(shape)):
+        i, k = divmod(i, int(size))
+        index.append(k)
+    return "index " + str(tuple(reversed(index)))
 
 
 def returns_tensor(out, function: str, args=(), params=(), shape=None) -> Tensor:
