@@ -40,8 +40,8 @@ from vae_course.exercises import NOTEBOOKS, POINTS_PER_EXERCISE, SOLUTIONS
 ROOT = Path(__file__).resolve().parent.parent
 NBGRADER = "nbgrader==0.9.6"  # works with the course's JupyterLab 4 / Notebook 7 / jupyter_client 8 stack
 CACHE = ROOT / ".venv" / ("nbgrader-" + NBGRADER.split("==")[1])
-GRADED = "03_per_sample_normal"  # two exercises (3.1, 3.2), runs in a few seconds
-ASSIGNMENT = "ps03"
+GRADED = "02_latent_variable_models"  # two exercises (2.1, 2.2); the quickest notebook with two (about 10 s)
+ASSIGNMENT = "ps02"
 
 
 def _python(env: Path) -> Path:
@@ -150,8 +150,8 @@ def _with_answer(nb, number: str, source: str):
     return nb
 
 
-WRONG_3_2 = ("def diag_gaussian_log_density(z, mu, log_var):\n"
-             "    return -0.5 * (log_var + (z - mu) ** 2 / torch.exp(log_var)).sum(-1)  # no log 2π\n")
+WRONG_2_2 = ("def is_log_px(log_lik, log_prior, log_q):\n"
+             "    return torch.logsumexp(log_lik + log_prior, dim=-1) - math.log(log_lik.shape[-1])  # no − log q\n")
 
 
 @pytest.fixture(scope="module")
@@ -164,11 +164,11 @@ def graded(nbgrader):
     released = _read(nbgrader.course / "release" / ASSIGNMENT / f"{GRADED}.ipynb")
     solved = _read(SOLUTIONS / f"{GRADED}.ipynb")
     answers = {exercises.tagged(c, "exercise"): c.source for c in solved.cells if exercises.tagged(c, "exercise")}
-    assert list(answers) == ["3.1", "3.2"]
+    assert list(answers) == ["2.1", "2.2"]
     all_solved = _read(nbgrader.course / "release" / ASSIGNMENT / f"{GRADED}.ipynb")
     for number, src in answers.items():
         _with_answer(all_solved, number, src)
-    one_wrong = _with_answer(_with_answer(released, "3.1", answers["3.1"]), "3.2", WRONG_3_2)
+    one_wrong = _with_answer(_with_answer(released, "2.1", answers["2.1"]), "2.2", WRONG_2_2)
     _submit(nbgrader, "all_solved", all_solved)
     _submit(nbgrader, "none_solved", _read(NOTEBOOKS / f"{GRADED}.ipynb"))  # the course's own learner copy
     _submit(nbgrader, "one_wrong", one_wrong)
@@ -193,30 +193,30 @@ def _check_cell(nb, number):
 
 def test_all_solved_gets_full_marks(graded):
     scores, rows, autograded = graded
-    assert scores["all_solved"] == {"check_3_1": POINTS_PER_EXERCISE, "check_3_2": POINTS_PER_EXERCISE}
+    assert scores["all_solved"] == {"check_2_1": POINTS_PER_EXERCISE, "check_2_2": POINTS_PER_EXERCISE}
     assert float(rows["all_solved"]["score"]) == float(rows["all_solved"]["max_score"]) == 2 * POINTS_PER_EXERCISE
-    out = "".join(o.get("text", "") for o in _check_cell(autograded["all_solved"], "3.2").outputs)
-    assert out.startswith("✓ Exercise 3.2 passed")
+    out = "".join(o.get("text", "") for o in _check_cell(autograded["all_solved"], "2.2").outputs)
+    assert out.startswith("✓ Exercise 2.2 passed")
 
 
 def test_none_solved_gets_zero_and_says_not_attempted(graded):
     scores, rows, autograded = graded
-    assert scores["none_solved"] == {"check_3_1": 0, "check_3_2": 0}
+    assert scores["none_solved"] == {"check_2_1": 0, "check_2_2": 0}
     assert float(rows["none_solved"]["score"]) == 0
-    cell = _check_cell(autograded["none_solved"], "3.1")
+    cell = _check_cell(autograded["none_solved"], "2.1")
     assert "not attempted yet" in "".join(o.get("text", "") for o in cell.outputs)
     assert [o.ename for o in cell.outputs if o.output_type == "error"] == ["ExerciseNotPassed"]
 
 
 def test_one_wrong_exercise_loses_exactly_its_points(graded):
     scores, rows, autograded = graded
-    assert scores["one_wrong"] == {"check_3_1": POINTS_PER_EXERCISE, "check_3_2": 0}
+    assert scores["one_wrong"] == {"check_2_1": POINTS_PER_EXERCISE, "check_2_2": 0}
     assert float(rows["one_wrong"]["score"]) == float(rows["one_wrong"]["max_score"]) - POINTS_PER_EXERCISE
     nb = autograded["one_wrong"]
-    text = "".join(o.get("text", "") for o in _check_cell(nb, "3.2").outputs)
-    assert text.startswith("✗ Exercise 3.2") and "log 2π" in text.replace("log(2π)", "log 2π")
+    text = "".join(o.get("text", "") for o in _check_cell(nb, "2.2").outputs)
+    assert text.startswith("✗ Exercise 2.2") and "without − log q(z_k)" in text
     # the rest of the notebook ran on with the reference: no error after the failed check
-    after = nb.cells[nb.cells.index(_check_cell(nb, "3.2")) + 1:]
+    after = nb.cells[nb.cells.index(_check_cell(nb, "2.2")) + 1:]
     assert not [c for c in after if c.cell_type == "code" and any(o.output_type == "error" for o in c.outputs)]
 
 
