@@ -40,6 +40,7 @@ DECODERS = {
     "conv": lambda L: ar.MaskedConvDecoder(L, channels=6),
     "conv 3x3": lambda L: ar.MaskedConvDecoder(L, channels=6, n_layers=4, kernel_size=3, first_kernel=3),
     "conv, z per channel": lambda L: ar.MaskedConvDecoder(L, channels=6, z_bias="channel"),
+    "conv, residual": lambda L: ar.MaskedConvDecoder(L, channels=6, n_layers=3, kernel_size=3, residual=True),
 }
 
 
@@ -114,6 +115,8 @@ def _off_by_one(k):
 TINY = {
     "mlp": lambda L: ar.MaskedMLPDecoder(L, hidden=(16, 16), data_dim=4, n_levels=3),
     "conv": lambda L: ar.MaskedConvDecoder(L, channels=4, image_side=2, n_levels=3, kernel_size=3, first_kernel=3),
+    "conv, residual": lambda L: ar.MaskedConvDecoder(L, channels=4, image_side=2, n_levels=3, kernel_size=3,
+                                                     first_kernel=3, residual=True),
 }
 
 
