@@ -2,7 +2,7 @@
 
 Read from the source (AST), without importing it:
 
-- compute (`nbNN/compute.py`, and `probability`, `data`, `models`, `training` at the top) imports
+- compute (`nbNN/compute.py`, and `probability`, `data`, `models`, `training`, `autoregressive` at the top) imports
   no matplotlib, ipywidgets or PIL and no figures, explorers, checks or checking module.
 - figures (`nbNN/figures.py`, `figures.py`) draw the data they are given: at run time they import
   no torch, no ipywidgets and no vae_course module but the shared `figures` (a compute type may be
@@ -36,7 +36,7 @@ PKG = "vae_course"
 NOTEBOOK = re.compile(r"nb\d\d")
 NOTEBOOK_FILES = {"__init__", "compute", "figures", "explorers", "checks"}
 
-SHARED_COMPUTE = {"probability", "data", "models", "training"}
+SHARED_COMPUTE = {"probability", "data", "models", "training", "autoregressive"}
 UI = ("matplotlib", "ipywidgets", "PIL")
 
 MODEL_METHODS = {"encode", "decode", "decode_mean", "reconstruct", "sample_means", "elbo_terms", "log_likelihood",

@@ -17,11 +17,11 @@ is new files only.
 import importlib
 import re
 
-from . import data, figures, models, probability, training
+from . import autoregressive, data, figures, models, probability, training
 from .notebook import claim, setup_notebook
 
 __version__ = "0.1.0"
-__all__ = ["data", "figures", "models", "probability", "training", "claim", "setup_notebook"]
+__all__ = ["autoregressive", "data", "figures", "models", "probability", "training", "claim", "setup_notebook"]
 
 _NOTEBOOK = re.compile(r"nb\d\d")
 
