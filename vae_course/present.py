@@ -96,7 +96,8 @@ def _key(nb) -> str:
         if cell.cell_type == "code":
             h.update(cell.source.encode())
     for path in sorted((ROOT / "vae_course").rglob("*.py")):
-        h.update(path.read_bytes())
+        if path.name not in {"present.py", "slides.py"}:  # the lecturer's tools make no explorer
+            h.update(path.read_bytes())
     return h.hexdigest()
 
 
