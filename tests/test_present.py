@@ -62,8 +62,7 @@ def voila():
     env.update(JUPYTER_RUNTIME_DIR=str(tmp / "runtime"), JUPYTER_CONFIG_DIR=str(tmp / "config"),
                IPYTHONDIR=str(tmp / "ipython"), VC_PRESENT_TEST=str(tmp))
     port = _free_port()
-    cmd = present.voila_command(present.TARGET, port) + [
-        "--MappingKernelManager.cull_idle_timeout=4", "--MappingKernelManager.cull_interval=2"]
+    cmd = present.voila_command(present.TARGET, port, cull_idle=4, cull_interval=2)
     log = open(tmp / "voila.log", "wb")  # noqa: SIM115
     proc = subprocess.Popen(cmd, env=env, cwd=present.TARGET, stdout=log, stderr=subprocess.STDOUT,
                             start_new_session=True)
@@ -80,11 +79,12 @@ def voila():
                 time.sleep(0.3)
         yield {"url": url, "pages": pages, "marker": str(tmp), "log": tmp / "voila.log"}
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
         for pid in _kernels(str(tmp)):
             os.kill(pid, signal.SIGKILL)
         log.close()
@@ -138,14 +138,14 @@ def test_each_explorer_page_responds_offline_and_its_kernel_ends(voila, tmp_path
                 errors = []
                 page.on("pageerror", lambda e, errors=errors: errors.append(str(e)))
                 start = time.monotonic()
-                page.goto(f"{voila['url']}voila/render/{page_path.name}")
-                page.wait_for_selector(".vc-explorer img.vc-image", state="visible", timeout=90_000)
+                page.goto(f"{voila['url']}voila/render/{page_path.name}", wait_until="commit", timeout=120_000)
+                page.wait_for_selector(".vc-explorer img.vc-image", state="visible", timeout=180_000)
                 times[page_path.stem] = time.monotonic() - start
                 explorers = page.locator(".vc-explorer")
                 text = page.inner_text("body")
                 for word in ("Exercise", "passed", "Traceback", "import vae_course"):
                     assert word not in text, f"{page_path.name} shows {word!r}"
-                assert page.locator(".jp-InputArea:visible, progress, .widget-progress").count() == 0
+                assert page.locator(".jp-CodeCell .jp-InputArea:visible, .jp-Editor:visible, progress, .widget-progress").count() == 0
                 for k in range(explorers.count()):
                     el = explorers.nth(k)
                     el.scroll_into_view_if_needed()

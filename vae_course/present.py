@@ -169,12 +169,13 @@ def write_template(target: Path = TARGET) -> Path:
     return folder
 
 
-def voila_command(target: Path, port: int, python: str = sys.executable) -> list[str]:
+def voila_command(target: Path, port: int, python: str = sys.executable, cull_idle: int = CULL_IDLE,
+                  cull_interval: int = CULL_INTERVAL) -> list[str]:
     """The Voila server: 127.0.0.1, our template, no code shown, kernels of closed pages culled."""
     return [python, "-m", "voila", str(target), "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1",
             f"--template={TEMPLATE}", "--strip_sources=True", "--show_tracebacks=True",
-            f"--MappingKernelManager.cull_idle_timeout={CULL_IDLE}",
-            f"--MappingKernelManager.cull_interval={CULL_INTERVAL}",
+            f"--MappingKernelManager.cull_idle_timeout={cull_idle}",
+            f"--MappingKernelManager.cull_interval={cull_interval}",
             "--MappingKernelManager.cull_connected=False"]
 
 
