@@ -81,6 +81,10 @@ def test_headings_inside_a_markdown_cell_start_their_own_slides():
     assert len({p.id for p in parts}) == 3
 
 
+def test_the_notebooks_carry_the_rules_slide_metadata():
+    assert slides.unmarked() == [], "run: python3 course.py slides mark"
+
+
 def test_frames_are_the_explorers_own_pictures_and_restore_its_slider():
     e = nb00.InstallationCheck()
     f = slides.frames(e, n=5)
