@@ -8,6 +8,8 @@
     python3 course.py test [PYTEST ARGS]       # pytest alone, on what the arguments name
     python3 course.py check PATH ...           # grade learner notebooks against the solved ones
     python3 course.py build [NAME ...]         # re-run solved notebooks and rewrite learner copies
+    python3 course.py slides [NN ...]          # lecturers: offline reveal.js decks, served on 127.0.0.1
+    python3 course.py present [NN ...]         # lecturers: the explorers full-screen in Voila
 
 Arguments after the command go to JupyterLab, Notebook, pytest or the checker; a `--` before them
 is optional. For example `python3 course.py lab -- --port 8899 --no-browser`. As root (a container,
@@ -40,10 +42,14 @@ PYTHON = VENV / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
 TORCH = "torch==2.13.0"
 CPU_INDEX = "https://download.pytorch.org/whl/cpu"
 TORCH_SIZE = "about 190 MB to download, 750 MB installed"
-EXTRA = {"lab": "lab", "notebook": "lab", "check": "check", "test": "dev", "build": "dev"}
-INCLUDES = {"dev": {"dev", "lab", "check"}, "lab": {"lab"}, "check": {"check"}}  # what each extra brings
+EXTRA = {"lab": "lab", "notebook": "lab", "check": "check", "test": "dev", "build": "dev",
+         "slides": "slides", "present": "present"}
+INCLUDES = {"dev": {"dev", "lab", "check", "slides", "present"}, "lab": {"lab"}, "check": {"check"},
+            "slides": {"slides", "check"}, "present": {"present", "check"}}  # what each extra brings
 WHAT = {"lab": "JupyterLab and Notebook 7", "check": "nbval, nbclient, nbformat, pytest",
-        "dev": "JupyterLab, Notebook 7, nbval, pytest, pytest-xdist, playwright, ruff, PyYAML"}
+        "slides": "nbconvert, reveal.js (sphinx-revealjs), MathJax (jupyter-server-mathjax)",
+        "present": "Voila, Font Awesome (XStatic)",
+        "dev": "JupyterLab, Notebook 7, nbval, nbconvert, Voila, pytest, pytest-xdist, playwright, ruff, PyYAML"}
 
 
 def _run(*cmd, **kw) -> int:
@@ -177,6 +183,10 @@ def main(argv: list[str]) -> int:
         return test(args)
     if command == "check":
         return _run(PYTHON, "-m", "vae_course.grade", *args)
+    if command == "slides":
+        return _run(PYTHON, "-m", "vae_course.slides", *(args if args[:1] == ["mark"] else ["build", *args]))
+    if command == "present":
+        return _run(PYTHON, "-m", "vae_course.present", *args)
     return _run(PYTHON, "-m", "vae_course.exercises", "build", *args)
 
 

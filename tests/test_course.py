@@ -51,13 +51,17 @@ def test_vae_course_torch_replaces_the_torch_step():
 
 
 def test_each_command_installs_its_extra():
-    assert course.EXTRA == {"lab": "lab", "notebook": "lab", "check": "check", "test": "dev", "build": "dev"}
+    assert course.EXTRA == {"lab": "lab", "notebook": "lab", "check": "check", "test": "dev", "build": "dev",
+                            "slides": "slides", "present": "present"}
     import tomllib
 
     extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
     assert set(course.INCLUDES) == set(extras)
     assert course.INCLUDES["dev"] == set(extras)  # dev brings check and lab too
-    assert any(r.startswith("vae-course[") and set(r[11:-1].split(",")) == {"check", "lab"} for r in extras["dev"])
+    assert any(r.startswith("vae-course[") and set(r[11:-1].split(",")) == {"check", "lab", "slides", "present"}
+               for r in extras["dev"])
+    for extra in ("slides", "present"):  # the lecturer's commands run notebooks: nbclient and nbformat come along
+        assert "vae-course[check]" in extras[extra] and course.INCLUDES[extra] == {extra, "check"}
 
 
 def test_extra_arguments_go_to_jupyter_and_root_gets_allow_root(capsys):
