@@ -104,7 +104,7 @@ def test_wheel_requires_only_the_run_dependencies_and_names_the_extras(installed
     assert got == want
     unconditional = {Requirement(r).name for r in meta.get_all("Requires-Dist") if not Requirement(r).marker}
     assert unconditional == RUN_DEPENDENCIES
-    assert set(meta.get_all("Provides-Extra")) == {"check", "lab", "dev"}
+    assert set(meta.get_all("Provides-Extra")) == {"check", "lab", "slides", "present", "dev"}
     assert meta["Version"] == _version_in_source()
 
 
