@@ -116,3 +116,64 @@ def test_kl_warmup_is_a_smaller_beta_in_the_first_epoch():
     assert not torch.equal(weights[0], weights[2])
     with pytest.raises(ValueError):
         training.train(models.VAE(2, 8), tr, tr, epochs=1, warmup_epochs=-1, progress=False)
+
+
+def test_interpolation_explorer_draws_the_whole_path_and_refuses_one_digit_twice(model2, x):
+    explorer = nb06.InterpolationExplorer(model2, x, a=0, b=5)
+    with torch.no_grad():
+        mu = model2.encode(x)[0]
+        want = model2.decode_mean(torch.stack([(1 - t) * mu[0] + t * mu[5] for t in torch.linspace(0, 1, 11)]))
+    assert torch.allclose(explorer.state["path"], want)
+    explorer.controls["t"].value = 0.7
+    assert explorer.view.frame.get_x() == 7 * 9 - 0.5  # the frame sits on the 8th tile, t = 0.7
+    before = explorer.image.value
+    explorer.controls["b"].value = 0
+    assert "same test digit (#0)" in explorer.readout.value and "Pick another" in explorer.readout.value
+    assert explorer.image.value == before
+    with pytest.raises(ValueError, match="two different digits"):
+        nb06.InterpolationExplorer(model2, x, a=3, b=3)
+
+
+def test_interpolation_explorer_by_class_refuses_the_same_example(model2, x):
+    labels = data.load_digits("test").labels[:20]
+    by_class = nb06.examples_by_class(labels)
+    cls = next(c for c, ix in by_class.items() if len(ix) >= 1)
+    other = next(c for c in by_class if c != cls)
+    explorer = nb06.InterpolationExplorer(model2, x, labels, a=by_class[cls][0], b=by_class[other][0])
+    explorer.controls["class_b"].value = cls
+    explorer.controls["example_b"].value = 0
+    assert "same test digit" in explorer.readout.value
+
+
+def test_nearest_neighbour_accuracy_matches_a_loop():
+    g = torch.Generator().manual_seed(0)
+    ref = torch.randn(60, 2, generator=g, dtype=torch.float64)
+    ref_labels = (ref[:, 0] > 0).long() + 2 * (ref[:, 1] > 0.5).long()
+    codes = torch.randn(40, 2, generator=g, dtype=torch.float64)
+    labels = torch.randint(0, 4, (40,), generator=g)
+    got = nb06.nearest_neighbour_accuracy(codes, labels, ref, ref_labels, k=5)
+    right = {}
+    for c, y in zip(codes, labels):
+        order = sorted(range(60), key=lambda j: float(((ref[j] - c) ** 2).sum()))[:5]
+        counts = [sum(int(ref_labels[j]) == k for j in order) for k in range(4)]
+        guess = counts.index(max(counts))
+        right.setdefault(int(y), []).append(guess == int(y))
+    assert got == pytest.approx({c: sum(v) / len(v) for c, v in right.items()})
+    # codes that sit on their class's reference codes are all right
+    assert set(nb06.nearest_neighbour_accuracy(ref, ref_labels, ref, ref_labels, k=1).values()) == {1.0}
+    with pytest.raises(ValueError, match="same L"):
+        nb06.nearest_neighbour_accuracy(codes, labels, ref[:, :1], ref_labels)
+    with pytest.raises(ValueError, match="more than"):
+        nb06.nearest_neighbour_accuracy(codes, labels, ref[:3], ref_labels[:3], k=5)
+    with pytest.raises(ValueError, match="labels must have shape"):
+        nb06.nearest_neighbour_accuracy(codes, labels[:5], ref, ref_labels)
+
+
+def test_training_summary_says_whether_the_run_stopped_early():
+    hist = training.History()
+    hist.val_loss, hist.best_epoch = [5.0, 4.0, 4.5, 4.6], 1
+    assert nb06.training_summary(hist, 4) == "ran all 4 epochs (no early stop); the best was epoch 2"
+    assert nb06.training_summary(hist, 60) == ("stopped early at epoch 4 of 60: no better validation loss after "
+                                               "epoch 2 (the bar stops at 4/60)")
+    with pytest.raises(ValueError, match="at most epochs = 3"):
+        nb06.training_summary(hist, 3)

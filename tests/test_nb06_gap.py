@@ -117,3 +117,12 @@ def test_examples_by_class_and_the_explorer_pick_by_class(model2):
 def test_bad_input_is_explained(call, err):
     with pytest.raises(err):
         call()
+
+
+def test_the_notebooks_201_grid_agrees_with_a_finer_one(model2, x_test):
+    """The notebook's 201×201 grid over ±6 gives log p(x) and KL(q ‖ p(z|x)) as a 401×401 grid does."""
+    coarse, fine = (nb06.posterior_on_grid(model2, x_test, extent=6.0, n=n) for n in (201, 401))
+    assert torch.allclose(coarse.log_px, fine.log_px, atol=1e-3)
+    kl_coarse = nb06.grid_kl(coarse.log_q, coarse.log_post, coarse.ticks)
+    kl_fine = nb06.grid_kl(fine.log_q, fine.log_post, fine.ticks)
+    assert torch.allclose(kl_coarse, kl_fine, atol=1e-3)

@@ -250,6 +250,14 @@ def interpolate(model, codes: Tensor, a: int, b: int, t: float) -> Interpolation
     return Interpolation(t, z, decode_means(model, z[None])[0], (codes[b] - codes[a]).norm().item(), z.norm().item())
 
 
+def interpolation_path(model, codes: Tensor, a: int, b: int, steps: int = 11) -> Tensor:
+    """The decodings of z(t) = (1 − t)·codes[a] + t·codes[b] at `steps` evenly spaced t from 0 to 1:
+    (steps, 64)."""
+    steps = v.count(steps, "steps", minimum=2)
+    t = torch.linspace(0, 1, steps)[:, None]
+    return decode_means(model, (1 - t) * codes[a] + t * codes[b])
+
+
 def examples_by_class(labels) -> dict[int, list[int]]:
     """The indices of each class's examples, in order: labels (N,) → {class: [index, ...]}, classes sorted."""
     labels = torch.as_tensor(labels)
@@ -288,7 +296,42 @@ def decode_point(model, z: Tensor) -> LatentPoint:
     return LatentPoint(z, decode_means(model, z[None])[0], prior_density(model.prior, z).item())
 
 
-__all__ = ["importance_sampled_nll", "uniform_nll", "fit_pixel_categoricals", "pixel_categorical_nll",
+def nearest_neighbour_accuracy(codes: Tensor, labels, ref_codes: Tensor, ref_labels, k: int = 5) -> dict[int, float]:
+    """How well the codes alone tell the classes apart: each code gets the majority label of its k
+    nearest reference codes (Euclidean; a tie goes to the smallest label). codes (N, L), labels (N,),
+    ref_codes (M, L), ref_labels (M,). Returns {class: share of its codes labelled right}, classes sorted."""
+    codes, ref_codes = v.tensor(codes, "codes"), v.tensor(ref_codes, "ref_codes")
+    labels, ref_labels = torch.as_tensor(labels), torch.as_tensor(ref_labels)
+    k = v.count(k, "k")
+    if codes.ndim != 2 or ref_codes.ndim != 2 or codes.shape[1] != ref_codes.shape[1]:
+        raise ValueError(f"codes and ref_codes must be (N, L) and (M, L) with the same L, got {tuple(codes.shape)} "
+                         f"and {tuple(ref_codes.shape)}.")
+    if labels.shape != (len(codes),) or ref_labels.shape != (len(ref_codes),):
+        raise ValueError(f"labels must have shape ({len(codes)},) and ref_labels ({len(ref_codes)},), got "
+                         f"{tuple(labels.shape)} and {tuple(ref_labels.shape)}.")
+    if k > len(ref_codes):
+        raise ValueError(f"k = {k} is more than the {len(ref_codes)} reference codes.")
+    nearest = torch.cdist(codes.double(), ref_codes.double()).topk(k, largest=False).indices  # (N, k)
+    votes = F.one_hot(ref_labels[nearest].long(), int(ref_labels.max()) + 1).sum(1)  # (N, classes)
+    guess = votes.argmax(1)  # the first maximum: ties go to the smallest label
+    return {int(c): (guess[labels == c] == c).double().mean().item() for c in torch.unique(labels)}
+
+
+def training_summary(history, epochs: int) -> str:
+    """One line on how a `training.train(..., epochs=epochs, patience=...)` run ended: all epochs run,
+    or stopped early (the progress bar then stays short of 100%)."""
+    epochs = v.count(epochs, "epochs")
+    ran = len(history.val_loss)
+    if not 1 <= ran <= epochs:
+        raise ValueError(f"the history has {ran} epochs; a run of at most epochs = {epochs} was expected.")
+    best = history.best_epoch + 1
+    if ran < epochs:
+        return (f"stopped early at epoch {ran} of {epochs}: no better validation loss after epoch {best} "
+                f"(the bar stops at {ran}/{epochs})")
+    return f"ran all {epochs} epochs (no early stop); the best was epoch {best}"
+
+
+__all__ = ["training_summary", "nearest_neighbour_accuracy", "importance_sampled_nll", "uniform_nll", "fit_pixel_categoricals", "pixel_categorical_nll",
            "latent_grid_codes", "log_marginal_quadrature", "PosteriorGrid", "posterior_on_grid", "grid_kl",
            "GapCheck", "elbo_gap_check", "adam_parameters_after", "posterior_means", "decode_means", "Interpolation",
-           "interpolate", "examples_by_class", "prior_density", "prior_peak", "LatentPoint", "decode_point"]
+           "interpolate", "interpolation_path", "examples_by_class", "prior_density", "prior_peak", "LatentPoint", "decode_point"]

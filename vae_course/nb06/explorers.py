@@ -17,7 +17,8 @@ class InterpolationExplorer(Explorer):
     with labels, A and B are picked by class (a dropdown) and by which example of that class (a slider);
     without, by index. `a`, `b` are the first digits' indices. The codes μ(x) of all of them are
     computed once (`compute.posterior_means`); an update decodes one code (`compute.interpolate`).
-    `.state` = dict(a, b, t, z, x_hat).
+    `.state` = dict(a, b, t, z, x_hat, path): path (11, 64), the decodings
+    at t = 0, 0.1, …, 1. A and B must differ (the readout says so when they do not).
     """
 
     name = "interpolation explorer"
@@ -29,7 +30,10 @@ class InterpolationExplorer(Explorer):
         for name, i in (("a", a), ("b", b)):
             if isinstance(i, bool) or not isinstance(i, int) or not 0 <= i < len(x):
                 raise ValueError(f"{name} must be an index into x (0..{len(x) - 1}), got {i!r}.")
+        if a == b:
+            raise ValueError(f"a and b must be two different digits, got the same index {a}.")
         self.model, self.x = model, x
+        self._ends, self._path = None, None
         self.codes = compute.posterior_means(model, x)
         self.view = InterpolationFigure()
         self.state: dict = {}
@@ -57,9 +61,15 @@ class InterpolationExplorer(Explorer):
 
     def _draw(self, values: dict) -> tuple[bytes, str]:
         a, b, t = self._index(values, "a"), self._index(values, "b"), values["t"]
+        if a == b:
+            raise ValueError(f"digit A and digit B are the same test digit (#{a}): the path would stay at one code. "
+                             "Pick another example (or class) for B.")
         path = compute.interpolate(self.model, self.codes, a, b, t)
-        self.state = {"a": a, "b": b, "t": t, "z": path.z, "x_hat": path.x_hat}
-        self.view.draw(self.x[a], path.x_hat, self.x[b], t, f"t = {t:.2f}: decoded from (1 − t)·μ(A) + t·μ(B)")
+        if self._ends != (a, b):
+            self._ends, self._path = (a, b), compute.interpolation_path(self.model, self.codes, a, b, self.view.steps)
+        self.state = {"a": a, "b": b, "t": t, "z": path.z, "x_hat": path.x_hat, "path": self._path}
+        self.view.draw(self.x[a], path.x_hat, self.x[b], self._path, t,
+                       f"t = {t:.2f}: decoded from (1 − t)·μ(A) + t·μ(B)")
         names = (f"a {values['class_a']} (#{a})", f"a {values['class_b']} (#{b})") if self.by_class else (f"#{a}", f"#{b}")
         return self.view.png(), (f"digit A {names[0]} → digit B {names[1]}, code distance ‖μ(B) − μ(A)‖ = "
                                  f"{path.distance:.2f}<br>t = {t:.2f}, ‖z(t)‖ = {path.norm:.2f}")

@@ -70,33 +70,48 @@ def plot_posterior_vs_q(ticks, log_post, log_q, *, ax: Axes | None = None, title
 
 
 class InterpolationFigure:
-    """The interpolation explorer's picture: digit A, the decoding of z(t), digit B, and where z(t) is.
+    """The interpolation explorer's picture: digit A, the decoding of z(t), digit B (top), and the whole
+    path A → B decoded at `steps` evenly spaced t (bottom), with a frame on the step nearest to t.
 
-    draw(x_a, x_hat, x_b, t, title) updates the three images and the marker in place; png() → bytes.
+    draw(x_a, x_hat, x_b, path, t, title) updates the images and the frame in place; path: (steps, 64)
+    decodings at t = 0, 1/(steps − 1), …, 1. png() → bytes.
     """
 
-    def __init__(self, figsize=(7.2, 2.6), dpi=90):
+    def __init__(self, steps: int = 11, figsize=(7.2, 3.9), dpi=90):
+        from matplotlib.patches import Rectangle
+
+        from ..figures import tile_images
+
+        self.steps = steps
         fig = Figure(figsize=figsize, dpi=dpi)
-        fig.subplots_adjust(left=0.02, right=0.97, top=0.76, bottom=0.2, wspace=0.2)
-        axes = fig.subplots(1, 4, gridspec_kw={"width_ratios": [1, 1, 1, 1.6]})
+        grid = fig.add_gridspec(2, 3, height_ratios=[2.1, 1], left=0.02, right=0.98, top=0.84, bottom=0.03,
+                                hspace=0.42, wspace=0.25)
         blank = np.zeros((8, 8))
         self.images = []
-        for ax, name in zip(axes[:3], ("digit A", "decoded z(t)", "digit B")):
+        for k, name in enumerate(("digit A", "decoded z(t)", "digit B")):
+            ax = fig.add_subplot(grid[0, k])
             self.images.append(ax.imshow(blank, **IMAGE_KW))
             self.images[-1].vc_tile_px = 8
             ax.set(xticks=[], yticks=[], title=name)
-        self.t_ax = axes[3]
-        self.t_ax.set(xlim=(0, 1), ylim=(-0.5, 0.5), yticks=[], xlabel="t", title="z(t) on the path A → B")
-        self.t_ax.plot([0, 1], [0, 0], color="0.7")
-        (self.marker,) = self.t_ax.plot([0], [0], "o", color=COLORS["target"], ms=10)
+        self.path_ax = fig.add_subplot(grid[1, :])
+        cmap = plt.get_cmap("gray").with_extremes(bad="white")
+        self.path = self.path_ax.imshow(tile_images(np.zeros((steps, 64)), steps), **{**IMAGE_KW, "cmap": cmap})
+        self.path.vc_tile_px = 9
+        self.path_ax.set(xticks=[], yticks=[], title=f"the whole path, t = 0, {1 / (steps - 1):.1f}, …, 1 "
+                                                    "(frame: the step nearest t)")
+        self.frame = Rectangle((-0.5, -0.5), 8, 8, fill=False, edgecolor=COLORS["target"], lw=2.5, clip_on=False)
+        self.path_ax.add_patch(self.frame)
         self.suptitle = fig.suptitle("")
         self.fig = fig
-        self.blit = BlitFigure(fig, self.images + [self.marker, self.suptitle])
+        self.blit = BlitFigure(fig, self.images + [self.path, self.frame, self.suptitle])
 
-    def draw(self, x_a, x_hat, x_b, t: float, title: str) -> None:
+    def draw(self, x_a, x_hat, x_b, path, t: float, title: str) -> None:
+        from ..figures import tile_images
+
         for image, x in zip(self.images, (x_a, x_hat, x_b)):
             image.set_data(as_numpy(x).reshape(8, 8))
-        self.marker.set_xdata([t])
+        self.path.set_data(tile_images(path, self.steps))
+        self.frame.set_x(round(t * (self.steps - 1)) * 9 - 0.5)
         self.suptitle.set_text(title)
 
     def png(self) -> bytes:
