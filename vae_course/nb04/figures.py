@@ -20,7 +20,6 @@ from ..figures import (
     image_grid,
     latent_limit,
     plot_codes,
-    png_of,
     tile_images,
 )
 
@@ -67,11 +66,6 @@ def plot_latent_summary(s, fig: Figure | None = None) -> Figure:
     image_grid(s.prior_samples, int(np.ceil(np.sqrt(len(s.prior_samples)))), ax=axes[3],
                title=f"decoded z ~ N(0, I)\nKL = {s.kl:.2f} nats")
     return fig
-
-
-def latent_summary_png(s, dpi: int = 72) -> bytes:
-    """`plot_latent_summary(s)` as PNG bytes at `dpi`, the figure closed after: one picture of the β-dial."""
-    return png_of(plot_latent_summary(s, fig=plt.figure(figsize=(13, 3.4), layout="constrained")), dpi)
 
 
 def plot_kl_per_dimension(kl_dims: dict, *, ax: Axes | None = None, threshold: float = 0.01,
@@ -201,5 +195,5 @@ class BetaPathFigure:
         return self.blit.png()
 
 
-__all__ = ["plot_kl_landscape", "plot_aggregate_posterior", "plot_latent_summary", "latent_summary_png",
+__all__ = ["plot_kl_landscape", "plot_aggregate_posterior", "plot_latent_summary",
            "plot_kl_per_dimension", "plot_prior_draws", "plot_generators", "plot_beta_path", "BetaPathFigure"]
