@@ -147,7 +147,7 @@ class BetaPathFigure:
     def __init__(self, summaries, *, lim: float = 5.0, ncols: int = 5, bins: int = 40, dpi: float = 90):
         summaries = list(summaries)
         self.lim, self.ncols, self.bins = lim, ncols, bins
-        fig = plt.figure(figsize=(14, 4.6), dpi=dpi, layout="constrained")
+        fig = Figure(figsize=(14, 4.6), dpi=dpi, layout="constrained")  # not pyplot: an explorer draws its own PNGs
         ax_codes, ax_agg, ax_img, ax_curve = fig.subplots(1, 4, gridspec_kw={"width_ratios": [1, 1, 1.2, 0.95]})
         first = summaries[0]
         mu = as_numpy(first.mu)
