@@ -26,17 +26,17 @@ def measure(explorer, control: str, values: list, repeats: int) -> list[float]:
     return times
 
 
-def _beta_dial():
-    """The 04 dial over three small untrained models: the dial's cost does not depend on training."""
+def _beta_path():
+    """The 04 β path over three small untrained models: a move's cost does not depend on training."""
 
 
     gen = torch.Generator().manual_seed(0)
     x = torch.randint(0, 17, (1000, 64), generator=gen).float() / 16
     labels, eps = torch.arange(1000) % 10, torch.randn(5, 1000, 2, generator=gen)
     z_prior, z_ref = torch.randn(16, 2, generator=gen), torch.randn(2000, 2, generator=gen)
-    family = {"autoencoder": models.Autoencoder(), "β = 1": models.VAE(), "β = 4": models.VAE()}
-    return nb04.BetaDialExplorer({name: nb04.summarize_model(name, m, x, labels, x[:8], z_prior, eps, z_ref)
-                                     for name, m in family.items()})
+    family = [("autoencoder", models.Autoencoder(), 0.0), ("β = 1", models.VAE(), 1.0), ("β = 4", models.VAE(), 4.0)]
+    return nb04.BetaPathExplorer([nb04.summarize_model(name, m, x, labels, x[:8], z_prior, eps, z_ref, beta=b)
+                                  for name, m, b in family])
 def _posterior_table():
     """Notebook 03's lookup table from an untrained 2-D VAE: the redraw cost does not depend on training."""
     from vae_course import data
@@ -64,7 +64,7 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(1)
     cases = [
-        ("β dial (04), model", _beta_dial(), "model", ["β = 1", "autoencoder", "β = 4"]),
+        ("β path (04), model", _beta_path(), "model", ["β = 1", "autoencoder", "β = 4"]),
         ("pushforward (01), slider a", nb01.PushforwardExplorer(), "a", [0.5 + 0.05 * k for k in range(20)]),
         ("pushforward (01), map", nb01.PushforwardExplorer(), "map", ["exp", "sigmoid", "affine"]),
         ("installation check (00), σ", nb00.InstallationCheck(), "sigma", [0.3 + 0.1 * k for k in range(15)]),

@@ -337,14 +337,14 @@ def test_explorers_do_no_tensor_maths_at_run_time():
     x, labels = test.x[:20], test.labels[:20]
     table = nb03.posterior_table(model, x, labels, n_draws=3, generator=torch.Generator().manual_seed(0))
     gen = torch.Generator().manual_seed(0)
-    summaries = {name: nb04.summarize_model(name, m, x, labels, x[:4], torch.randn(4, 2, generator=gen),
-                                            torch.randn(1, 20, 2, generator=gen), torch.randn(20, 2, generator=gen))
-                 for name, m in (("autoencoder", models.Autoencoder(hidden=8)), ("β = 1", models.VAE(hidden=8)))}
+    summaries = [nb04.summarize_model(name, m, x, labels, x[:4], torch.randn(4, 2, generator=gen),
+                                      torch.randn(1, 20, 2, generator=gen), torch.randn(20, 2, generator=gen), beta=b)
+                 for name, m, b in (("autoencoder", models.Autoencoder(hidden=8), 0.0), ("β = 1", models.VAE(hidden=8), 1.0))]
     builds = [(lambda: nb00.InstallationCheck(n=200), "sigma", 0.5),
               (lambda: nb01.PushforwardExplorer(n=200), "a", 0.5),
               (lambda: nb02.LatentExplorer(k=20, repeats=5), "x1", -1.0),
               (lambda: nb03.PosteriorExplorer(table), "show", "samples"),
-              (lambda: nb04.BetaDialExplorer(summaries), "model", "β = 1"),
+              (lambda: nb04.BetaPathExplorer(summaries), "model", "β = 1"),
               (lambda: nb05.ReparamExplorer(repeats=5), "mu", 1.5),
               (lambda: nb06.InterpolationExplorer(model, x, a=0, b=5), "t", 0.3),
               (lambda: nb06.LatentGridExplorer(model, n=4), "z1", 1.5)]

@@ -116,18 +116,19 @@ def test_unvisited_share_is_a_brute_force_count(gen):
 
 
 def test_a_summary_reports_the_unvisited_share_of_its_own_draws(gen):
-    """notebook 04's summary: the share of the N(0, I) draws z_ref farther than 0.25 from every pooled draw."""
+    """notebook 04's summary: the share of the N(0, I) draws z_ref farther than the radius from every
+    posterior's first draw (one per digit, as many points as the autoencoder has codes)."""
     torch.manual_seed(0)
     x = torch.randint(0, 17, (30, 64), generator=gen).float() / 16
     z_ref = 2.5 * torch.randn(60, 2, generator=gen)  # wide, so that some land far from the codes and some near
     s = nb04.summarize_model("β = 1", models.VAE(hidden=8), x, torch.arange(30) % 10, x[:4], torch.randn(4, 2, generator=gen),
                        torch.randn(3, 30, 2, generator=gen), z_ref)
-    count = sum(all(math.dist(a, b) > 0.25 for b in s.pooled.tolist()) for a in z_ref.tolist())
+    count = sum(all(math.dist(a, b) > s.radius for b in s.pooled[:30].tolist()) for a in z_ref.tolist())
     assert 0 < count < len(z_ref)
     assert s.unvisited == pytest.approx(count / len(z_ref), abs=1e-12)
 
 
-# ---------------------------------------------------------------- d. the β dial's active dimensions
+# ---------------------------------------------------------------- d. the β path explorer's active dimensions
 
 def _summary(name: str, spread: list[float], gen) -> nb04.ModelSummary:
     """A hand-made summary whose codes μ have the given standard deviation per dimension."""
@@ -138,14 +139,16 @@ def _summary(name: str, spread: list[float], gen) -> nb04.ModelSummary:
                               prior_samples=torch.rand(16, 64, generator=gen), mmd=0.1, unvisited=0.2, kl=3.0, rec=90.0)
 
 
-def test_beta_dial_reports_the_active_dimensions_of_the_summary_shown(gen):
-    summaries = {"none": _summary("none", [0.01, 0.02], gen), "one": _summary("one", [1.0, 0.01], gen),
-                 "both": _summary("both", [0.8, 1.5], gen)}
-    explorer = nb04.BetaDialExplorer(summaries, dpi=20)
-    for name, s in summaries.items():
-        explorer.controls["model"].value = name
+def test_beta_path_explorer_reports_the_active_dimensions_of_the_summary_shown(gen):
+    summaries = [_summary("none", [0.01, 0.02], gen), _summary("one", [1.0, 0.01], gen),
+                 _summary("both", [0.8, 1.5], gen)]
+    for b, s in zip([0.5, 1.0, 2.0], summaries):
+        s.beta, s.z_prior, s.prior_unvisited = b, torch.randn(16, 2, generator=gen), torch.zeros(16, dtype=torch.bool)
+    explorer = nb04.BetaPathExplorer(summaries)
+    for s in summaries:
+        explorer.controls["model"].value = s.name
         active = int((np.var(s.mu.numpy(), axis=0, ddof=1) > 0.01).sum())  # Var_x μ_j(x) > 0.01, by numpy
-        assert active == {"none": 0, "one": 1, "both": 2}[name]
+        assert active == {"none": 0, "one": 1, "both": 2}[s.name]
         assert f"active dimensions {active}/2" in explorer.readout.value, explorer.readout.value
 
 

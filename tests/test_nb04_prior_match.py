@@ -185,3 +185,58 @@ def test_bad_inputs_are_rejected_with_clear_messages():
         nb04.mmd_to_gaussian_exact(torch.zeros(2), sigma=0.0)
     with pytest.raises(TypeError, match="log_var must be a number"):
         models.Autoencoder(log_var="small")
+
+
+@pytest.mark.parametrize("n, share", [(1000, 0.05), (400, 0.10)])
+def test_unvisited_radius_gives_the_share_for_a_perfect_match_by_monte_carlo(gen, n, share):
+    """(1 − e^(−a))/a with a = n r²/2: checked by drawing the n visited points from N(0, I) itself."""
+    r = nb04.unvisited_radius(n, share)
+    shares = [nb04.unvisited_share(torch.randn(4000, 2, generator=gen, dtype=torch.float64),
+                                   torch.randn(n, 2, generator=gen, dtype=torch.float64), r) for _ in range(10)]
+    assert sum(shares) / len(shares) == pytest.approx(share, abs=0.006)
+    a = n * r**2 / 2
+    assert -math.expm1(-a) / a == pytest.approx(share, rel=1e-9)
+    assert nb04.unvisited_radius(1000, 0.05) == pytest.approx(0.2, abs=1e-4)
+
+
+def test_unvisited_radius_rejects_bad_input():
+    with pytest.raises(ValueError, match="share must lie strictly between 0 and 1"):
+        nb04.unvisited_radius(1000, 1.5)
+    with pytest.raises(ValueError, match="positive whole number"):
+        nb04.unvisited_radius(0)
+
+
+def test_summary_counts_unvisited_with_one_draw_per_posterior(gen):
+    torch.manual_seed(0)
+    vae = models.VAE(latent_dim=2, hidden=16)
+    x = torch.randint(0, 17, (50, 64), generator=gen).float() / 16
+    eps = torch.randn(4, 50, 2, generator=gen)
+    z_prior, z_ref = torch.randn(9, 2, generator=gen), torch.randn(300, 2, generator=gen)
+    s = nb04.summarize_model("v", vae, x, torch.arange(50) % 10, x[:4], z_prior, eps, z_ref, beta=0.5)
+    first = s.pooled[:50]
+    assert s.radius == pytest.approx(nb04.unvisited_radius(50))
+    assert s.unvisited == pytest.approx(nb04.unvisited_share(z_ref, first, s.radius))
+    assert s.prior_unvisited.tolist() == (torch.cdist(z_prior, first).min(1).values > s.radius).tolist()
+    assert s.beta == 0.5 and s.elbo == pytest.approx(-(s.rec + s.kl))
+    assert s.mean_sigma == pytest.approx(torch.exp(0.5 * s.log_var).mean().item())
+
+
+def test_beta_path_continues_from_its_neighbour_and_leaves_the_start_alone(gen):
+    torch.manual_seed(0)
+    vae = models.VAE(latent_dim=2, hidden=16)
+    before = {k: t.clone() for k, t in vae.state_dict().items()}
+    x = torch.randint(0, 17, (60, 64), generator=gen).float() / 16
+    path = nb04.train_beta_path(vae, x, x[:20], [0.5, 4.0], epochs=2, generator=torch.Generator().manual_seed(1))
+    assert list(path) == [0.5, 4.0] and path[0.5] is not vae and path[4.0] is not path[0.5]
+    assert all(torch.equal(t, before[k]) for k, t in vae.state_dict().items())
+    # the second model is the first trained further: same as training a copy of path[0.5] by hand
+    import copy
+    again = copy.deepcopy(path[0.5])
+    g = torch.Generator().manual_seed(1)
+    training.train(copy.deepcopy(vae), x, x[:20], beta=0.5, epochs=2, lr=3e-3, progress=False, generator=g)
+    training.train(again, x, x[:20], beta=4.0, epochs=2, lr=3e-3, progress=False, generator=g)
+    assert all(torch.equal(a, b) for a, b in zip(again.state_dict().values(), path[4.0].state_dict().values()))
+    with pytest.raises(ValueError, match="betas must be a non-empty list"):
+        nb04.train_beta_path(vae, x, x, [])
+    with pytest.raises(ValueError, match="betas must be a non-empty list"):
+        nb04.train_beta_path(vae, x, x, [-1.0])

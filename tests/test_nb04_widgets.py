@@ -28,27 +28,47 @@ def summaries():
     return out
 
 
-def test_dial_swaps_the_summary_the_readout_and_the_picture(summaries):
-    explorer = nb04.BetaDialExplorer(summaries)
-    assert explorer.state is summaries["autoencoder"]
+def _path(summaries):
+    ae, vae = summaries["autoencoder"], summaries["β = 1"]
+    ae.beta = 0.0
+    return [ae, vae]
+
+
+def test_beta_path_explorer_swaps_the_summary_the_readout_and_the_picture(summaries):
+    path = _path(summaries)
+    explorer = nb04.BetaPathExplorer(path)
+    assert explorer.state is path[0]
     assert explorer.controls["model"].options == ("autoencoder", "β = 1")
-    before_png = explorer.image.value
-    assert bytes(before_png).startswith(b"\x89PNG") and "autoencoder" in explorer.readout.value
+    before_png = bytes(explorer.image.value)
+    assert before_png.startswith(b"\x89PNG") and "autoencoder" in explorer.readout.value
     explorer.controls["model"].value = "β = 1"
     s = explorer.state
-    assert s is summaries["β = 1"]
-    assert f"{s.mmd:.3f}" in explorer.readout.value and "active dimensions" in explorer.readout.value
-    assert explorer.image.value == explorer.pngs["β = 1"] != before_png
-    assert np.abs(pixels(explorer.image.value) - pixels(before_png)).max() > 0.1
+    assert s is path[1]
+    assert f"{s.mmd:.3f}" in explorer.readout.value and f"mean σ = {s.mean_sigma:.3g}" in explorer.readout.value
+    after_png = bytes(explorer.image.value)
+    assert np.abs(pixels(after_png) - pixels(before_png)).max() > 0.1
+    # the codes drawn are the summary's, the marker sits at its β and σ
+    assert np.allclose(explorer.figure.codes.get_offsets(), s.mu.numpy())
+    assert explorer.figure.marker.get_xdata()[0] == 1.0
     explorer.controls["model"].value = "autoencoder"
-    assert explorer.image.value == before_png and explorer.updates == 3
+    assert bytes(explorer.image.value) == before_png and explorer.updates == 3
 
 
-def test_dial_needs_models():
+def test_beta_path_explorer_needs_summaries():
     with pytest.raises(ValueError, match="at least one"):
-        nb04.BetaDialExplorer({})
+        nb04.BetaPathExplorer([])
     with pytest.raises(TypeError, match="summarize"):
-        nb04.BetaDialExplorer({"β = 1": models.VAE()})
+        nb04.BetaPathExplorer([models.VAE()])
+
+
+def test_figures_of_notebook_04_are_legible(summaries):
+    path = _path(summaries)
+    with plt.rc_context({"figure.dpi": 90}):
+        assert figures.legibility_problems(nb04.plot_generators(path)) == []
+        assert figures.legibility_problems(nb04.plot_beta_path(path[1:])) == []
+        fig = nb04.BetaPathFigure(path).fig
+        assert figures.legibility_problems(fig, tight=False) == []
+    plt.close("all")
 
 
 def test_plots_are_titled_and_labelled(summaries):

@@ -72,16 +72,16 @@ MUTATIONS = [
     Mutation(
         "c2", "the unvisited share of notebook 04's summary set to a constant",
         "vae_course/nb04/compute.py",
-        "unvisited_share(z_ref, pooled), kl, rec)",
-        "0.5, kl, rec)",
+        "unvisited_share(z_ref, z, radius), kl, rec,",
+        "0.5, kl, rec,",
         ("tests/test_mutations_caught.py::test_a_summary_reports_the_unvisited_share_of_its_own_draws",),
     ),
     Mutation(
-        "d", "the β dial always reporting 0 active dimensions",
+        "d", "the β path explorer always reporting 0 active dimensions",
         "vae_course/nb04/explorers.py",
-        "        active = int(active_units(s.mu).sum())\n",
-        "        active = 0\n",
-        ("tests/test_mutations_caught.py::test_beta_dial_reports_the_active_dimensions_of_the_summary_shown",),
+        "active dimensions {count_active_units(s.mu)}",
+        "active dimensions {0}",
+        ("tests/test_mutations_caught.py::test_beta_path_explorer_reports_the_active_dimensions_of_the_summary_shown",),
     ),
     Mutation(
         "e", "share_in_view of the pushforward summary set to a constant",

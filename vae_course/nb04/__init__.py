@@ -2,11 +2,12 @@
 `vc.nb04.<name>`.
 
 - `compute.py`: The autoencoder limit and the pull toward the prior: the KL by Monte Carlo and per
-  dimension, active units, the aggregate posterior, MMD to the prior, the unvisited share, one
-  model's summary.
+  dimension, active units, the aggregate posterior, MMD to the prior, the unvisited share and its
+  radius, one model's summary, a path of models over β.
 - `figures.py`: Notebook 04's figures: the KL landscape, the aggregate posterior over the prior's
-  circles, one model in four panels, the KL per latent dimension.
-- `explorers.py`: Notebook 04's explorer: the dial from the autoencoder to the VAE and beyond.
+  circles, models as generators on shared axes, mean σ and the ELBO's terms per β, the KL per
+  latent dimension, the explorer's picture.
+- `explorers.py`: Notebook 04's explorer: move β from the autoencoder to the collapse onto the prior.
 - `checks.py`: Checkers of notebook 04: Exercise 4.1 (the KL to N(0, I) in closed form).
 """
 

@@ -39,6 +39,11 @@ def kl_mistakes(mu: Tensor, log_var: Tensor) -> dict[str, Tensor]:
             (0.5 * (mu**2 + var + log_var - 1)).sum(-1),
         "½(μ² + σ − log σ² − 1): σ = exp(½·log_var) is used in place of σ² = exp(log_var).":
             (0.5 * (mu**2 + sigma - log_var - 1)).sum(-1),
+        "½(μ² + σ − log σ − 1): σ is used in place of σ² in both terms; the variance is σ² = exp(log_var), "
+        "and its log is log_var itself.": (0.5 * (mu**2 + sigma - 0.5 * log_var - 1)).sum(-1),
+        "½(μ² + σ⁴ − 2·log_var − 1): exp(log_var) is σ², not σ, so it was squared once too often (the same "
+        "happens when torch.distributions.Normal gets exp(log_var) as its scale: it takes σ = exp(½·log_var)).":
+            (0.5 * (mu**2 + var**2 - 2 * log_var - 1)).sum(-1),
         "½(μ² + σ² − σ − 1): σ is used where log σ² belongs (log_var already is log σ²).":
             (0.5 * (mu**2 + var - sigma - 1)).sum(-1),
         "½(μ² + σ² − log σ − 1): log σ is used where log σ² belongs.": (0.5 * (mu**2 + var - 0.5 * log_var - 1)).sum(-1),

@@ -3,6 +3,8 @@ active units, the aggregate posterior, MMD to the prior, the unvisited share, on
 
 from __future__ import annotations
 
+import copy
+import math
 from dataclasses import dataclass
 
 import torch
@@ -92,6 +94,25 @@ def mmd(x: Tensor, y: Tensor, bandwidth: float = 1.0) -> Tensor:
             - 2 * k(x, y).mean())
 
 
+def unvisited_radius(n: int, share: float = 0.05) -> float:
+    """The radius r at which a perfect match leaves `share` of N(0, I) unvisited, in 2 dimensions.
+
+    If the n visited points were themselves draws of N(0, I), a new draw z would find none of them
+    within r with probability ≈ exp(−n π r² φ(z)) (φ the N(0, I) density, the ball small). Averaged
+    over z ~ N(0, I), with a = n r²/2, that is (1 − e^(−a)) / a. Solves (1 − e^(−a)) / a = share for a
+    (a ≈ 1/share when share is small) and returns r = √(2a/n): n = 1000, share = 0.05 gives r ≈ 0.2.
+    """
+    n = v.count(n, "n")
+    share = v.scalar(share, "share")
+    if not 0 < share < 1:
+        raise ValueError(f"share must lie strictly between 0 and 1, got {share}.")
+    lo, hi = 1e-12, 1e12  # (1 − e^(−a)) / a falls from 1 to 0 as a grows
+    for _ in range(200):
+        mid = math.sqrt(lo * hi)
+        lo, hi = (mid, hi) if -math.expm1(-mid) / mid > share else (lo, mid)
+    return math.sqrt(2 * math.sqrt(lo * hi) / n)
+
+
 def unvisited_share(z: Tensor, visited: Tensor, radius: float = 0.25) -> float:
     """Share of the points z (M, L) farther than `radius` from every point of `visited` (N, L).
 
@@ -126,10 +147,14 @@ class ModelSummary:
     """What the β-dial shows for one trained model (all tensors detached).
 
     mu, log_var: (N, L) posteriors of the training set; labels (N,); pooled: (S·N, L) aggregate
-    posterior draws; x_show, x_hat: (K, 64) digits and their reconstructions from μ; prior_samples:
-    (M, 64) decodings of fixed z ~ N(0, I); mmd: squared MMD(pooled, N(0, I) draws); unvisited: share
-    of those N(0, I) draws farther than 0.25 from every pooled draw (`unvisited_share`); kl, rec:
-    mean KL and reconstruction term (nats per example) on the training set.
+    posterior draws; x_show, x_hat: (K, 64) digits and their reconstructions from μ; z_prior (M, L)
+    and prior_samples (M, 64): fixed draws z ~ N(0, I) and their decodings; prior_unvisited (M,) bool:
+    which of them lie farther than `radius` from every one of the N first pooled draws (one per
+    posterior); mmd: squared MMD(pooled, N(0, I) draws z_ref); unvisited: the share of z_ref draws
+    farther than `radius` from those N draws (`unvisited_share`; `unvisited_radius(N)` makes it ≈ 5%
+    for a perfect match); kl, rec: mean KL and reconstruction term (nats per example) on the training
+    set; elbo = −(rec + kl), the β = 1 ELBO whatever β the model trained with; mean_sigma: the mean
+    of σ over examples and dimensions; beta: the KL weight it trained with.
     """
 
     name: str
@@ -144,27 +169,61 @@ class ModelSummary:
     unvisited: float
     kl: float
     rec: float
+    z_prior: Tensor | None = None
+    prior_unvisited: Tensor | None = None
+    radius: float = 0.2
+    beta: float = 1.0
+
+    @property
+    def elbo(self) -> float:
+        return -(self.rec + self.kl)
+
+    @property
+    def mean_sigma(self) -> float:
+        return torch.exp(0.5 * self.log_var).mean().item()
 
 
 @torch.no_grad()
 def summarize_model(name: str, model: VAE, x: Tensor, labels: Tensor, x_show: Tensor, z_prior: Tensor, eps: Tensor,
-              z_ref: Tensor) -> ModelSummary:
+                    z_ref: Tensor, *, beta: float = 1.0, radius: float | None = None) -> ModelSummary:
     """Encode x (N, 64), pool S draws per posterior (eps (S, N, L)), reconstruct x_show, decode z_prior,
-    and measure MMD(pooled, z_ref) with z_ref (M, L) drawn from N(0, I). The model is not changed."""
+    and measure MMD(pooled, z_ref) with z_ref (M, L) drawn from N(0, I). The unvisited share counts
+    z_ref draws farther than `radius` (default `unvisited_radius(N)`) from the first draw of every
+    posterior: N points for every model, as many as the autoencoder has codes. The model is not changed."""
+    radius = unvisited_radius(len(x)) if radius is None else v.scalar(radius, "radius", positive=True)
     with evaluating(model):
-        return _summarize_model(name, model, x, labels, x_show, z_prior, eps, z_ref)
+        return _summarize_model(name, model, x, labels, x_show, z_prior, eps, z_ref, float(beta), radius)
 
 
-def _summarize_model(name, model, x, labels, x_show, z_prior, eps, z_ref) -> ModelSummary:
+def _summarize_model(name, model, x, labels, x_show, z_prior, eps, z_ref, beta, radius) -> ModelSummary:
     mu, log_var = model.encode(x)
     pooled = aggregate_posterior(mu, log_var, eps)
     z = pooled[:len(x)]
     logits = model.decode(z)
     rec = -model.log_likelihood(x, logits).mean().item()
     kl = probability.kl_term(model.prior, z, mu, log_var).mean().item()
-    out = ModelSummary(name, mu, log_var, labels, pooled, x_show, model.reconstruct(x_show),
+    far = torch.cdist(z_prior, z).min(1).values > radius
+    return ModelSummary(name, mu, log_var, labels, pooled, x_show, model.reconstruct(x_show),
                         model.decode_mean(z_prior), mmd(pooled[:len(z_ref)], z_ref).item(),
-                        unvisited_share(z_ref, pooled), kl, rec)
+                        unvisited_share(z_ref, z, radius), kl, rec, z_prior, far, radius, beta)
+
+
+def train_beta_path(model: VAE, x_train: Tensor, x_val: Tensor, betas, *, epochs: int = 3,
+                    generator: torch.Generator | None = None, lr: float = 3e-3) -> dict[float, VAE]:
+    """Models along a path of KL weights: a copy of `model` trained `epochs` epochs at betas[0], a copy
+    of that one trained `epochs` more at betas[1], and so on (continuation: each starts from its
+    neighbour, so a fine grid costs a few epochs per point). Returns {beta: model}; `model` is not changed."""
+    betas = [v.scalar(b, "beta") for b in betas]
+    if not betas or min(betas) < 0:
+        raise ValueError(f"betas must be a non-empty list of numbers ≥ 0, got {betas}.")
+    v.count(epochs, "epochs")
+    from ..training import train
+
+    out, current = {}, model
+    for beta in betas:
+        current = copy.deepcopy(current)
+        train(current, x_train, x_val, beta=beta, epochs=epochs, lr=lr, progress=False, generator=generator)
+        out[beta] = current
     return out
 
 
@@ -176,5 +235,6 @@ def count_active_units(mu: Tensor, threshold: float = 0.01) -> int:
     return int(active_units(mu, threshold).sum().item())
 
 
-__all__ = ["kl_monte_carlo", "kl_per_dimension", "active_units", "aggregate_posterior", "mmd", "unvisited_share",
+__all__ = ["kl_monte_carlo", "kl_per_dimension", "active_units", "aggregate_posterior", "mmd", "unvisited_radius",
+           "unvisited_share", "train_beta_path",
            "mmd_to_gaussian_exact", "ModelSummary", "summarize_model", "count_active_units"]

@@ -1,4 +1,5 @@
-"""Notebook 04's explorer: the dial from the autoencoder to the VAE and beyond."""
+"""Notebook 04's explorer: move β along a path of trained models, from the autoencoder to the
+collapse onto the prior, and watch codes, the aggregate posterior and prior samples respond."""
 
 from __future__ import annotations
 
@@ -8,42 +9,47 @@ import ipywidgets as widgets
 
 from ..explorers import SLIDER_STYLE, Explorer
 from .compute import ModelSummary, count_active_units
-from .figures import latent_summary_png
+from .figures import BetaPathFigure
 
 
-class BetaDialExplorer(Explorer):
-    """Notebook 04, the "autoencoder ↔ VAE dial": step through models trained with different β.
+class BetaPathExplorer(Explorer):
+    """Notebook 04, "move β": step along models trained with a fine grid of KL weights β.
 
-    `summaries` maps a name (e.g. "autoencoder (σ → 0)", "β = 1") to a
-    `vae_course.nb04.ModelSummary`, in dial order. Every picture is drawn once here, so a
-    move of the dial only swaps PNG bytes (no retraining, no redrawing). `.state` is the summary
-    shown; `.pngs` the pictures per name.
+    `summaries` is a list of `vae_course.nb04.ModelSummary` in order of β (the first may be the
+    autoencoder, β = 0). A move of the slider swaps the data of one `BetaPathFigure` (nothing is
+    retrained or recomputed). `.state` is the summary shown.
     """
 
-    name = "autoencoder ↔ VAE dial"
+    name = "move β from the autoencoder to the prior"
 
-    def __init__(self, summaries: dict, dpi: int = 72):
+    def __init__(self, summaries, lim: float = 5.0):
+        summaries = list(summaries)
         if not summaries:
-            raise ValueError("summaries must name at least one trained model.")
-
-        if not all(isinstance(s, ModelSummary) for s in summaries.values()):
-            raise TypeError("summaries must map names to `vae_course.nb04.summarize_model(...)` results.")
-        self.summaries = dict(summaries)
-        self.pngs = {key: latent_summary_png(summary, dpi) for key, summary in self.summaries.items()}
+            raise ValueError("summaries must hold at least one trained model's summary.")
+        if not all(isinstance(s, ModelSummary) for s in summaries):
+            raise TypeError("summaries must be a list of `vae_course.nb04.summarize_model(...)` results.")
+        if not any(s.beta > 0 for s in summaries):
+            raise ValueError("summaries need at least one model trained with β > 0 for the σ curve.")
+        self.summaries = {s.name: s for s in summaries}
+        if len(self.summaries) < len(summaries):
+            raise ValueError("every summary needs its own name (the slider shows the names).")
+        self.figure = BetaPathFigure(summaries, lim=lim)
         self.state = None
         options = list(self.summaries)
-        controls = {"model": widgets.SelectionSlider(options=options, value=options[0], description="model",
-                                                     continuous_update=True, layout=widgets.Layout(width="520px"),
+        controls = {"model": widgets.SelectionSlider(options=options, value=options[0], description="β",
+                                                     continuous_update=True, layout=widgets.Layout(width="640px"),
                                                      style=SLIDER_STYLE)}
-        super().__init__(controls, self._draw, caption="Move the dial from the autoencoder to the VAE and beyond")
+        super().__init__(controls, self._draw, caption="Move β: from the autoencoder (left) to the collapse (right)")
 
     def _draw(self, values: dict) -> tuple[bytes, str]:
         s = self.state = self.summaries[values["model"]]
-        active = count_active_units(s.mu)
-        readout = (f"<b>{html.escape(s.name)}</b><br>MMD²(aggregate posterior, N(0, I)) = {s.mmd:.3f}<br>"
-                   f"share of N(0, I) draws where the decoder never was: {s.unvisited:.0%}<br>"
-                   f"KL {s.kl:.2f} nats · −log p(x|z) {s.rec:.1f} nats · active dimensions {active}/{s.mu.shape[1]}")
-        return self.pngs[values["model"]], readout
+        far, shown = self.figure.update(s)
+        readout = (f"<b>{html.escape(s.name)}</b> · mean σ = {s.mean_sigma:.3g} · KL {s.kl:.2f} nats · "
+                   f"−log p(x|z) {s.rec:.1f} nats · −ELBO {-s.elbo:.1f} nats<br>"
+                   f"MMD²(aggregate posterior, N(0, I)) = {s.mmd:.3f} · N(0, I) draws with no code within "
+                   f"{s.radius:.2f}: {s.unvisited:.0%} (crosses: {far} of the {shown} shown) · "
+                   f"active dimensions {count_active_units(s.mu)}/{s.mu.shape[1]}")
+        return self.figure.png(), readout
 
 
-__all__ = ["BetaDialExplorer"]
+__all__ = ["BetaPathExplorer"]

@@ -1,5 +1,6 @@
 """Notebook 04's figures: the KL landscape, the aggregate posterior over the prior's circles, one
-model in four panels, the KL per latent dimension."""
+model in four panels, models as generators on shared axes, mean σ and the ELBO's terms per β, the
+KL per latent dimension, and the β explorer's picture."""
 
 from __future__ import annotations
 
@@ -7,16 +8,19 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
 
 from ..figures import (
     COLORS,
+    IMAGE_KW,
+    BlitFigure,
     as_numpy,
     ax_or_new,
     draw_prior_circles,
     image_grid,
     latent_limit,
     plot_codes,
-    png_of,
+    tile_images,
 )
 
 
@@ -27,11 +31,12 @@ def plot_kl_landscape(mu, log_var, kl, *, ax: Axes | None = None,
     filled = ax.contourf(as_numpy(mu), as_numpy(log_var), as_numpy(kl), levels=np.arange(0, float(np.max(as_numpy(kl))) + 0.5, 0.5),
                          cmap="viridis")
     lines = ax.contour(as_numpy(mu), as_numpy(log_var), as_numpy(kl), levels=[0.5, 1, 2, 4, 8], colors="white", linewidths=0.8)
-    ax.clabel(lines, fmt="%g", fontsize="x-small")
-    ax.plot([0], [0], marker="*", color=COLORS["target"], ms=12, ls="", label="minimum: μ = 0, σ² = 1")
+    ax.clabel(lines, fmt="%g", fontsize="small")
+    ax.plot([0], [0], marker="o", color=COLORS["target"], ms=7, ls="")
+    ax.annotate("KL = 0 only here:\nμ = 0, σ² = 1 (the prior)", (0, 0), xytext=(-2.8, -6.5), color="white",
+                arrowprops=dict(arrowstyle="->", color="white"))
     ax.figure.colorbar(filled, ax=ax, label="KL (nats)")
     ax.set(title=title, xlabel=r"$\mu$", ylabel=r"$\log \sigma^2$")
-    ax.legend(loc="lower right", fontsize="small")
     return ax
 
 
@@ -45,7 +50,6 @@ def plot_aggregate_posterior(pooled, *, ax: Axes | None = None, title: str = "",
               vmin=0)
     draw_prior_circles(ax)
     ax.set(title=title, xlabel="$z_1$", ylabel="$z_2$", xlim=(-lim, lim), ylim=(-lim, lim), aspect="equal")
-    ax.legend(loc="upper right", fontsize="x-small")
     return ax
 
 
@@ -64,11 +68,6 @@ def plot_latent_summary(s, fig: Figure | None = None) -> Figure:
     return fig
 
 
-def latent_summary_png(s, dpi: int = 72) -> bytes:
-    """`plot_latent_summary(s)` as PNG bytes at `dpi`, the figure closed after: one picture of the β-dial."""
-    return png_of(plot_latent_summary(s, fig=plt.figure(figsize=(13, 3.4), layout="constrained")), dpi)
-
-
 def plot_kl_per_dimension(kl_dims: dict, *, ax: Axes | None = None, threshold: float = 0.01,
                           title: str = "Collapsed dimensions carry (almost) 0 nats") -> Axes:
     """Grouped bars of the mean KL per latent dimension, {model name: (L,) tensor}, log scale."""
@@ -84,5 +83,117 @@ def plot_kl_per_dimension(kl_dims: dict, *, ax: Axes | None = None, threshold: f
     return ax
 
 
-__all__ = ["plot_kl_landscape", "plot_aggregate_posterior", "plot_latent_summary", "latent_summary_png",
-           "plot_kl_per_dimension"]
+def _frame_tiles(ax: Axes, mask, ncols: int, pad: int = 1, color: str = "#d62728") -> None:
+    """Red frames around the tiles of an `image_grid` (in its order) where mask is True."""
+    for i in np.flatnonzero(as_numpy(mask)):
+        r, c = divmod(int(i), ncols)
+        ax.add_patch(Rectangle((c * (8 + pad) - 0.5, r * (8 + pad) - 0.5), 8, 8, fill=False, ec=color, lw=2.5))
+
+
+def plot_prior_draws(s, *, axes, lim: float, ncols: int = 6) -> None:
+    """One model as a generator, on three given axes: its codes μ(x) with the fixed prior draws on top
+    (red crosses where no posterior draw lies within the radius), the aggregate posterior, and the
+    decodings of those prior draws (the same ones framed in red). `s` is a `ModelSummary` (2-D latent)."""
+    z, far = as_numpy(s.z_prior), as_numpy(s.prior_unvisited).astype(bool)
+    plot_codes(s.mu, s.labels, ax=axes[0], lim=lim, title=f"{s.name}: codes μ(x), draws z ~ N(0, I)")
+    axes[0].scatter(z[~far, 0], z[~far, 1], marker="o", s=26, facecolor="none", ec="black", lw=1,
+                    label=f"z near a code (< {s.radius:.2f})")
+    axes[0].scatter(z[far, 0], z[far, 1], marker="x", s=34, color="#d62728", lw=1.8, label="z where no code is")
+    axes[0].legend(loc="lower left", fontsize="small", framealpha=0.9)
+    plot_aggregate_posterior(s.pooled, ax=axes[1], lim=lim,
+                             title=f"aggregate posterior\nMMD² to N(0, I) = {s.mmd:.3f}")
+    image_grid(s.prior_samples, ncols, ax=axes[2],
+               title=f"decoded z ~ N(0, I): {far.sum()} of {len(far)} framed\n(no code within {s.radius:.2f})")
+    _frame_tiles(axes[2], far, ncols)
+
+
+def plot_generators(summaries, *, lim: float = 5.0, ncols: int = 6) -> Figure:
+    """Rows of `plot_prior_draws`, one per `ModelSummary`, on shared latent axes (±lim in every row)."""
+    summaries = list(summaries)
+    fig = plt.figure(figsize=(14, 4.6 * len(summaries)), layout="constrained")
+    rows = fig.subplots(len(summaries), 3, squeeze=False, gridspec_kw={"width_ratios": [1.2, 1, 1.25]})
+    for s, axes in zip(summaries, rows):
+        plot_prior_draws(s, axes=axes, lim=lim, ncols=ncols)
+    return fig
+
+
+def plot_beta_path(summaries, *, fig: Figure | None = None) -> Figure:
+    """Mean σ, the KL, and the reconstruction term with the β = 1 −ELBO, against the β each model
+    trained with (log axis); `summaries` are `ModelSummary`s with beta > 0, in order of β."""
+    summaries = list(summaries)
+    beta = np.array([s.beta for s in summaries])
+    fig = fig or plt.figure(figsize=(13, 3.8), layout="constrained")
+    axes = fig.subplots(1, 3)
+    xlabel = r"$\beta$ (weight of the KL)"
+    axes[0].plot(beta, [s.mean_sigma for s in summaries], "o-", color=COLORS["density"])
+    axes[0].set(yscale="log", ylabel=r"mean $\sigma$ of the posteriors", title=r"σ shrinks toward 0 as $\beta \to 0$")
+    axes[1].plot(beta, [s.kl for s in summaries], "o-", color=COLORS["target"])
+    axes[1].set(ylabel="KL (nats per digit)", title="the KL falls as β grows", ylim=(0, None))
+    axes[2].plot(beta, [s.rec for s in summaries], "o-", color=COLORS["data"], label=r"reconstruction $-\log p(x|z)$")
+    axes[2].plot(beta, [-s.elbo for s in summaries], "o-", color="black", label=r"$-$ELBO = rec + KL")
+    axes[2].set(ylabel="nats per digit (training set)", title="reconstruction pays for a large β")
+    axes[2].legend(fontsize="small")
+    for ax in axes:
+        ax.axvline(1.0, color="0.5", ls=":", lw=1)
+        ax.set(xscale="log", xlabel=xlabel)
+    return fig
+
+
+class BetaPathFigure:
+    """The explorer's picture of one model on the β path: codes with prior draws, the aggregate
+    posterior, decoded prior draws, and where the model sits on the mean-σ curve. Only the data
+    artists change between models (`BlitFigure`); axes are fixed at ±lim."""
+
+    def __init__(self, summaries, *, lim: float = 5.0, ncols: int = 5, bins: int = 40, dpi: float = 90):
+        summaries = list(summaries)
+        self.lim, self.ncols, self.bins = lim, ncols, bins
+        fig = Figure(figsize=(14, 4.6), dpi=dpi, layout="constrained")  # not pyplot: an explorer draws its own PNGs
+        ax_codes, ax_agg, ax_img, ax_curve = fig.subplots(1, 4, gridspec_kw={"width_ratios": [1, 1, 1.2, 0.95]})
+        first = summaries[0]
+        mu = as_numpy(first.mu)
+        self.codes = ax_codes.scatter(mu[:, 0], mu[:, 1], c=as_numpy(first.labels), cmap="tab10", vmin=-0.5,
+                                      vmax=9.5, s=5)
+        self.draws = ax_codes.scatter([], [], marker="x", s=30, color="#d62728", lw=1.6, label="z ~ N(0, I), no code near")
+        draw_prior_circles(ax_codes)
+        ax_codes.legend(loc="lower left", fontsize="small", framealpha=0.9)
+        ax_codes.set(title="codes μ(x) by digit", xlabel="$z_1$", ylabel="$z_2$", xlim=(-lim, lim), ylim=(-lim, lim),
+                     aspect="equal")
+        self.density = ax_agg.imshow(np.zeros((bins, bins)), origin="lower", extent=(-lim, lim, -lim, lim),
+                                     cmap="Blues", vmin=0, vmax=1, interpolation="nearest")
+        draw_prior_circles(ax_agg)
+        ax_agg.set(title="aggregate posterior (pooled draws)", xlabel="$z_1$", ylabel="$z_2$", aspect="equal")
+        self.n_show = ncols * ncols
+        canvas = tile_images(as_numpy(first.prior_samples)[:self.n_show], ncols)
+        self.samples = ax_img.imshow(canvas, **{**IMAGE_KW, "cmap": plt.get_cmap("gray").with_extremes(bad="white")})
+        self.samples.vc_tile_px = 9
+        ax_img.set(xticks=[], yticks=[], title=f"{min(self.n_show, len(first.prior_samples))} decoded draws z ~ N(0, I)")
+        betas = [s.beta for s in summaries if s.beta > 0]
+        ax_curve.plot(betas, [s.mean_sigma for s in summaries if s.beta > 0], "-", color="0.6")
+        self.marker, = ax_curve.plot([betas[0]], [first.mean_sigma], "o", color=COLORS["target"], ms=9)
+        ax_curve.set(xscale="log", yscale="log", xlabel=r"$\beta$", ylabel=r"mean $\sigma$",
+                     title="mean σ along the β path", ylim=(1e-5, 2))
+        self.label = fig.text(0.01, 0.99, "", va="top", ha="left", fontsize="large", fontweight="bold")
+        self.blit = BlitFigure(fig, [self.codes, self.draws, self.density, self.samples, self.marker, self.label])
+        self.fig = fig
+
+    def update(self, s) -> tuple[int, int]:
+        """Show summary `s`; returns (red crosses drawn, prior draws shown)."""
+        mu = as_numpy(s.mu)
+        self.codes.set_offsets(mu)
+        z, far = as_numpy(s.z_prior)[:self.n_show], as_numpy(s.prior_unvisited).astype(bool)[:self.n_show]
+        self.draws.set_offsets(z[far] if far.any() else np.empty((0, 2)))
+        pooled = as_numpy(s.pooled)
+        counts, _, _ = np.histogram2d(pooled[:, 1], pooled[:, 0], bins=self.bins,
+                                      range=[[-self.lim, self.lim], [-self.lim, self.lim]])
+        self.density.set_data(np.where(counts > 0, np.minimum(counts / max(counts.max(), 1.0) * 3, 1.0), np.nan))
+        self.samples.set_data(tile_images(as_numpy(s.prior_samples)[:self.n_show], self.ncols))
+        self.marker.set_data([max(s.beta, 1e-3)], [max(s.mean_sigma, 1e-5)])
+        self.label.set_text(s.name)
+        return int(far.sum()), len(far)
+
+    def png(self) -> bytes:
+        return self.blit.png()
+
+
+__all__ = ["plot_kl_landscape", "plot_aggregate_posterior", "plot_latent_summary",
+           "plot_kl_per_dimension", "plot_prior_draws", "plot_generators", "plot_beta_path", "BetaPathFigure"]
