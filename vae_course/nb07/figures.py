@@ -71,13 +71,13 @@ def plot_z_path(path, step: int, fig=None):
     t = float(path.ts[step])
     images = np.concatenate([as_numpy(path.x)[None], as_numpy(path.samples[step])])
     image_grid(images, len(images), ax=top,
-               title=f"left: the digit x; then x ~ p(x | z) with the same pixel noise, z = μ(x) + {t:+.1f}·e{path.dim + 1}")
+               title=f"the digit x, then x ~ p(x | z = μ(x) + t·e{path.dim + 1}), same pixel noise; t = {t:.1f}")
     ts = as_numpy(path.ts)
     bottom.plot(ts, as_numpy(path.nll), "o-", color=COLORS["density"], label=r"$-\log p(x \mid z)$ of the digit x")
     bottom.plot(ts, -as_numpy(path.log_prior), "s--", color=COLORS["target"], label=r"$-\log p(z)$")
     bottom.axvline(t, color="0.4", ls=":")
     bottom.set(xlabel=f"step t along $z_{path.dim + 1}$", ylabel="nats", title="How well this z explains x, and its prior cost")
-    bottom.legend(fontsize="small", loc="upper center")
+    bottom.legend(fontsize=10, loc="upper center")
     fig.tight_layout()
     return fig
 
