@@ -77,7 +77,7 @@ def plot_z_path(path, step: int, fig=None):
     bottom.plot(ts, -as_numpy(path.log_prior), "s--", color=COLORS["target"], label=r"$-\log p(z)$")
     bottom.axvline(t, color="0.4", ls=":")
     bottom.set(xlabel=f"step t along $z_{path.dim + 1}$", ylabel="nats", title="How well this z explains x, and its prior cost")
-    bottom.legend(fontsize=10, loc="upper center")
+    bottom.legend(fontsize=10, loc="center")
     fig.tight_layout()
     return fig
 
