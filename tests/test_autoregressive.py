@@ -40,6 +40,7 @@ DECODERS = {
     "conv": lambda L: ar.MaskedConvDecoder(L, channels=6),
     "conv 3x3": lambda L: ar.MaskedConvDecoder(L, channels=6, n_layers=4, kernel_size=3, first_kernel=3),
     "conv, z per channel": lambda L: ar.MaskedConvDecoder(L, channels=6, z_bias="channel"),
+    "conv, residual": lambda L: ar.MaskedConvDecoder(L, channels=6, n_layers=3, kernel_size=3, residual=True),
 }
 
 
@@ -114,6 +115,8 @@ def _off_by_one(k):
 TINY = {
     "mlp": lambda L: ar.MaskedMLPDecoder(L, hidden=(16, 16), data_dim=4, n_levels=3),
     "conv": lambda L: ar.MaskedConvDecoder(L, channels=4, image_side=2, n_levels=3, kernel_size=3, first_kernel=3),
+    "conv, residual": lambda L: ar.MaskedConvDecoder(L, channels=4, image_side=2, n_levels=3, kernel_size=3,
+                                                     first_kernel=3, residual=True),
 }
 
 
@@ -274,3 +277,47 @@ def test_bad_input_gets_a_clear_message(call, error, words):
     with pytest.raises(error, match=None) as info:
         call()
     assert words in str(info.value), str(info.value)
+
+
+# --- the training options the benchmark added to training.train (defaults keep the old behaviour) --------
+
+def test_the_weight_average_follows_its_formula():
+    net = torch.nn.Linear(1, 1, bias=False)
+    with torch.no_grad():
+        net.weight.fill_(0.0)
+    avg = training._WeightAverage(net, 0.9)
+    expected, values = 0.0, [1.0, 3.0, -2.0, 5.0, 0.5] * 4
+    for t, value in enumerate(values):
+        with torch.no_grad():
+            net.weight.fill_(value)
+        avg.update(net)
+        d = min(0.9, (1 + t) / (10 + t))
+        expected = d * expected + (1 - d) * value
+    assert abs(avg.model.weight.item() - expected) < 1e-6
+
+
+def test_the_half_cosine_goes_from_one_to_zero():
+    assert training._half_cosine(0, 40) == 1.0 and abs(training._half_cosine(20, 40) - 0.5) < 1e-12
+    assert training._half_cosine(40, 40) == 0.0 and training._half_cosine(50, 40) == 0.0
+    assert all(training._half_cosine(t, 40) > training._half_cosine(t + 1, 40) for t in range(40))
+
+
+def test_train_keeps_the_averaged_weights_and_checks_its_options():
+    gen = torch.Generator().manual_seed(0)
+    data = _random_x(64, 17, gen, b=40)
+
+    def fit(**kw):
+        torch.manual_seed(0)
+        model = models.VAE(2, 8)
+        return model, training.train(model, data, data[:10], epochs=3, batch_size=10, lr=1e-2, progress=False, **kw)
+
+    plain, h_plain = fit()
+    averaged, h_avg = fit(ema_decay=0.9)
+    cosine, h_cos = fit(lr_schedule="cosine")
+    assert h_avg.val_loss != h_plain.val_loss and h_cos.train_loss != h_plain.train_loss
+    # the kept model is the average: its validation loss is the recorded best
+    assert abs(training.mean_terms(averaged, data[:10], torch.Generator().manual_seed(1))["loss"]
+               - min(h_avg.val_loss)) < 1e-4
+    for kw, words in (({"ema_decay": 1.0}, "ema_decay"), ({"lr_schedule": "linear"}, "lr_schedule")):
+        with pytest.raises(ValueError, match=words):
+            fit(**kw)

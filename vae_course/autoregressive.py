@@ -243,16 +243,20 @@ class MaskedConvDecoder(_ARDecoder):
     every position (with it the decoder learns to ignore z: the latent collapses). Every layer also has a
     learned bias per position and channel that does not depend on z (with latent_dim = 0 it is all it has).
     image_side, n_levels: 8 × 8 pixels and 17 grey levels for the digits (smaller for tests that enumerate).
+    residual=True adds each layer after the first to its input (h ← h + layer(h); type-B masks keep the order).
     """
 
     def __init__(self, latent_dim: int, channels: int = 32, n_layers: int = 3, kernel_size: int = 5,
                  first_kernel: int = 15, dropout: float = 0.0, z_bias: str = "position",
-                 image_side: int = IMAGE_SIDE, n_levels: int = N_LEVELS):
+                 image_side: int = IMAGE_SIDE, n_levels: int = N_LEVELS, residual: bool = False):
         super().__init__()
         self.side = s = v.count(image_side, "image_side", minimum=2)
         self._init(latent_dim, dropout, s * s, n_levels)
         self.channels, self.n_layers = v.count(channels, "channels"), v.count(n_layers, "n_layers")
         self.z_bias = v.one_of(z_bias, "z_bias", Z_BIAS)
+        if not isinstance(residual, bool):
+            raise TypeError(f"residual must be True or False, got {residual!r}.")
+        self.residual = residual
         nn = torch.nn
         self.convs = nn.ModuleList([MaskedConv2d(1, channels, first_kernel, "A")] +
                                    [MaskedConv2d(channels, channels, kernel_size, "B") for _ in range(n_layers - 1)])
@@ -274,7 +278,8 @@ class MaskedConvDecoder(_ARDecoder):
     def _logits(self, x: Tensor, z: Tensor) -> Tensor:
         h = x.reshape(-1, 1, self.side, self.side)
         for i, conv in enumerate(self.convs):
-            h = self.drop(torch.relu(conv(h) + self._bias(i, z)))
+            update = self.drop(torch.relu(conv(h) + self._bias(i, z)))
+            h = h + update if self.residual and i > 0 else update
         logits = self.out(h) + self._bias(len(self.convs), z)  # (B, K, side, side)
         return logits.flatten(2).transpose(1, 2)  # (B, D, K)
 

@@ -7,6 +7,7 @@ dimensions, averaged over the batch. Everything is reported per example, in nats
 from __future__ import annotations
 
 import copy
+import math
 import time
 from dataclasses import dataclass, field
 
@@ -106,7 +107,7 @@ def _iw_step_terms(model, x: Tensor, k: int, generator) -> dict:
 def train(model, x_train: Tensor, x_val: Tensor, *, epochs: int = 50, batch_size: int = 100, lr: float = 1e-3,
           beta: float = 1.0, patience: int | None = None, generator: torch.Generator | None = None,
           progress: bool = True, iw_samples: int = 1, weight_decay: float = 0.0,
-          warmup_epochs: int = 0) -> History:
+          warmup_epochs: int = 0, ema_decay: float = 0.0, lr_schedule: str = "constant") -> History:
     """Train `model` (a `vae_course.models.VAE`) with Adam on −ELBO; keep the best weights on x_val.
 
     x_train (N, 64), x_val (M, 64). Each epoch shuffles with `generator`; the validation loss is a
@@ -118,7 +119,10 @@ def train(model, x_train: Tensor, x_val: Tensor, *, epochs: int = 50, batch_size
     reconstruction and KL); `weight_decay` > 0 uses AdamW with that decay; `warmup_epochs` = W > 0
     raises the KL weight linearly from beta/W to beta over the first W epochs (KL warm-up, against
     an early collapse of the codes onto the prior; validation always uses beta). The validation loss is
-    always the one-sample −ELBO.
+    always the one-sample −ELBO. `ema_decay` = d in (0, 1) keeps a moving average of the weights,
+    θ̄ ← d·θ̄ + (1 − d)·θ after every step (d ramps up as min(d, (1 + t)/(10 + t)) over the first steps t),
+    and validates and keeps the averaged weights instead of the last ones. `lr_schedule="cosine"` lowers
+    the learning rate from lr to 0 along a half cosine over the `epochs` (per step); "constant" keeps lr.
     """
     x_train, x_val = v.tensor(x_train, "x_train"), v.tensor(x_val, "x_val")
     beta = v.scalar(beta, "beta")
@@ -133,10 +137,18 @@ def train(model, x_train: Tensor, x_val: Tensor, *, epochs: int = 50, batch_size
     weight_decay = v.scalar(weight_decay, "weight_decay")
     if weight_decay < 0:
         raise ValueError(f"weight_decay must be ≥ 0, got {weight_decay}.")
+    ema_decay = v.scalar(ema_decay, "ema_decay")
+    if not 0 <= ema_decay < 1:
+        raise ValueError(f"ema_decay must lie in [0, 1) (0: no moving average), got {ema_decay}.")
+    v.one_of(lr_schedule, "lr_schedule", ("constant", "cosine"))
     generator = generator if generator is not None else torch.Generator().manual_seed(0)
     opt = (torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay) if weight_decay
            else torch.optim.Adam(model.parameters(), lr=lr))
     hist, best, best_state, waited = History(), float("inf"), None, 0
+    averaged = _WeightAverage(model, ema_decay) if ema_decay else None
+    steps_per_epoch = -(-len(x_train) // batch_size)
+    schedule = (torch.optim.lr_scheduler.LambdaLR(opt, lambda t: _half_cosine(t, epochs * steps_per_epoch))
+                if lr_schedule == "cosine" else None)
     start = time.perf_counter()
     bar = progress_bar(epochs, "training", progress)
     for epoch in range(epochs):
@@ -154,16 +166,21 @@ def train(model, x_train: Tensor, x_val: Tensor, *, epochs: int = 50, batch_size
             opt.zero_grad()
             loss.backward()
             opt.step()
+            if schedule is not None:
+                schedule.step()
+            if averaged is not None:
+                averaged.update(model)
             sums += torch.stack([-t["elbo"].sum(), -t["log_lik"].sum(), t["kl"].sum()]).detach()
         hist.train_loss.append((sums[0] / len(x_train)).item())
         hist.train_rec.append((sums[1] / len(x_train)).item())
         hist.train_kl.append((sums[2] / len(x_train)).item())
-        val = mean_terms(model, x_val, torch.Generator().manual_seed(1), beta=beta)
+        kept = averaged.model if averaged is not None else model
+        val = mean_terms(kept, x_val, torch.Generator().manual_seed(1), beta=beta)
         hist.val_loss.append(val["loss"])
         hist.val_rec.append(val["rec"])
         hist.val_kl.append(val["kl"])
         if val["loss"] < best:
-            best, best_state, hist.best_epoch, waited = val["loss"], copy.deepcopy(model.state_dict()), epoch, 0
+            best, best_state, hist.best_epoch, waited = val["loss"], copy.deepcopy(kept.state_dict()), epoch, 0
         else:
             waited += 1
         bar.update(1)
@@ -175,3 +192,25 @@ def train(model, x_train: Tensor, x_val: Tensor, *, epochs: int = 50, batch_size
     model.eval()
     hist.seconds = time.perf_counter() - start
     return hist
+
+
+def _half_cosine(step: int, total: int) -> float:
+    """The factor on the learning rate at `step` of `total`: ½(1 + cos(π·step/total)), from 1 down to 0."""
+    return 0.5 * (1 + math.cos(math.pi * min(step, total) / total))
+
+
+class _WeightAverage:
+    """A moving average of a model's weights (an EMA copy of the model), for `train(ema_decay=...)`."""
+
+    def __init__(self, model: torch.nn.Module, decay: float):
+        self.model, self.decay, self.steps = copy.deepcopy(model), decay, 0
+        self.model.eval()
+
+    @torch.no_grad()
+    def update(self, model: torch.nn.Module) -> None:
+        d = min(self.decay, (1 + self.steps) / (10 + self.steps))
+        for avg, p in zip(self.model.parameters(), model.parameters()):
+            avg.lerp_(p, 1 - d)
+        for avg, b in zip(self.model.buffers(), model.buffers()):
+            avg.copy_(b)
+        self.steps += 1
