@@ -18,7 +18,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from vae_course import checking, nb01, nb02, nb03, nb04, nb05, nb06
+from vae_course import checking, nb01, nb02, nb03, nb04, nb05, nb06, nb07
 
 D = torch.distributions
 LOG_2PI = math.log(2 * math.pi)
@@ -261,6 +261,46 @@ _REPARAMETERIZE = dict(
     hard_coded=(lambda mu, lv, eps: mu + _sigma(lv) * eps.view(3, 2),
                     "with mu, log_var of shape (3, 2) and eps of shape (5, 3, 2) your function hit a shape error"),
 )
+
+# ---------------------------------------------------------------- 7.1 MADE's mask
+
+def _ge(i, o):
+    return (o[:, None] >= i[None, :]).float()
+
+
+def _gt(i, o):
+    return (o[:, None] > i[None, :]).float()
+
+
+def _made_loops(in_degrees, out_degrees, strict):
+    rows = [[float(k > d) if strict else float(k >= d) for d in in_degrees.tolist()] for k in out_degrees.tolist()]
+    return torch.tensor(rows, dtype=torch.float64)
+
+
+def _made_inplace(in_degrees, out_degrees, strict):
+    in_degrees.add_(0)
+    return _gt(in_degrees, out_degrees) if strict else _ge(in_degrees, out_degrees)
+
+
+# ---------------------------------------------------------------- 7.2 a mixture prior's log-density
+
+def _mix_per(z, means, log_vars):
+    return -0.5 * ((z[:, None, :] - means) ** 2 / log_vars.exp() + log_vars + LOG_2PI).sum(-1)  # (N, C)
+
+
+def _mix(z, means, log_vars, logits):
+    return torch.logsumexp(_mix_per(z, means, log_vars) + torch.log_softmax(logits, 0), -1)
+
+
+def _mix_torch(z, means, log_vars, logits):
+    comp = D.Independent(D.Normal(means, torch.exp(0.5 * log_vars)), 1)
+    return D.MixtureSameFamily(D.Categorical(logits=logits), comp).log_prob(z)
+
+
+def _mix_inplace(z, means, log_vars, logits):
+    logits -= logits.logsumexp(0)
+    return torch.logsumexp(_mix_per(z, means, log_vars) + logits, -1)
+
 
 CASES = {
     "1.1": Case(
@@ -569,6 +609,60 @@ CASES = {
         detached=(_loss_no_grad_rec, "no gradient reaches `x_logits`: your result does not depend on it"),
         hard_coded=(lambda xl, lv, mu, log_var: (_rec(xl, lv).sum(-1) + _kl(mu, log_var)).sum() / 5,
                     "5 was the batch size of the first example, here B = 2"),
+    ),
+    "7.1": Case(
+        nb07.exercise_7_1,
+        valid=[lambda i, o, strict: (_gt(i, o) if strict else _ge(i, o)).float(),
+               _made_loops,
+               lambda i, o, strict: ((o[:, None] - i[None, :]) >= (1 if strict else 0)).double(),
+               lambda i, o, strict: torch.where(o[:, None] - int(strict) >= i[None, :], 1.0, 0.0)],
+        wrong=[(lambda i, o, strict: _ge(i, o), "depends on itself"),
+               (lambda i, o, strict: _gt(i, o), "cannot see pixel"),
+               (lambda i, o, strict: _ge(o, i).T if not strict else _gt(o, i).T, "comes later in the raster order"),
+               (lambda i, o, strict: _ge(i, o).T, "the mask is transposed"),
+               (lambda i, o, strict: torch.ones(len(o), len(i)), "depends on itself"),
+               (lambda i, o, strict: (o[:, None] == i[None, :]).float(), "depends on itself"),
+               (lambda i, o, strict: (_gt(i, o) if strict else _ge(i, o))[:, :-1], "it should return (len(out_degrees)"),
+               (lambda i, o, strict: 2 * (_gt(i, o) if strict else _ge(i, o)), "values other than 0 and 1"),
+               (lambda i, o, strict: _gt(i, o) if strict else _ge(i, o) * (o[:, None] > 1), "cannot see pixel 1"),
+               (lambda i, o, strict: (_gt(i, o) if strict else _ge(i, o)).tolist(), "returned list")],
+        inplace=(_made_inplace, "in_degrees"),
+        detached=(lambda i, o, strict: (_gt(i, o) if strict else _ge(i, o)).detach(), PASS),
+        hard_coded=(lambda i, o, strict: (_gt(i, o) if strict else _ge(i, o)).reshape(7, 5),
+                    "raised RuntimeError: shape '[7, 5]' is invalid"),
+    ),
+    "7.2": Case(
+        nb07.exercise_7_2,
+        valid=[lambda z, m, lv, lg: _mix(z.float(), m.float(), lv.float(), lg.float()),
+               _mix_torch,
+               lambda z, m, lv, lg: torch.logsumexp(D.Normal(m, (0.5 * lv).exp()).log_prob(z[:, None]).sum(-1)
+                                                    + lg - lg.logsumexp(0), -1),
+               lambda z, m, lv, lg: (lambda a: a.max(-1).values + (a - a.max(-1, keepdim=True).values).exp()
+                                     .sum(-1).log())(_mix_per(z, m, lv) + torch.log_softmax(lg, 0))],
+        wrong=[(lambda z, m, lv, lg: torch.log((_mix_per(z, m, lv).exp() * torch.softmax(lg, 0)).sum(-1)),
+                "underflows there"),
+               (lambda z, m, lv, lg: torch.logsumexp(_mix_per(z, m, lv), -1) - math.log(len(m)),
+                "the weights w = softmax(logits) are left out"),
+               (lambda z, m, lv, lg: torch.logsumexp(_mix_per(z, m, lv) + lg, -1), "the raw logits added as log-weights"),
+               (lambda z, m, lv, lg: torch.logsumexp(_mix_per(z, m, lv) + 0.5 * z.shape[1] * LOG_2PI
+                                                     + torch.log_softmax(lg, 0), -1), "without its normaliser"),
+               (lambda z, m, lv, lg: torch.logsumexp(_mix_per(z, m, lv) + 0.5 * lv.sum(-1)
+                                                     + torch.log_softmax(lg, 0), -1), "−½·Σ log σ² term"),
+               (lambda z, m, lv, lg: (_mix_per(z, m, lv) + torch.log_softmax(lg, 0)).max(-1).values,
+                "a max over components"),
+               (lambda z, m, lv, lg: (torch.softmax(lg, 0) * _mix_per(z, m, lv)).sum(-1), "lower bound (Jensen)"),
+               (lambda z, m, lv, lg: (_mix_per(z, m, lv) + torch.log_softmax(lg, 0)).mean(-1),
+                "a mean over components"),
+               (lambda z, m, lv, lg: torch.logsumexp(-0.5 * ((z[:, None] - m) ** 2 / lv + lv + LOG_2PI).sum(-1)
+                                                     + torch.log_softmax(lg, 0), -1),
+                "log_var used as the variance"),
+               (lambda z, m, lv, lg: torch.logsumexp(_mix_per(z, m, lv) + torch.log_softmax(lg, 0), 0),
+                "it should return shape"),
+               (lambda z, m, lv, lg: _mix(z, m, lv, lg) + 0.1, "the values differ")],
+        inplace=(_mix_inplace, "logits"),
+        detached=(lambda z, m, lv, lg: _mix(z, m, lv, lg.detach()), "no gradient reaches `logits`"),
+        hard_coded=(lambda z, m, lv, lg: (_mix_per(z, m, lv) + torch.log_softmax(lg, 0)).reshape(6, 4).logsumexp(-1),
+                    "raised RuntimeError: shape '[6, 4]' is invalid"),
     ),
 }
 

@@ -1,0 +1,94 @@
+"""Notebook 07's figures: codes over a learned prior's density, a connectivity matrix."""
+
+from __future__ import annotations
+
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.patches import Rectangle
+
+from ..figures import COLORS, as_numpy, ax_or_new
+
+
+def plot_codes_over_prior(pooled, ticks, log_p, *, ax: Axes | None = None, title: str = "",
+                          levels=(0.05, 0.3, 0.7)) -> Axes:
+    """A 2-D histogram of pooled aggregate-posterior draws (M, 2) under contours of a prior's density
+    given on a grid (ticks (n,), log_p (n, n) with [i, j] at (ticks[i], ticks[j])), at `levels` × its peak."""
+    pooled, ticks, log_p = as_numpy(pooled), as_numpy(ticks), as_numpy(log_p)
+    ax = ax_or_new(ax, figsize=(3.6, 3.6))
+    lim = float(ticks[-1])
+    ax.hist2d(pooled[:, 0], pooled[:, 1], bins=40, range=[[-lim, lim], [-lim, lim]], cmap="Blues", cmin=1, vmin=0)
+    dens = np.exp(log_p - log_p.max())
+    ax.contour(ticks, ticks, dens.T, levels=list(levels), colors=COLORS["target"], linewidths=1.2)
+    ax.set(title=title, xlabel="$z_1$", ylabel="$z_2$", xlim=(-lim, lim), ylim=(-lim, lim), aspect="equal")
+    return ax
+
+
+def plot_connectivity(sees, *, ax: Axes | None = None, title: str = "") -> Axes:
+    """A (D, D) connectivity matrix: [j, d] dark when output j may depend on input pixel d."""
+    sees = as_numpy(sees).astype(float)
+    if sees.ndim != 2 or sees.shape[0] != sees.shape[1]:
+        raise ValueError(f"sees must be a square (D, D) matrix, got shape {sees.shape}.")
+    ax = ax_or_new(ax, figsize=(3.6, 3.6))
+    ax.imshow(sees, cmap="Greys", vmin=0, vmax=1, interpolation="nearest")
+    ax.set(title=title, xlabel="input pixel d (raster order)", ylabel=r"output $j$: $p(x_j \mid x_{<j}, z)$")
+    ax.grid(False)
+    return ax
+
+
+__all__ = ["plot_codes_over_prior", "plot_connectivity"]
+
+
+def plot_kernel_mask(mask, *, ax: Axes | None = None, title: str = "") -> Axes:
+    """A k×k convolution mask (1 = weight kept) with the centre pixel outlined."""
+    mask = as_numpy(mask).astype(float)
+    if mask.ndim != 2 or mask.shape[0] != mask.shape[1]:
+        raise ValueError(f"mask must be a square (k, k) matrix, got shape {mask.shape}.")
+    ax = ax_or_new(ax, figsize=(3.0, 3.0))
+    ax.imshow(mask, cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+    c = mask.shape[0] // 2
+    ax.add_patch(Rectangle(
+        (c - 0.5, c - 0.5), 1, 1, fill=False, edgecolor=COLORS["target"], lw=2.5))
+    ax.set(title=title, xlabel="column offset", ylabel="row offset")
+    ticks = np.arange(mask.shape[0])
+    ax.set_xticks(ticks, ticks - c)
+    ax.set_yticks(ticks, ticks - c)
+    ax.grid(False)
+    return ax
+
+
+__all__ += ["plot_kernel_mask"]
+
+
+def plot_z_path(path, step: int, fig=None):
+    """The explorer's picture for step `step` of a `ZPath`: the digit the path starts from and the n samples
+    x ~ p(x|z) at that step (top), −log p(x|z) and −log p(z) along the path with the step marked (bottom)."""
+    import matplotlib.pyplot as plt
+
+    from ..figures import image_grid
+
+    fig = fig or plt.figure(figsize=(8.4, 4.4))
+    top, bottom = fig.subplots(2, 1, gridspec_kw={"height_ratios": [1, 1.5]})
+    t = float(path.ts[step])
+    images = np.concatenate([as_numpy(path.x)[None], as_numpy(path.samples[step])])
+    image_grid(images, len(images), ax=top,
+               title=f"the digit x, then x ~ p(x | z = μ(x) + t·e{path.dim + 1}), same pixel noise; t = {t:.1f}")
+    ts = as_numpy(path.ts)
+    bottom.plot(ts, as_numpy(path.nll), "o-", color=COLORS["density"], label=r"$-\log p(x \mid z)$ of the digit x")
+    bottom.plot(ts, -as_numpy(path.log_prior), "s--", color=COLORS["target"], label=r"$-\log p(z)$")
+    bottom.axvline(t, color="0.4", ls=":")
+    bottom.set(xlabel=f"step t along $z_{path.dim + 1}$", ylabel="nats", title="How well this z explains x, and its prior cost")
+    bottom.legend(fontsize=10, loc="center")
+    fig.tight_layout()
+    return fig
+
+
+def z_path_pngs(path, dpi: int = 72) -> list[bytes]:
+    """One PNG per step of a `ZPath` (`plot_z_path`), drawn once for the explorer."""
+    import matplotlib.pyplot as plt
+
+    from ..figures import png_of
+
+    return [png_of(plot_z_path(path, i, plt.figure(figsize=(8.4, 4.4))), dpi) for i in range(len(path.ts))]
+
+
+__all__ += ["plot_z_path", "z_path_pngs"]
