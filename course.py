@@ -132,8 +132,9 @@ def test(args: list[str]) -> int:
 
     The whole suite is ruff (the lint rules in pyproject.toml) and three runs: nbval on the solved
     notebooks on another float path, as another CPU would round (tools/other_cpus.py), recording
-    every figure's legibility as it goes; pytest (unit tests, nbval on every notebook, browser tests,
-    and the figure checks, which read that record instead of running the notebooks again); and the
+    every figure's legibility and caching the explorers of the lecturer's pages as it goes; pytest
+    (unit tests, nbval on every notebook, browser tests, and the figure and present checks, which read
+    that record and cache instead of running the notebooks again); and the
     prose's claims about trained models on seeds 1 and 2 (seed 0 is the nbval runs).
     """
     import tempfile
@@ -145,8 +146,9 @@ def test(args: list[str]) -> int:
     stages = [
         ("ruff: the lint rules of pyproject.toml, on the whole repository", [PYTHON, "-m", "ruff", "check", "."], {}),
         ("nbval on the solved notebooks on another float path (as another CPU rounds; the learner copies "
-         "have theirs in the browser tests), recording every figure's legibility",
-         [PYTHON, "tools/other_cpus.py", "nbval", "--path", "avx2", "--audit", audit, "-n", "2", "--dist", "loadfile",
+         "have theirs in the browser tests), recording every figure's legibility and the present cache",
+         [PYTHON, "tools/other_cpus.py", "nbval", "--path", "avx2", "--audit", audit, "--present", "build/present",
+          "-n", "2", "--dist", "loadfile",
           "notebooks/solutions"], {}),
         ("pytest: unit tests, nbval (strict) on every notebook, browser tests, the figure record",
          [*pytest], {"VC_FIGURE_AUDIT_DIR": audit}),

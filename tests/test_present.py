@@ -181,3 +181,58 @@ def test_06s_models_are_ready_within_5_s():
     took = time.perf_counter() - start
     assert [type(e).__name__ for e in explorers] == ["InterpolationExplorer", "LatentGridExplorer"]
     assert took < READY_WITHIN, f"loading 06's explorers took {took:.1f} s"
+
+
+def _same(a, b) -> bool:
+    """Recipes equal: tensors bit for bit, modules by their state, containers item by item."""
+    import torch
+
+    if isinstance(a, torch.Tensor) or isinstance(b, torch.Tensor):
+        return isinstance(a, torch.Tensor) and isinstance(b, torch.Tensor) and a.dtype == b.dtype and torch.equal(a, b)
+    if isinstance(a, torch.nn.Module):
+        return type(a) is type(b) and _same(a.state_dict(), b.state_dict())
+    if isinstance(a, dict):
+        return isinstance(b, dict) and list(a) == list(b) and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, (list, tuple)):
+        return type(a) is type(b) and len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    if hasattr(a, "__dict__") and not isinstance(a, type):
+        return type(a) is type(b) and _same(vars(a), vars(b))
+    return a == b
+
+
+def test_an_nbval_run_with_the_record_hook_caches_what_build_page_caches(tmp_path):
+    """Stage 2 of `course.py test` fills the present cache on its nbval run of the solved notebooks
+    (vae_course/_nbval_audit.py, VC_PRESENT_CACHE_DIR), so that test_present's pages need no second
+    run of every notebook: the cache and key it writes are the ones build_page writes by running the
+    notebook itself; a notebook with a failing cell leaves no key (build_page then runs it again)."""
+    import sys
+
+    import nbformat
+    import torch
+
+    solved = ROOT / "notebooks" / "solutions" / "00_start_here.ipynb"
+    folder = tmp_path / "solutions"  # the hook records solved notebooks only: a folder of that name
+    folder.mkdir()
+    good, broken = folder / solved.name, folder / "00_broken.ipynb"
+    good.write_bytes(solved.read_bytes())
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1"), nbformat.v4.new_code_cell(
+        "raise ValueError('a cell that fails')")]), broken)
+    by_nbval, by_build = tmp_path / "by_nbval", tmp_path / "by_build"
+    stale = present.cache_files(broken, by_nbval)[1]
+    stale.parent.mkdir(parents=True)
+    stale.write_text(present.key_of(broken))  # a key left from an earlier run must not vouch for this one
+    env = {k: v for k, v in os.environ.items() if k not in {"VC_FIGURE_AUDIT_DIR", "VC_FIGURE_AUDIT"}}
+    env["VC_PRESENT_CACHE_DIR"] = str(by_nbval)
+    run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "vae_course._nbval_audit",
+                          "-o", "addopts=", "--nbval", "--nbval-current-env", "--rootdir", str(tmp_path), str(good),
+                          str(broken)], cwd=tmp_path, env=env, capture_output=True, text=True, check=False)
+    assert run.returncode == 1 and "1 failed" in run.stdout, run.stdout[-3000:] + run.stderr[-2000:]
+    cache, key = present.cache_files(good, by_nbval)
+    assert key.read_text() == present.key_of(solved)
+    assert not present.cache_files(broken, by_nbval)[1].exists()
+    assert present.build_page(good, by_build, quiet=True) is not None  # no cache there: it runs the notebook
+    recorded = torch.load(cache, weights_only=False)
+    built = torch.load(present.cache_files(good, by_build)[0], weights_only=False)
+    assert recorded and _same(recorded, built)
+    assert [type(e).__name__ for e in present.load(cache)] == [type(e).__name__ for e in present.load(
+        present.cache_files(good, by_build)[0])]

@@ -115,6 +115,9 @@ def nbval(args, pytest_args: list[str]) -> int:
     if args.audit:  # the figure audit on the same run (vae_course/_nbval_audit.py): no second execution
         Path(args.audit).mkdir(parents=True, exist_ok=True)
         env["VC_FIGURE_AUDIT_DIR"] = str(Path(args.audit).resolve())
+    if args.present:  # and the explorers of the lecturer's pages (vae_course.present's cache) on the same run
+        env["VC_PRESENT_CACHE_DIR"] = str(Path(args.present).resolve())
+    if args.audit or args.present:
         cmd[3:3] = ["-p", "vae_course._nbval_audit"]
     print(f"other_cpus nbval on float path '{args.path}' {PATHS[args.path]}: {' '.join(targets)}", flush=True)
     return subprocess.call(cmd, cwd=ROOT, env=env)
@@ -127,6 +130,9 @@ def main(argv: list[str] | None = None) -> int:
     n.add_argument("--path", choices=PATHS, default="avx2")
     n.add_argument("--audit", metavar="DIR", help="also record every figure's legibility problems, one file "
                    "per notebook in DIR (tests/test_figures_legible.py reads them when VC_FIGURE_AUDIT_DIR=DIR)")
+    n.add_argument("--present", metavar="DIR", help="also cache the explorers of every solved notebook that "
+                   "passes for vae_course.present's pages in DIR (its target, build/present), as `course.py present` "
+                   "would by running the notebook again")
     c = sub.add_parser("claims", help="every claim of the prose over other seeds and float paths")
     c.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     c.add_argument("--paths", nargs="+", choices=PATHS, default=list(PATHS))

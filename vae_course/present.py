@@ -110,6 +110,29 @@ def _title(nb, fallback: str) -> str:
     return fallback
 
 
+RECORD_CODE = "import vae_course.present\nvae_course.present.record()"  # run first, before the notebook's cells
+
+
+def save_code(cache: Path) -> str:
+    """The code run last, after the notebook's cells: save the recipes of its displayed explorers."""
+    return f"vae_course.present.save({str(cache)!r})"
+
+
+def cache_files(solved: Path, target: Path = TARGET) -> tuple[Path, Path]:
+    """Where the explorers of a solved notebook are cached, and the file with the cache's key (`_key`).
+
+    `build_page` fills them by running the notebook with RECORD_CODE first and save_code last; an nbval
+    run of the solved notebooks may fill them on the way (vae_course/_nbval_audit.py), as the same code
+    run in the same order, so that the pages are not built by running every notebook once more."""
+    return target / "cache" / f"{Path(solved).stem}.pt", target / "cache" / f"{Path(solved).stem}.key"
+
+
+def key_of(solved: Path) -> str:
+    """The cache key of a solved notebook file, as `build_page` computes it."""
+    nbformat = need("nbformat", "vae_course.present")
+    return _key(nbformat.read(solved, as_version=4))
+
+
 def build_page(solved: Path, target: Path = TARGET, quiet: bool = False) -> Path | None:
     """Cache the explorers of one solved notebook (if out of date) and write its Voila page.
 
@@ -118,13 +141,13 @@ def build_page(solved: Path, target: Path = TARGET, quiet: bool = False) -> Path
     from .exercises import execute
 
     nb = nbformat.read(solved, as_version=4)
-    cache, key_file = target / "cache" / f"{solved.stem}.pt", target / "cache" / f"{solved.stem}.key"
+    cache, key_file = cache_files(solved, target)
     key = _key(nb)
     if not (cache.exists() and key_file.exists() and key_file.read_text() == key):
         start = time.perf_counter()
         run = nbformat.from_dict(json.loads(json.dumps(nb)))
-        run.cells.insert(0, nbformat.v4.new_code_cell("import vae_course.present\nvae_course.present.record()"))
-        run.cells.append(nbformat.v4.new_code_cell(f"vae_course.present.save({str(cache)!r})"))
+        run.cells.insert(0, nbformat.v4.new_code_cell(RECORD_CODE))
+        run.cells.append(nbformat.v4.new_code_cell(save_code(cache)))
         execute(run, solved.parent)
         key_file.write_text(key)
         if not quiet:
