@@ -22,6 +22,7 @@ from vae_course import checking, nb01, nb02, nb03, nb04, nb05, nb06, nb07
 
 D = torch.distributions
 LOG_2PI = math.log(2 * math.pi)
+LOG_4 = math.log(4.0)
 PASS = None  # in `detached`: this exercise needs no gradient, so a detached answer is right
 
 
@@ -76,6 +77,34 @@ def _lognormal(x, mu, sigma):
 def _lognormal_inplace(x, mu, sigma):
     x.log_()
     return _phi((x - mu) / sigma) / (sigma * torch.exp(x))
+
+
+# ---------------------------------------------------------------- 1.4 log-density of the 2-D fan
+
+def _fan_z(x):
+    return 2 * torch.log(x.norm(dim=-1)), 2 * torch.atan2(x[..., 1], x[..., 0])
+
+
+def _fan(x, sign=-1.0, const=LOG_2PI, log4=LOG_4):
+    z1, z2 = _fan_z(x)
+    return -0.5 * (z1**2 + z2**2) - const + sign * (z1 - log4)
+
+
+def _fan_by_autograd(x):
+    """The Jacobian of the forward map by autograd at z = g⁻¹(x) (one backward pass per output
+    coordinate, for every point at once), no determinant worked out by hand."""
+    with torch.enable_grad():
+        z = torch.stack(_fan_z(x.detach()), -1).requires_grad_(True)
+        g = nb01.fan_map(z)
+        rows = [torch.autograd.grad(g[..., i].sum(), z, retain_graph=True)[0] for i in range(2)]
+    det = rows[0][..., 0] * rows[1][..., 1] - rows[0][..., 1] * rows[1][..., 0]
+    z = torch.stack(_fan_z(x), -1)
+    return D.Normal(0.0, 1.0).log_prob(z).sum(-1) - det.abs().log()
+
+
+def _fan_inplace(x):
+    x[..., 0] = x[..., 0].clone()  # writes into x
+    return _fan(x)
 
 
 # ---------------------------------------------------------------- 2.1 Monte Carlo log p(x)
@@ -382,6 +411,34 @@ CASES = {
         hard_coded=(lambda x, mu, sigma: _lognormal(torch.tensor([0.05, 0.2, 0.45, 0.8, 1.0, 1.3, 1.9, 2.7, 4.0, 6.5],
                                                                  dtype=x.dtype), mu, sigma),
                     "returned shape (10,) for x of shape (2, 3)"),
+    ),
+    "1.4": Case(
+        nb01.exercise_1_4,
+        valid=[lambda x: _fan(x.float()),
+               _fan_by_autograd,
+               lambda x: D.MultivariateNormal(torch.zeros(2, dtype=x.dtype), torch.eye(2, dtype=x.dtype)).log_prob(
+                   torch.stack(_fan_z(x), -1)) - torch.log(torch.exp(_fan_z(x)[0]) / 4),
+               lambda x: nb01.fan_log_density(x)],
+        wrong=[(lambda x: _fan(x, sign=1.0), "the sign of the Jacobian term is flipped"),
+               (lambda x: _fan(x, sign=0.0), "the Jacobian term is missing"),
+               (lambda x: _fan(x, sign=0.0) - (x[..., 0] - math.log(4)), "evaluated at z = g⁻¹(x), not at the coordinates of x"),
+               (lambda x: _fan(x, log4=0.0), "the 1/4"),
+               (lambda x: -0.5 * (x**2).sum(-1) - LOG_2PI - (_fan_z(x)[0] - math.log(4)), "p_Z is evaluated at x itself"),
+               (lambda x: -0.5 * (torch.log(x.norm(dim=-1))**2 + _fan_z(x)[1]**2) - LOG_2PI
+                - (torch.log(x.norm(dim=-1)) - math.log(4)), "z₁ = 2·log|x|"),
+               (lambda x: -0.5 * (_fan_z(x)[0]**2 + (_fan_z(x)[1] / 2)**2) - LOG_2PI - (_fan_z(x)[0] - math.log(4)),
+                "z₂ = 2·atan2(x₂, x₁)"),
+               (lambda x: -0.5 * (_fan_z(x)[0]**2 + (2 * torch.atan2(x[..., 0], x[..., 1]))**2) - LOG_2PI
+                - (_fan_z(x)[0] - math.log(4)), "atan2 takes (y, x)"),
+               (lambda x: _fan(x, const=0.5 * LOG_2PI), "the constant −½·log 2π of one dimension"),
+               (lambda x: _fan(x).exp(), "return its log"),
+               (lambda x: -0.5 * (_fan_z(x)[0]**2 + (2 * torch.atan(x[..., 1] / x[..., 0]))**2) - LOG_2PI
+                - (_fan_z(x)[0] - math.log(4)), "atan loses the half-plane x₁ < 0"),
+               (lambda x: _fan(x) + 0.01, "the values differ: at x₁ = "),
+               (lambda x: _fan(x).sum(), "returned shape () for x of shape (2, 3, 2)")],
+        inplace=(_fan_inplace, "x"),
+        detached=(lambda x: _fan(x).detach(), PASS),
+        hard_coded=(lambda x: _fan(nb01.checks._fan_x(x.dtype)), "returned shape (30,) for x of shape (2, 3, 2)"),
     ),
     "2.1": Case(
         nb02.exercise_2_1,
