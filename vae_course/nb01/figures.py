@@ -209,7 +209,7 @@ def plot_shuffled_digits(real, shuffled, real_mean, shuffled_mean) -> Figure:
                            (axes[3], shuffled_mean, "mean of all\nshuffled ones")):
         ax.imshow(as_numpy(mean).reshape(8, 8), **IMAGE_KW)
         ax.set(xticks=[], yticks=[], title=name)
-    fig.suptitle("Same 64 pixel distributions, so the same mean image (ink in a ring); strokes gone")
+    fig.suptitle("Same 64 pixel distributions, so the same mean image (an oval of ink); the strokes are gone")
     return fig
 
 
