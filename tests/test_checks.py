@@ -22,6 +22,7 @@ from vae_course import checking, nb01, nb02, nb03, nb04, nb05, nb06, nb07
 
 D = torch.distributions
 LOG_2PI = math.log(2 * math.pi)
+LOG_4 = math.log(4.0)
 PASS = None  # in `detached`: this exercise needs no gradient, so a detached answer is right
 
 
@@ -44,6 +45,8 @@ def run(checker, fn, capsys, **kwargs):
 def stub_for(number):
     def stub(*args):
         raise NotImplementedError(f"Exercise {number}")
+    if number in CASES:  # the learner's stub carries the exercise's name, and messages use the learner's name
+        stub.__name__ = CASES[number].checker.function
     return stub
 
 
@@ -74,6 +77,34 @@ def _lognormal(x, mu, sigma):
 def _lognormal_inplace(x, mu, sigma):
     x.log_()
     return _phi((x - mu) / sigma) / (sigma * torch.exp(x))
+
+
+# ---------------------------------------------------------------- 1.4 log-density of the 2-D fan
+
+def _fan_z(x):
+    return 2 * torch.log(x.norm(dim=-1)), 2 * torch.atan2(x[..., 1], x[..., 0])
+
+
+def _fan(x, sign=-1.0, const=LOG_2PI, log4=LOG_4):
+    z1, z2 = _fan_z(x)
+    return -0.5 * (z1**2 + z2**2) - const + sign * (z1 - log4)
+
+
+def _fan_by_autograd(x):
+    """The Jacobian of the forward map by autograd at z = g⁻¹(x) (one backward pass per output
+    coordinate, for every point at once), no determinant worked out by hand."""
+    with torch.enable_grad():
+        z = torch.stack(_fan_z(x.detach()), -1).requires_grad_(True)
+        g = nb01.fan_map(z)
+        rows = [torch.autograd.grad(g[..., i].sum(), z, retain_graph=True)[0] for i in range(2)]
+    det = rows[0][..., 0] * rows[1][..., 1] - rows[0][..., 1] * rows[1][..., 0]
+    z = torch.stack(_fan_z(x), -1)
+    return D.Normal(0.0, 1.0).log_prob(z).sum(-1) - det.abs().log()
+
+
+def _fan_inplace(x):
+    x[..., 0] = x[..., 0].clone()  # writes into x
+    return _fan(x)
 
 
 # ---------------------------------------------------------------- 2.1 Monte Carlo log p(x)
@@ -318,7 +349,7 @@ CASES = {
                (lambda u, rate: (-torch.log1p(-u) / rate).sum(), "returned shape () for u of shape (2, 3)"),
                (lambda u, rate: (-torch.log1p(-u) / rate).tolist(), "returned list; it should return a torch.Tensor"),
                (lambda u, rate: -torch.log1p(-u), "without dividing by the rate"),
-               (lambda u, rate: -torch.log1p(-u) / rate + 0.01, "the values differ: at index"),
+               (lambda u, rate: -torch.log1p(-u) / rate + 0.01, "the values differ: at u = "),
                (lambda u, rate: (-torch.log1p(-u) / rate).long(), "dtype torch.int64"),
                (lambda u, rate: D.Gamma(1.0, rate).icdf(u), ("raised NotImplementedError (with no message) (inside "
                                                               "torch: distributions/distribution.py, in icdf"))],
@@ -345,7 +376,7 @@ CASES = {
                 "the ½ in the exponent is missing (and √(2π) became √π"),
                (lambda x, a, b: torch.log(_phi((x - b) / a) / abs(a)), "the log-density"),
                (lambda x, a, b: _phi(x / a - b) / abs(a), "subtract b before dividing"),
-               (lambda x, a, b: torch.exp(-0.5 * ((x - b) / a) ** 2) / 2.5 / abs(a), "the values differ: at index")],
+               (lambda x, a, b: torch.exp(-0.5 * ((x - b) / a) ** 2) / 2.5 / abs(a), "the values differ: at x = ")],
         inplace=(_affine_inplace, "x"),
         detached=(lambda x, a, b: (_phi((x - b) / a) / abs(a)).detach(), PASS),
         # answers at the grid the first check showed, whatever x is
@@ -374,12 +405,40 @@ CASES = {
                (lambda x, mu, sigma: _phi((torch.log(x) + mu) / sigma) / (sigma * x), "subtract μ"),
                (lambda x, mu, sigma: _phi(torch.log(x) / sigma - mu) / (sigma * x), "subtract μ before dividing"),
                (lambda x, mu, sigma: torch.log(_lognormal(x, mu, sigma)), "the log-density"),
-               (lambda x, mu, sigma: _lognormal(x, mu, sigma) * 1.01, "the values differ: at index")],
+               (lambda x, mu, sigma: _lognormal(x, mu, sigma) * 1.01, "the values differ: at x = ")],
         inplace=(_lognormal_inplace, "x"),
         detached=(lambda x, mu, sigma: _lognormal(x, mu, sigma).detach(), PASS),
         hard_coded=(lambda x, mu, sigma: _lognormal(torch.tensor([0.05, 0.2, 0.45, 0.8, 1.0, 1.3, 1.9, 2.7, 4.0, 6.5],
                                                                  dtype=x.dtype), mu, sigma),
                     "returned shape (10,) for x of shape (2, 3)"),
+    ),
+    "1.4": Case(
+        nb01.exercise_1_4,
+        valid=[lambda x: _fan(x.float()),
+               _fan_by_autograd,
+               lambda x: D.MultivariateNormal(torch.zeros(2, dtype=x.dtype), torch.eye(2, dtype=x.dtype)).log_prob(
+                   torch.stack(_fan_z(x), -1)) - torch.log(torch.exp(_fan_z(x)[0]) / 4),
+               lambda x: nb01.fan_log_density(x)],
+        wrong=[(lambda x: _fan(x, sign=1.0), "the sign of the Jacobian term is flipped"),
+               (lambda x: _fan(x, sign=0.0), "the Jacobian term is missing"),
+               (lambda x: _fan(x, sign=0.0) - (x[..., 0] - math.log(4)), "evaluated at z = g⁻¹(x), not at the coordinates of x"),
+               (lambda x: _fan(x, log4=0.0), "the 1/4"),
+               (lambda x: -0.5 * (x**2).sum(-1) - LOG_2PI - (_fan_z(x)[0] - math.log(4)), "p_Z is evaluated at x itself"),
+               (lambda x: -0.5 * (torch.log(x.norm(dim=-1))**2 + _fan_z(x)[1]**2) - LOG_2PI
+                - (torch.log(x.norm(dim=-1)) - math.log(4)), "z₁ = 2·log|x|"),
+               (lambda x: -0.5 * (_fan_z(x)[0]**2 + (_fan_z(x)[1] / 2)**2) - LOG_2PI - (_fan_z(x)[0] - math.log(4)),
+                "z₂ = 2·atan2(x₂, x₁)"),
+               (lambda x: -0.5 * (_fan_z(x)[0]**2 + (2 * torch.atan2(x[..., 0], x[..., 1]))**2) - LOG_2PI
+                - (_fan_z(x)[0] - math.log(4)), "atan2 takes (y, x)"),
+               (lambda x: _fan(x, const=0.5 * LOG_2PI), "the constant −½·log 2π of one dimension"),
+               (lambda x: _fan(x).exp(), "return its log"),
+               (lambda x: -0.5 * (_fan_z(x)[0]**2 + (2 * torch.atan(x[..., 1] / x[..., 0]))**2) - LOG_2PI
+                - (_fan_z(x)[0] - math.log(4)), "atan loses the half-plane x₁ < 0"),
+               (lambda x: _fan(x) + 0.01, "the values differ: at x₁ = "),
+               (lambda x: _fan(x).sum(), "returned shape () for x of shape (2, 3, 2)")],
+        inplace=(_fan_inplace, "x"),
+        detached=(lambda x: _fan(x).detach(), PASS),
+        hard_coded=(lambda x: _fan(nb01.checks._fan_x(x.dtype)), "returned shape (30,) for x of shape (2, 3, 2)"),
     ),
     "2.1": Case(
         nb02.exercise_2_1,
@@ -682,7 +741,7 @@ def fails(number, fn, words, capsys, **kwargs):
     assert out.startswith(f"✗ Exercise {number}: "), out
     assert words in out, out
     assert "Traceback" not in out and "fault of the checker" not in out
-    assert out.endswith("The rest of the notebook uses the reference solution until this check passes.\n")
+    assert out.endswith(checking.fallback_line(CASES[number].checker.function) + "\n"), out
     return out
 
 
@@ -770,7 +829,7 @@ def test_not_attempted_is_only_the_stubs_own_error(number, capsys):
     assert returned is reference
     assert out.startswith(f"… Exercise {number} not attempted yet: `{checker.function}` still raises "
                           f"NotImplementedError.\n")
-    assert "reference solution" in out
+    assert out.endswith(checking.fallback_line(checker.function) + "\n")
 
     def attempt(*args):
         raise NotImplementedError("the Gamma icdf is not implemented")
@@ -811,6 +870,7 @@ def _each_result(number, change):
     def answer(*args):
         out = reference(*args)
         return tuple(change(o) for o in out) if isinstance(out, tuple) else change(out)
+    answer.__name__ = CASES[number].checker.function  # as the learner's function is named
     return answer
 
 
@@ -845,7 +905,7 @@ def test_something_other_than_a_function_is_named(number, capsys):
     checker = CASES[number].checker
     returned, out = run(checker, 3.0, capsys)
     assert returned is REFERENCES[number]
-    assert out == f"✗ Exercise {number}: expected the function `{checker.function}`, got float.\n{checking.FALLBACK}\n"
+    assert out == f"✗ Exercise {number}: expected the function `{checker.function}`, got float.\n{checking.fallback_line(checker.function)}\n"
 
 
 def test_a_crash_is_reported_in_words_with_the_learners_line(capsys):
@@ -938,16 +998,72 @@ def test_a_known_mistake_shows_the_numbers_it_compared(capsys):
     assert "\n  yours:    [" in out and "\n  expected: [" in out
 
 
-def test_the_index_of_a_difference_points_at_a_value_shown(capsys):
+def test_a_difference_is_named_by_the_input_that_gave_it_and_the_window_shows_that_input(capsys):
     def off_at_12(u, rate):
         out = -torch.log1p(-u) / rate
         if out.numel() == 15:
             out = out.clone()
             out[12] += 1.0
         return out
-    out = fails("1.1", off_at_12, "at index 12", capsys)
-    shown = out.split("yours:    [")[1].split("]")[0].split(", ")
-    assert "(entries 9–14 of 15, in order)" in out and len(shown) == 6
+    out = fails("1.1", off_at_12, "for rate = 2.5 the values differ: at u = ", capsys)
+    u = nb01.checks._u()
+    expected = nb01.exponential_icdf(u, 2.5)
+    assert f"at u = {u[12]:.6g} you return {expected[12] + 1:.6g}, expected {expected[12]:.6g}." in out
+    assert "index" not in out  # no 0-based position: the input itself says where
+    rows = {line.split(":")[0].strip(): line.split("[")[1].split("]")[0].split(", ")
+            for line in out.splitlines() if line.startswith("  ") and "[" in line}
+    assert set(rows) == {"u", "yours", "expected"} and all(len(r) == 6 for r in rows.values())
+    assert f"{u[12]:.6g}" in rows["u"] and rows["u"].index(f"{u[12]:.6g}") == rows["yours"].index(f"{expected[12] + 1:.6g}")
+    assert "(6 of the 15 entries, around the largest difference)" in out
+
+
+def test_a_known_mistake_shows_the_inputs_beside_the_numbers(capsys):
+    out = fails("1.2", lambda x, a, b: _phi((x - b) / a), "without the factor 1/|a|", capsys)
+    assert "\n  x:        [-2, -1, 0, 1, 2, 3]\n  yours:    [" in out, out
+
+
+def test_without_inputs_a_difference_is_named_as_an_entry_of_the_result():
+    with pytest.raises(checking.CheckFailed) as info:
+        checking.matches(torch.tensor([[1.0, 2.0], [3.0, 4.5]]), torch.tensor([[1.0, 2.0], [3.0, 4.0]]), "x = 1")
+    assert "for x = 1 the values differ: your result[1, 1] is 4.5, expected 4." in str(info.value)
+    with pytest.raises(checking.CheckFailed) as info:
+        checking.matches(torch.arange(10.0) + (torch.arange(10) == 7), torch.arange(10.0), "n = 10")
+    assert "your result[7] is 8, expected 7." in str(info.value)
+    assert "result.flatten()[4:10]" in str(info.value)
+
+
+def test_after_any_failure_one_line_names_the_reference_the_cells_below_use(capsys):
+    for number, answer in (("1.1", stub_for("1.1")), ("1.2", lambda x, a, b: x), ("1.3", lambda x, mu, sigma: 1 / 0)):
+        _, out = run(CASES[number].checker, answer, capsys)
+        function = CASES[number].checker.function
+        assert out.splitlines()[-1] == (f"  The rest of the notebook uses the course's reference `{function}`, "
+                                        f"not yours, until yours passes."), out
+
+
+def test_under_nbgrader_the_verdict_also_names_the_reference_the_cells_below_use(capsys, monkeypatch):
+    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
+    with pytest.raises(checking.ExerciseNotPassed):
+        nb01.exercise_1_2(lambda x, a, b: x)
+    out = capsys.readouterr().out
+    assert "uses the course's reference `affine_pushforward_density`, not yours, until yours passes." in out
+
+
+def test_the_message_names_the_function_the_learner_wrote(capsys):
+    cell = """
+def not_yet(u, rate):
+    raise NotImplementedError("Exercise 1.1")
+
+def summed(u, rate):
+    return (-torch.log1p(-u) / rate).sum()
+
+for answer in (not_yet, summed, lambda u, rate: u.sum()):
+    _ = exercise_1_1(answer)
+"""
+    exec(cell, {"torch": torch, "exercise_1_1": nb01.exercise_1_1})  # as a notebook cell runs
+    out = capsys.readouterr().out.split("\n✗")
+    assert "not attempted yet: `not_yet` still raises" in out[0] and "reference `exponential_icdf`" in out[0]
+    assert "`summed` returned shape ()" in out[1]
+    assert "`exponential_icdf` returned shape ()" in out[2]  # a lambda has no name of its own
 
 
 def test_float32_results_get_float32_tolerance_and_float64_results_do_not():

@@ -94,13 +94,13 @@ def graded(tmp_path_factory):
 
 def test_solved_notebook_passes(graded):
     r = graded[1]["alice_" + NB01]
-    assert r.passed and r.exercises == {"1.1": None, "1.2": None, "1.3": None} and r.other_cells == []
+    assert r.passed and r.exercises == {"1.1": None, "1.2": None, "1.3": None, "1.4": None} and r.other_cells == []
 
 
 def test_unsolved_learner_copy_fails_at_exactly_its_exercises(graded):
     r = graded[1]["bob_" + NB01]
     assert not r.passed
-    assert set(r.exercises) == {"1.1", "1.2", "1.3"}
+    assert set(r.exercises) == {"1.1", "1.2", "1.3", "1.4"}
     for msg in r.exercises.values():
         assert msg.startswith("not solved yet"), msg
     assert r.other_cells == []  # the fallback keeps every other output equal to the reference

@@ -63,3 +63,34 @@ def test_installation_check_names_what_it_draws():
                       "density of N(0, 1) (σ = 1), for comparison"]
     assert not any("g(Z)" in s or "target" in s for s in labels)
     assert figures.legibility_problems(check.view.fig, tight=False) == []
+
+
+def test_nearest_code_same_label_is_the_share_a_loop_finds():
+    gen = torch.Generator().manual_seed(4)
+    mu, labels = torch.randn(60, 2, generator=gen), torch.randint(0, 3, (60,), generator=gen)
+    hits = 0
+    for i in range(60):  # by hand: the closest other point, one at a time
+        best = min((j for j in range(60) if j != i), key=lambda j: float(((mu[i] - mu[j]) ** 2).sum()))
+        hits += int(labels[best] == labels[i])
+    assert nb00.nearest_code_same_label(mu, labels) == pytest.approx(hits / 60)
+    separated = torch.cat([torch.zeros(5, 2), torch.full((5, 2), 10.0)]) + 0.1 * torch.randn(10, 2, generator=gen)
+    assert nb00.nearest_code_same_label(separated, torch.tensor([0] * 5 + [1] * 5)) == 1.0
+
+
+@pytest.mark.parametrize("call, words", [
+    (lambda: nb00.nearest_code_same_label(torch.zeros(5), torch.zeros(5)), "mu must be (N, L)"),
+    (lambda: nb00.nearest_code_same_label(torch.zeros(5, 2), torch.zeros(4)), "labels (N,)"),
+    (lambda: nb00.preview_vae(torch.Generator(), epochs=0), "epochs"),
+])
+def test_bad_input_to_the_preview_gets_a_clear_message(call, words):
+    with pytest.raises(ValueError) as info:
+        call()
+    assert words in str(info.value)
+
+
+def test_the_preview_returns_what_its_figure_draws_and_the_figure_is_legible():
+    s = nb00.preview_vae(torch.Generator().manual_seed(0), epochs=2, n_samples=9)
+    assert s.originals.shape == s.reconstructions.shape == (4, 64) and s.samples.shape == (9, 64)
+    assert s.mu.shape == (447, 2) and s.labels.shape == (447,) and 0 <= s.same_class_share <= 1
+    assert ((s.samples >= 0) & (s.samples <= 1)).all()
+    assert figures.legibility_problems(nb00.plot_preview(s)) == []

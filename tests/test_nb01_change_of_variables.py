@@ -238,3 +238,60 @@ def test_maximum_likelihood_is_minimum_kl_to_the_data(b):
     cross_term = torch.trapezoid(p * model.log_prob(x), x)
     kl = torch.distributions.kl_divergence(Normal(0.0, 0.5), Normal(b, 0.8))
     assert (entropy_term - cross_term).item() == pytest.approx(kl.item(), abs=1e-6)
+
+
+def test_fan_inverse_undoes_the_fan_map_where_the_angle_is_in_range():
+    gen = torch.Generator().manual_seed(5)
+    z = torch.stack([3 * torch.randn(500, generator=gen, dtype=F64),
+                     (4 * torch.rand(500, generator=gen, dtype=F64) - 2) * math.pi * 0.999], -1)
+    assert torch.allclose(nb01.fan_inverse(nb01.fan_map(z)), z, atol=1e-10)
+
+
+def test_fan_log_density_is_log_p_z_minus_the_autograd_log_det():
+    gen = torch.Generator().manual_seed(6)
+    x = nb01.fan_map(torch.randn(50, 2, generator=gen, dtype=F64))
+    for xi, got in zip(x, nb01.fan_log_density(x)):
+        zi = nb01.fan_inverse(xi)
+        jac = torch.autograd.functional.jacobian(nb01.fan_map, zi)
+        want = Normal(0.0, 1.0).log_prob(zi).sum() - torch.linalg.det(jac).abs().log()
+        assert got.item() == pytest.approx(want.item(), abs=1e-10)
+
+
+def test_fan_density_integrates_to_one_and_matches_the_share_of_draws_in_a_box():
+    r = torch.linspace(1e-4, 30, 6001, dtype=F64)  # polar quadrature: dx = r dr dθ
+    theta = torch.linspace(-math.pi, math.pi, 2001, dtype=F64)
+    rr, tt = torch.meshgrid(r, theta, indexing="ij")
+    p = nb01.fan_log_density(torch.stack([rr * torch.cos(tt), rr * torch.sin(tt)], -1)).exp() * rr
+    assert torch.trapezoid(torch.trapezoid(p, theta, dim=1), r).item() == pytest.approx(1.0, abs=1e-6)
+    gen = torch.Generator().manual_seed(7)
+    x = nb01.fan_map(torch.randn(1_000_000, 2, generator=gen, dtype=F64))
+    inside = ((x[:, 0] > 0.5) & (x[:, 0] < 1.0) & (x[:, 1] > 0.0) & (x[:, 1] < 0.5)).double().mean().item()
+    t = torch.linspace(0, 0.5, 201, dtype=F64)
+    box = torch.stack(torch.meshgrid(0.5 + t, t, indexing="ij"), -1)
+    mass = torch.trapezoid(torch.trapezoid(nb01.fan_log_density(box).exp(), t, dim=1), t).item()
+    assert inside == pytest.approx(mass, abs=4 * math.sqrt(mass / 1e6))
+    assert not inside == pytest.approx(1.03 * mass, abs=4 * math.sqrt(mass / 1e6))  # 3% off would be caught
+
+
+def test_normal_cell_probabilities_are_products_of_cdf_differences_and_sum_to_the_square():
+    n = 6
+    _, centres = nb01.grid_cells(-2, 2, n)
+    h = 4 / n
+    normal = Normal(torch.tensor(0.0, dtype=F64), 1.0)
+    want = [(normal.cdf(c[0] + h / 2) - normal.cdf(c[0] - h / 2)) * (normal.cdf(c[1] + h / 2) - normal.cdf(c[1] - h / 2))
+            for c in centres]
+    got = nb01.normal_cell_probabilities(-2, 2, n)
+    assert torch.allclose(got, torch.stack(want), rtol=1e-12)
+    assert got.sum().item() == pytest.approx((normal.cdf(torch.tensor(2.0)) - normal.cdf(torch.tensor(-2.0))).item() ** 2)
+
+
+@pytest.mark.parametrize("call, words", [
+    (lambda: nb01.fan_inverse(torch.zeros(3)), "shape (..., 2)"),
+    (lambda: nb01.fan_inverse(torch.zeros(2)), "x = (0, 0)"),
+    (lambda: nb01.normal_cell_probabilities(1.0, 0.0, 3), "lo must be below hi"),
+    (lambda: nb01.normal_cell_probabilities(0.0, 1.0, 0), "n"),
+])
+def test_bad_input_to_the_fan_density_gets_a_clear_message(call, words):
+    with pytest.raises(ValueError) as info:
+        call()
+    assert words in str(info.value)

@@ -45,7 +45,24 @@ from typing import Callable
 import torch
 from torch import Tensor
 
-FALLBACK = "  The rest of the notebook uses the reference solution until this check passes."
+FALLBACK = "  The rest of the notebook uses the reference solution until this check passes."  # kept for callers; see fallback_line
+
+
+def fallback_line(function: str) -> str:
+    """The line under every verdict but "passed": which function the cells below run on instead of the learner's."""
+    return f"  The rest of the notebook uses the course's reference `{function}`, not yours, until yours passes."
+
+
+def learner_name(fn, function: str, names: dict | None = None) -> str:
+    """The name under which the learner wrote `fn`, else the exercise's `function`.
+
+    That is `fn.__name__` when the cell's namespace `names` binds that name to `fn` (a `def not_yet(x):`
+    checked as `exercise_0_1(not_yet)`); a lambda, a helper function or a name rebound since gets `function`.
+    """
+    name = getattr(fn, "__name__", "")
+    if isinstance(name, str) and name.isidentifier() and (names or {}).get(name) is fn:
+        return name
+    return function
 
 
 TIME_LIMIT = 5.0  # seconds for all calls of one checker run together
@@ -290,8 +307,9 @@ class Exercise:
         `ExerciseNotPassed`, after the caller's name for the function has been bound to the reference.
         """
         mode = nbgrader_mode()
+        names = sys._getframe(1).f_globals  # the notebook's namespace, when a check cell calls this
         with warnings.catch_warnings(record=True) if mode else contextlib.nullcontext() as caught:
-            verdict, keep = self._verdict(fn, time_limit, mode)
+            verdict, keep = self._verdict(fn, time_limit, mode, names)
         print(verdict)
         # nbgrader scores a check cell 0 when it writes to stderr, as warnings do: show them on stdout
         for text in dict.fromkeys(f"{w.category.__name__}: {w.message}" for w in caught or ()):
@@ -299,46 +317,47 @@ class Exercise:
         if keep:
             return fn
         if mode:
-            self._fall_back_and_raise(fn, sys._getframe(1).f_globals, mode)
+            self._fall_back_and_raise(fn, names, mode)
         return self.reference
 
-    def _verdict(self, fn, time_limit: float | None, mode: str | None) -> tuple[str, bool]:
+    def _verdict(self, fn, time_limit: float | None, mode: str | None, names: dict | None = None) -> tuple[str, bool]:
         """The line to print, and whether the notebook goes on with `fn` (else with the reference)."""
-        head = f"Exercise {self.number}"
+        head, fallback = f"Exercise {self.number}", fallback_line(self.function)
         if self.number in getattr(fn, "__vc_reference_for__", ()):
             if mode:  # a fresh top-to-bottom run: the answer cell handed over the package's reference itself
                 return (f"✗ {head}: `{self.function}` is the course's reference solution itself, not a function "
-                        f"written in the exercise cell.\n{FALLBACK}"), False
+                        f"written in the exercise cell.\n{fallback}"), False
             return (f"… {head}: `{self.function}` is still the reference solution that an earlier run of this "
                     f"check put in place.\n  Run your exercise cell above again (it defines your `{self.function}`), "
                     f"then this cell."), True
         if not callable(fn):
-            return f"✗ {head}: expected the function `{self.function}`, got {type(fn).__name__}.\n{FALLBACK}", False
+            return f"✗ {head}: expected the function `{self.function}`, got {type(fn).__name__}.\n{fallback}", False
         limit = self.time_limit if time_limit is None else time_limit
         clock = _Clock(limit)
-        answer = Answer(fn, self.function, self.params, clock)
+        name = learner_name(fn, self.function, names)
+        answer = Answer(fn, name, self.params, clock)
         try:
             with clock:
                 for check in self.checks:
                     check(answer)
         except _NotAttempted as stub:
             said = "" if str(stub) in ("", head) else f"({str(stub)!r})"
-            return (f"… {head} not attempted yet: `{self.function}` still raises NotImplementedError{said}.\n"
+            return (f"… {head} not attempted yet: `{name}` still raises NotImplementedError{said}.\n"
                     f"  Replace the `raise NotImplementedError` line with your code, run that cell, then this one.\n"
-                    f"{FALLBACK}"), False
+                    f"{fallback}"), False
         except CheckFailed as failure:
-            return f"✗ {head}: {failure}\n{FALLBACK}", False
+            return f"✗ {head}: {failure}\n{fallback}", False
         except _AnswerRaised as raised:
-            return f"✗ {head}: `{self.function}` {_describe_error(raised.error)}.\n{FALLBACK}", False
+            return f"✗ {head}: `{name}` {_describe_error(raised.error)}.\n{fallback}", False
         except _TimeUp:
-            return (f"✗ {head}: `{self.function}` took longer than {limit:g} s in total and was stopped (an endless "
+            return (f"✗ {head}: `{name}` took longer than {limit:g} s in total and was stopped (an endless "
                     f"loop, time.sleep, or far more work than needed?). The checks take milliseconds with a "
-                    f"direct formula.\n{FALLBACK}"), False
+                    f"direct formula.\n{fallback}"), False
         except KeyboardInterrupt:
             raise
         except Exception as err:  # noqa: BLE001  the checker's own code failed
             return (f"✗ {head}: the checker itself failed ({type(err).__name__}: {err}). This is a fault of the "
-                    f"checker, not of your answer; please report it.\n{FALLBACK}"), False
+                    f"checker, not of your answer; please report it.\n{fallback}"), False
         return f"✓ {head} passed ({len(self.checks)} checks)", True
 
     def _fall_back_and_raise(self, fn, names: dict, mode: str):
@@ -420,12 +439,19 @@ def close(got: Tensor, expected: Tensor, rtol: float) -> bool:
     return bool(((got - expected).abs() <= bound).all())  # NaN or inf anywhere compares False
 
 
+def _entry(shape, i: int) -> str:
+    """`result[12]`, `result[1, 0]`: entry i of a flattened result, as Python indexes the result itself."""
+    return "result[" + _index(shape, i).removeprefix("index ").strip("()").rstrip(",") + "]"
+
+
 def matches(got: Tensor, expected: Tensor, what: str, mistakes: dict[str, Tensor] | None = None,
             inputs: dict[str, Tensor] | None = None, dtype: torch.dtype = torch.float64) -> None:
     """Fail unless got ≈ expected; name a known mistake when `got` matches one of `mistakes`.
 
-    The tolerance follows the least precise of `dtype` (the inputs') and got's dtype. `inputs`
-    (name → tensor of got's shape) lets the message show the input where the values differ.
+    The tolerance follows the least precise of `dtype` (the inputs') and got's dtype. `what` names
+    the other arguments ("a = 2, b = 1"). `inputs` (name → tensor with as many entries as got, for
+    an elementwise function) lets the message say at which input the values differ and show the
+    inputs beside the values; without it the message names the entry as `result[i, j]`.
     Expected values and mistakes must be computed before the learner's code ran.
     """
     rtol = tolerance(dtype, got.dtype)
@@ -434,18 +460,28 @@ def matches(got: Tensor, expected: Tensor, what: str, mistakes: dict[str, Tensor
     got_d, exp_d = got.detach().double(), expected.detach().double()
     diff = (got_d - exp_d).abs().nan_to_num(math.inf).flatten()
     i = int(diff.argmax())
+    n = got_d.numel()
+    shown = {name: t.detach().double() for name, t in (inputs or {}).items() if t.numel() == n}
     start, mine = _window(got_d, i)
     _, right = _window(exp_d, i)
-    n = got_d.numel()
-    span = "" if n <= 6 else f" (entries {start}–{start + len(mine) - 1} of {n}, in order)"
-    numbers = f"\n  yours:    {_fmt(mine)}\n  expected: {_fmt(right)}{span}"
+    width = max([len("expected")] + [len(name) for name in shown]) + 2
+    rows = [f"{name + ':':<{width}}{_fmt(_window(t, i)[1])}" for name, t in shown.items()]
+    rows += [f"{'yours:':<{width}}{_fmt(mine)}", f"{'expected:':<{width}}{_fmt(right)}"]
+    span = "" if n <= 6 else (f"  ({len(mine)} of the {n} entries, around the largest difference"
+                              + ("" if shown else f": result.flatten()[{start}:{start + len(mine)}]") + ")")
+    numbers = "".join(f"\n  {row}" for row in rows) + (f"\n{span}" if span else "")
     for explanation, wrong in (mistakes or {}).items():
         if close(got, wrong, rtol):
             raise CheckFailed(f"for {what} your values match {explanation}{numbers}")
-    where = "".join(f"{name} = {t.flatten()[i]:.4g}, " for name, t in (inputs or {}).items() if t.numel() == n)
-    at = "" if n == 1 else f"at {_index(got.shape, i)}" + (f" ({where.rstrip(', ')})" if where else "") + " "
-    raise CheckFailed(f"for {what} the values differ: {at}you return {got_d.flatten()[i]:.6g}, "
-                      f"expected {exp_d.flatten()[i]:.6g}.{numbers}")
+    value, wanted = f"{got_d.flatten()[i]:.6g}", f"{exp_d.flatten()[i]:.6g}"
+    if shown:
+        at = ", ".join(f"{name} = {t.flatten()[i]:.6g}" for name, t in shown.items())
+        line = f"at {at} you return {value}, expected {wanted}."
+    elif n == 1:
+        line = f"you return {value}, expected {wanted}."
+    else:
+        line = f"your {_entry(got.shape, i)} is {value}, expected {wanted}."
+    raise CheckFailed(f"for {what} the values differ: {line}{numbers}")
 
 
 def leaf(t: Tensor) -> Tensor:

@@ -1,5 +1,5 @@
 """Checkers of notebook 01: Exercise 1.1 (exponential inverse CDF), 1.2 (affine pushforward density), 1.3
-(the log-normal density by change of variables)."""
+(the log-normal density by change of variables), 1.4 (the log-density of a 2-D map, the fan)."""
 
 from __future__ import annotations
 
@@ -178,4 +178,81 @@ exercise_1_3 = Exercise("1.3", "lognormal_density", compute.lognormal_density,
                          _lognormal_values(-0.5, 1.4, torch.float32), _lognormal_normalised])
 
 
-__all__ = ["exercise_1_1", "exercise_1_2", "exercise_1_3"]
+def _fan_x(dtype=torch.float64) -> Tensor:
+    """Points of the plane around the fan's bulk: radii 0.3 to 3, angles −2.5 to 2.5 (x₁ < 0 included)."""
+    r = torch.tensor([0.3, 0.7, 1.0, 1.6, 3.0], dtype=torch.float64)
+    angle = torch.tensor([-2.5, -0.9, 0.0, 0.4, 1.3, 2.5], dtype=torch.float64)
+    r, angle = torch.meshgrid(r, angle, indexing="ij")
+    return torch.stack([r * torch.cos(angle), r * torch.sin(angle)], -1).reshape(-1, 2).to(dtype)
+
+
+def _fan_mistakes(x: Tensor) -> dict[str, Tensor]:
+    r = torch.linalg.vector_norm(x, dim=-1)
+    theta = torch.atan2(x[..., 1], x[..., 0])
+    z1, z2 = 2 * torch.log(r), 2 * theta
+    log_pz = -0.5 * (z1**2 + z2**2) - math.log(2 * math.pi)
+    log_det = z1 - math.log(4.0)
+    def log_p(a, b):
+        return -0.5 * (a**2 + b**2) - math.log(2 * math.pi)
+    return {
+        "log p_Z(z) + log|det J_g(z)|: the sign of the Jacobian term is flipped. g spreads the probability of a "
+        "cell over |det J_g| times the area, so the density is divided by it: subtract log|det J_g(z)|.":
+            log_pz + log_det,
+        "log p_Z(z) alone: the Jacobian term is missing, so the result is not a density (it does not integrate "
+        "to 1). Subtract log|det J_g(z)| = z₁ − log 4.": log_pz,
+        "log p_Z(z) − (x₁ − log 4): the Jacobian determinant is a function of z, e^{z₁}/4, and must be evaluated "
+        "at z = g⁻¹(x), not at the coordinates of x.": log_pz - (x[..., 0] - math.log(4.0)),
+        "log p_Z(z) − z₁: |det J_g(z)| = e^{z₁}/4, and the 1/4 (a ½ from each of the two halves, e^{z₁/2} and "
+        "z₂/2) is missing.": log_pz - z1,
+        "log p_Z(x) − log|det J_g(z)|: p_Z is evaluated at x itself. The density of X at x uses p_Z at the z "
+        "that lands there, z = g⁻¹(x).":
+            log_p(x[..., 0], x[..., 1]) - log_det,
+        "z₁ = log|x|: the radius is e^{z₁/2}, so z₁ = 2·log|x|.":
+            log_p(torch.log(r), z2) - (torch.log(r) - math.log(4.0)),
+        "z₂ = atan2(x₂, x₁): the angle is z₂/2, so z₂ = 2·atan2(x₂, x₁).": log_p(z1, theta) - log_det,
+        "z₂ = 2·atan2(x₁, x₂): atan2 takes (y, x), here atan2(x₂, x₁).":
+            log_p(z1, 2 * torch.atan2(x[..., 0], x[..., 1])) - log_det,
+        "the constant −½·log 2π of one dimension: the 2-D standard normal has log p_Z(z) = −|z|²/2 − log 2π.":
+            log_pz + 0.5 * math.log(2 * math.pi) - log_det,
+        "the density p_X(x) itself: return its log, log p_Z(z) − log|det J_g(z)| (a flow works in logs).":
+            torch.exp(log_pz - log_det),
+        "log p_Z(z) − log|det J_g(z)| with z₂ = 2·atan(x₂/x₁): atan loses the half-plane x₁ < 0 (it returns "
+        "angles in (−π/2, π/2) only); torch.atan2(x₂, x₁) gives the angle in (−π, π].":
+            log_p(z1, 2 * torch.atan(x[..., 1] / x[..., 0])) - log_det,
+    }
+
+
+def _fan_shape(answer):
+    x = _fan_x()
+    for shape in ((2, 3, 2), (2,), (7, 2)):
+        xs = x[:math.prod(shape) // 2].reshape(shape)
+        answer.tensor(xs, shape=shape[:-1])
+
+
+def _fan_values(dtype):
+    def check(answer):
+        x = _fan_x(dtype)
+        expected, wrong = compute.fan_log_density(x.double()), _fan_mistakes(x.double())
+        got = answer.tensor(x, shape=x.shape[:-1])
+        matches(got, expected, f"30 points x = (x₁, x₂) around the fan{in_dtype(dtype)}", wrong,
+                inputs={"x₁": x[:, 0], "x₂": x[:, 1]}, dtype=dtype)
+    check.__name__ = f"values{in_dtype(dtype)}"
+    return check
+
+
+def _fan_normalised(answer):
+    t = torch.linspace(-9, 9, 601, dtype=torch.float64)
+    x = torch.stack(torch.meshgrid(t, t, indexing="ij"), -1)
+    x = x + 1e-9 * (x.norm(dim=-1, keepdim=True) == 0)  # no point exactly at the origin
+    got = answer.tensor(x, shape=x.shape[:-1]).detach().double()
+    area = torch.trapezoid(torch.trapezoid(got.exp(), t, dim=1), t).item()
+    if abs(area - 1) > 5e-3:
+        raise CheckFailed(f"exp of your log-density should integrate to 1 over the plane; on a grid over "
+                          f"[−9, 9]² it integrates to {area:.4f}.")
+
+
+exercise_1_4 = Exercise("1.4", "fan_log_density", compute.fan_log_density,
+                        [_fan_shape, _fan_values(torch.float64), _fan_values(torch.float32), _fan_normalised])
+
+
+__all__ = ["exercise_1_1", "exercise_1_2", "exercise_1_3", "exercise_1_4"]

@@ -336,6 +336,40 @@ def fan_log_det(z: Tensor) -> Tensor:
     return z[..., 0] - math.log(4.0)
 
 
+def fan_inverse(x: Tensor) -> Tensor:
+    """g⁻¹ of `fan_map`: z₁ = 2·log|x|, z₂ = 2·atan2(x₂, x₁). (…, 2) → (…, 2), x ≠ 0.
+
+    The angle z₂/2 is taken in (−π, π], so z₂ in (−2π, 2π]: g sends z₂ and z₂ ± 4π to the same x, and
+    this is the preimage that N(0, I) makes likely (|Z₂| > 2π has probability 3·10⁻¹⁰).
+    """
+    x = v.tensor(x, "x")
+    if x.shape[-1:] != (2,):
+        raise ValueError(f"x must have shape (..., 2), got {tuple(x.shape)}.")
+    r = torch.linalg.vector_norm(x, dim=-1)
+    if (r == 0).any():
+        raise ValueError("x = (0, 0) is not an image of the fan map (its radius e^{z₁/2} is never 0).")
+    return torch.stack([2 * torch.log(r), 2 * torch.atan2(x[..., 1], x[..., 0])], dim=-1)
+
+
+def fan_log_density(x: Tensor) -> Tensor:
+    """log p_X(x) for X = fan_map(Z), Z ~ N(0, I) in 2-D: log p_Z(z) − log|det J_g(z)| at z = g⁻¹(x).
+    Reference for Exercise 1.4. (…, 2) → (…); the preimages with |z₂| > 2π are left out (see fan_inverse)."""
+    z = fan_inverse(x)
+    return standard_normal_log_prob(z).sum(-1) - fan_log_det(z)
+
+
+def normal_cell_probabilities(lo: float, hi: float, n: int) -> Tensor:
+    """P(Z in cell) for Z ~ N(0, I) in 2-D and the n × n square cells of [lo, hi]², in `grid_cells`'s order:
+    (Φ(b₁) − Φ(a₁))·(Φ(b₂) − Φ(a₂)) for the cell [a₁, b₁] × [a₂, b₂]. (n²,), float64."""
+    lo, hi = v.scalar(lo, "lo"), v.scalar(hi, "hi")
+    if not lo < hi:
+        raise ValueError(f"lo must be below hi, got {lo} and {hi}.")
+    n = v.count(n, "n")
+    edges = torch.linspace(lo, hi, n + 1, dtype=torch.float64)
+    per_axis = torch.special.ndtr(edges).diff()  # (n,)
+    return (per_axis[:, None] * per_axis[None, :]).flatten()
+
+
 def grid_cells(lo: float, hi: float, n: int, points_per_edge: int = 8) -> tuple[Tensor, Tensor]:
     """The n × n square cells of [lo, hi]²: their outlines (n², 4·points_per_edge, 2), counter-clockwise,
     points_per_edge points along each side (so a curved image of a side stays curved), and their
@@ -511,5 +545,5 @@ __all__ = ["squared_distances", "pairing_cost", "best_pairing", "random_pairing_
            "neighbour_correlation", "SOURCES", "source_log_prob", "source_icdf",
            "sample_source", "Map", "MAPS", "Pushforward", "wasserstein_1d", "exponential_icdf",
            "affine_pushforward_density", "jacobian_free_density", "lognormal_density", "fan_map",
-           "fan_log_det", "grid_cells", "polygon_areas", "histogram_density", "PushforwardSummary", "summarize_pushforward",
+           "fan_log_det", "fan_inverse", "fan_log_density", "normal_cell_probabilities", "grid_cells", "polygon_areas", "histogram_density", "PushforwardSummary", "summarize_pushforward",
            "LinearGenerator", "histogram_view", "central_interval", "view_range", "sample_moments"]
