@@ -135,12 +135,16 @@ def test_p_x_given_z_sums_to_one_over_every_image(name, latent_dim, gen):
         assert abs(total.item()) < 1e-5, total.item()
 
 
+@pytest.mark.parametrize("noise", ["generator", "uniforms"])
 @pytest.mark.parametrize("name", TINY)
-def test_sampling_matches_the_log_probabilities(name, gen):
+def test_sampling_matches_the_log_probabilities(name, noise, gen):
     decoder = _randomize(TINY[name](2), gen, scale=1.0).eval()
     z1 = torch.randn(1, 2, generator=gen)
     n = 40_000
-    draws = decoder.sample(z1.expand(n, -1), generator=gen)
+    if noise == "generator":
+        draws = decoder.sample(z1.expand(n, -1), generator=gen)
+    else:  # the inverse CDF of uniform pixel noise
+        draws = decoder.sample(z1.expand(n, -1), uniforms=torch.rand(n, 4, generator=gen))
     codes = (draws * 2).round().long() @ torch.tensor([27, 9, 3, 1])  # base-3 index of each image
     freq = torch.bincount(codes, minlength=81).double() / n
     p = decoder.log_prob(_levels_grid(4, 3), z1.expand(81, -1)).double().exp()
@@ -271,6 +275,10 @@ def test_training_improves_the_likelihood_and_same_seed_same_result():
     (lambda: ar.MaskedConvDecoder(2).log_prob([[0.0] * 64], torch.zeros(1, 2)), TypeError, "torch.Tensor"),
     (lambda: ar.MaskedConvDecoder(0).sample(), ValueError, "needs n"),
     (lambda: ar.MaskedConvDecoder(2).sample(torch.zeros(2, 2), n=3), ValueError, "n = 3"),
+    (lambda: ar.MaskedConvDecoder(2).sample(torch.zeros(2, 2), uniforms=torch.rand(3, 64)), ValueError, "(B, 64)"),
+    (lambda: ar.MaskedConvDecoder(2).sample(torch.zeros(1, 2), uniforms=torch.ones(1, 64)), ValueError, "[0, 1)"),
+    (lambda: ar.MaskedConvDecoder(2).sample(torch.zeros(1, 2), generator=torch.Generator(), uniforms=torch.zeros(1, 64)),
+     ValueError, "not both"),
     (lambda: ar.AutoregressiveVAE(models.VAE(2)), TypeError, "MaskedMLPDecoder or MaskedConvDecoder"),
     (lambda: ar.AutoregressiveVAE(ar.MaskedMLPDecoder(0), prior=probability.StandardNormal(1)), ValueError, "no prior"),
     (lambda: ar.AutoregressiveVAE(ar.MaskedMLPDecoder(2)).decode_mean(torch.zeros(1, 2)), TypeError, "sample_x"),
@@ -387,3 +395,14 @@ def test_train_applies_the_augmentation_to_training_batches_only():
     h_spy = training.train(spied, data, data[:10], epochs=2, batch_size=10, lr=1e-2, progress=False, augment=spy)
     assert seen == [torch.Size([10, 64])] * 8  # 4 batches per epoch, 2 epochs, none for validation
     assert h_spy.val_loss == h_plain.val_loss  # an identity augmentation changes nothing
+
+
+def test_the_inverse_cdf_picks_the_level_the_uniform_falls_in():
+    decoder = ar.MaskedConvDecoder(0, channels=2, n_layers=1, image_side=2, n_levels=3, kernel_size=3, first_kernel=3)
+    with torch.no_grad():  # every conditional is (0.2, 0.5, 0.3): cumulative 0.2, 0.7, 1
+        for p in decoder.parameters():
+            p.zero_()
+        decoder.position_bias[-1].copy_(torch.tensor([0.2, 0.5, 0.3]).log()[:, None, None].expand(3, 2, 2))
+    u = torch.tensor([[0.0, 0.19, 0.21, 0.69], [0.71, 0.999, 0.5, 0.2]])
+    expected = torch.tensor([[0, 0, 1, 1], [2, 2, 1, 1]]) / 2
+    assert torch.equal(decoder.sample(n=2, uniforms=u), expected)

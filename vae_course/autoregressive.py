@@ -173,10 +173,14 @@ class _ARDecoder(torch.nn.Module):
         return probability.categorical_log_likelihood(levels, self._logits(x, self.check_z(z, len(x))))
 
     @torch.no_grad()
-    def sample(self, z: Tensor | None = None, n: int | None = None, generator: torch.Generator | None = None) -> Tensor:
+    def sample(self, z: Tensor | None = None, n: int | None = None, generator: torch.Generator | None = None,
+               uniforms: Tensor | None = None) -> Tensor:
         """x ~ p(x|z), pixel by pixel in raster order (64 passes of the network): (B, L) → (B, 64) in [0, 1].
 
         With latent_dim = 0 pass n (how many digits) instead of z. Runs in eval mode (no dropout).
+        uniforms (B, 64) in [0, 1), instead of a generator: the pixel noise itself; pixel j takes the first
+        level whose cumulative probability exceeds uniforms[:, j] (inverse CDF), so rows with the same
+        uniforms and other codes differ only through z.
         """
         if z is None:
             if self.latent_dim:
@@ -189,11 +193,24 @@ class _ARDecoder(torch.nn.Module):
             if n is not None and n != len(z):
                 raise ValueError(f"n = {n} but z has {len(z)} rows; pass one of them.")
             z = self.check_z(z)
+        if uniforms is not None:
+            if generator is not None:
+                raise ValueError("pass a generator or uniforms (the pixel noise itself), not both.")
+            uniforms = v.tensor(uniforms, "uniforms", dtype=self._dtype())
+            if uniforms.shape != (len(z), self.data_dim):
+                raise ValueError(f"uniforms must have shape (B, {self.data_dim}) = ({len(z)}, {self.data_dim}), "
+                                 f"got {tuple(uniforms.shape)}.")
+            if (uniforms < 0).any() or (uniforms >= 1).any():
+                raise ValueError("uniforms must lie in [0, 1).")
         with models.evaluating(self):
             x = torch.zeros(len(z), self.data_dim, dtype=self._dtype())
             for j in range(self.data_dim):
                 p = torch.softmax(self._logits(x, z)[:, j], dim=-1)
-                x[:, j] = torch.multinomial(p, 1, generator=generator)[:, 0].to(x.dtype) / (self.n_levels - 1)
+                if uniforms is None:
+                    level = torch.multinomial(p, 1, generator=generator)[:, 0]
+                else:  # the number of levels whose cumulative probability is ≤ u (at most K − 1)
+                    level = (p.cumsum(-1)[:, :-1] <= uniforms[:, j:j + 1]).sum(-1)
+                x[:, j] = level.to(x.dtype) / (self.n_levels - 1)
         return x
 
 
@@ -410,9 +427,9 @@ class AutoregressiveVAE(models.VAE):
         return self.mean_image(None)
 
     @torch.no_grad()
-    def sample_x(self, z: Tensor, generator: torch.Generator | None = None) -> Tensor:
-        """x ~ p(x|z) pixel by pixel: z (B, L) → x (B, 64) in [0, 1] (levels / 16)."""
-        return self.decoder.sample(self.decode(z), generator=generator)
+    def sample_x(self, z: Tensor, generator: torch.Generator | None = None, uniforms: Tensor | None = None) -> Tensor:
+        """x ~ p(x|z) pixel by pixel: z (B, L) → x (B, 64) in [0, 1] (levels / 16); uniforms: see the decoder's sample."""
+        return self.decoder.sample(self.decode(z), generator=generator, uniforms=uniforms)
 
     @torch.no_grad()
     def sample(self, n: int, generator: torch.Generator | None = None) -> Tensor:
