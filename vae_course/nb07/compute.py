@@ -195,8 +195,8 @@ __all__ = ["mixture_log_prob", "VampPrior", "make_vae", "marginal_kl", "PriorFit
 class ZPath(NamedTuple):
     """Codes along one latent direction, and what an autoregressive VAE does there (all precomputed):
     ts (T,): steps along dimension `dim`; z (T, L) = z0 + t·e_dim; samples (T, n, 64): x ~ p(x|z) with the
-    same pixel noise (one generator seed per column) at every step; log_prior (T,): log p(z); nll (T,):
-    −log p(x|z) of the digit x the path starts from (exact), in nats; dim; x (64,) that digit."""
+    same pixel noise (one uniform per pixel, from one generator seed per column) at every step; log_prior
+    (T,): log p(z); nll (T,): −log p(x|z) of the digit x the path starts from (exact), in nats; dim; x (64,) that digit."""
 
     ts: Tensor
     z: Tensor
