@@ -41,6 +41,8 @@ DECODERS = {
     "conv 3x3": lambda L: ar.MaskedConvDecoder(L, channels=6, n_layers=4, kernel_size=3, first_kernel=3),
     "conv, z per channel": lambda L: ar.MaskedConvDecoder(L, channels=6, z_bias="channel"),
     "conv, residual": lambda L: ar.MaskedConvDecoder(L, channels=6, n_layers=3, kernel_size=3, residual=True),
+    "conv, gated": lambda L: ar.MaskedConvDecoder(L, channels=6, n_layers=3, kernel_size=3, first_kernel=5,
+                                                  gated=True),
 }
 
 
@@ -117,6 +119,8 @@ TINY = {
     "conv": lambda L: ar.MaskedConvDecoder(L, channels=4, image_side=2, n_levels=3, kernel_size=3, first_kernel=3),
     "conv, residual": lambda L: ar.MaskedConvDecoder(L, channels=4, image_side=2, n_levels=3, kernel_size=3,
                                                      first_kernel=3, residual=True),
+    "conv, gated": lambda L: ar.MaskedConvDecoder(L, channels=4, image_side=2, n_levels=3, kernel_size=3,
+                                                  first_kernel=3, gated=True),
 }
 
 
@@ -131,12 +135,16 @@ def test_p_x_given_z_sums_to_one_over_every_image(name, latent_dim, gen):
         assert abs(total.item()) < 1e-5, total.item()
 
 
+@pytest.mark.parametrize("noise", ["generator", "uniforms"])
 @pytest.mark.parametrize("name", TINY)
-def test_sampling_matches_the_log_probabilities(name, gen):
+def test_sampling_matches_the_log_probabilities(name, noise, gen):
     decoder = _randomize(TINY[name](2), gen, scale=1.0).eval()
     z1 = torch.randn(1, 2, generator=gen)
     n = 40_000
-    draws = decoder.sample(z1.expand(n, -1), generator=gen)
+    if noise == "generator":
+        draws = decoder.sample(z1.expand(n, -1), generator=gen)
+    else:  # the inverse CDF of uniform pixel noise
+        draws = decoder.sample(z1.expand(n, -1), uniforms=torch.rand(n, 4, generator=gen))
     codes = (draws * 2).round().long() @ torch.tensor([27, 9, 3, 1])  # base-3 index of each image
     freq = torch.bincount(codes, minlength=81).double() / n
     p = decoder.log_prob(_levels_grid(4, 3), z1.expand(81, -1)).double().exp()
@@ -256,6 +264,7 @@ def test_training_improves_the_likelihood_and_same_seed_same_result():
     (lambda: ar.MaskedLinear(3, 2, torch.ones(3, 2)), ValueError, "(out_features, in_features)"),
     (lambda: ar.MaskedConvDecoder(2, z_bias="pixel"), ValueError, "z_bias"),
     (lambda: ar.MaskedConvDecoder(2, dropout=1.0), ValueError, "dropout"),
+    (lambda: ar.MaskedConvDecoder(2, gated=1), TypeError, "gated"),
     (lambda: ar.MaskedMLPDecoder(-1), ValueError, "latent_dim"),
     (lambda: ar.MaskedConvDecoder(2).log_prob(torch.zeros(3, 64)), ValueError, "needs z"),
     (lambda: ar.MaskedConvDecoder(2).log_prob(torch.zeros(3, 64), torch.zeros(2, 2)), ValueError, "one code per digit"),
@@ -266,6 +275,10 @@ def test_training_improves_the_likelihood_and_same_seed_same_result():
     (lambda: ar.MaskedConvDecoder(2).log_prob([[0.0] * 64], torch.zeros(1, 2)), TypeError, "torch.Tensor"),
     (lambda: ar.MaskedConvDecoder(0).sample(), ValueError, "needs n"),
     (lambda: ar.MaskedConvDecoder(2).sample(torch.zeros(2, 2), n=3), ValueError, "n = 3"),
+    (lambda: ar.MaskedConvDecoder(2).sample(torch.zeros(2, 2), uniforms=torch.rand(3, 64)), ValueError, "(B, 64)"),
+    (lambda: ar.MaskedConvDecoder(2).sample(torch.zeros(1, 2), uniforms=torch.ones(1, 64)), ValueError, "[0, 1)"),
+    (lambda: ar.MaskedConvDecoder(2).sample(torch.zeros(1, 2), generator=torch.Generator(), uniforms=torch.zeros(1, 64)),
+     ValueError, "not both"),
     (lambda: ar.AutoregressiveVAE(models.VAE(2)), TypeError, "MaskedMLPDecoder or MaskedConvDecoder"),
     (lambda: ar.AutoregressiveVAE(ar.MaskedMLPDecoder(0), prior=probability.StandardNormal(1)), ValueError, "no prior"),
     (lambda: ar.AutoregressiveVAE(ar.MaskedMLPDecoder(2)).decode_mean(torch.zeros(1, 2)), TypeError, "sample_x"),
@@ -321,3 +334,75 @@ def test_train_keeps_the_averaged_weights_and_checks_its_options():
     for kw, words in (({"ema_decay": 1.0}, "ema_decay"), ({"lr_schedule": "linear"}, "lr_schedule")):
         with pytest.raises(ValueError, match=words):
             fit(**kw)
+
+
+# --- shift augmentation ----------------------------------------------------------------------------------
+
+def _shift_by_loops(image, dy, dx):
+    """The shifted 8×8 image written out pixel by pixel: out[r, c] = image[r − dy, c − dx], 0 outside."""
+    out = torch.zeros(8, 8)
+    for r in range(8):
+        for c in range(8):
+            if 0 <= r - dy < 8 and 0 <= c - dx < 8:
+                out[r, c] = image[r - dy, c - dx]
+    return out
+
+
+def test_shift_digits_moves_each_digit_by_one_of_the_allowed_offsets():
+    gen = torch.Generator().manual_seed(3)
+    x = torch.randint(1, 17, (200, 64), generator=gen).float() / 16  # no zero pixel: the shift is identifiable
+    out = ar.shift_digits(x, torch.Generator().manual_seed(0), max_shift=1)
+    seen = set()
+    for image, shifted in zip(x.reshape(-1, 8, 8), out.reshape(-1, 8, 8)):
+        matches = [(dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1)
+                   if torch.equal(shifted, _shift_by_loops(image, dy, dx))]
+        assert len(matches) == 1
+        seen.add(matches[0])
+    assert len(seen) == 9  # all nine offsets occur in 200 draws
+    assert torch.equal(ar.shift_digits(x, gen, max_shift=0), x)
+    two = ar.shift_digits(x[:50], torch.Generator().manual_seed(1), max_shift=2).reshape(-1, 8, 8)
+    assert all(any(torch.equal(s, _shift_by_loops(i, dy, dx)) for dy in range(-2, 3) for dx in range(-2, 3))
+               for i, s in zip(x[:50].reshape(-1, 8, 8), two))
+
+
+@pytest.mark.parametrize("call, error, words", [
+    (lambda: ar.shift_digits(torch.zeros(2, 63)), ValueError, "(B, 64)"),
+    (lambda: ar.shift_digits(torch.zeros(2, 64), max_shift=8), ValueError, "below the image side"),
+    (lambda: ar.shift_digits(torch.zeros(2, 64), max_shift=-1), ValueError, "max_shift"),
+    (lambda: training.train(models.VAE(2, 8), torch.zeros(4, 64), torch.zeros(2, 64), epochs=1, progress=False,
+                            augment="shift"), TypeError, "augment"),
+])
+def test_shift_and_augment_reject_bad_input(call, error, words):
+    with pytest.raises(error) as info:
+        call()
+    assert words in str(info.value), str(info.value)
+
+
+def test_train_applies_the_augmentation_to_training_batches_only():
+    gen = torch.Generator().manual_seed(0)
+    data = _random_x(64, 17, gen, b=40)
+    seen = []
+
+    def spy(batch, generator):
+        seen.append(batch.shape)
+        return batch
+
+    torch.manual_seed(0)
+    plain = models.VAE(2, 8)
+    h_plain = training.train(plain, data, data[:10], epochs=2, batch_size=10, lr=1e-2, progress=False)
+    torch.manual_seed(0)
+    spied = models.VAE(2, 8)
+    h_spy = training.train(spied, data, data[:10], epochs=2, batch_size=10, lr=1e-2, progress=False, augment=spy)
+    assert seen == [torch.Size([10, 64])] * 8  # 4 batches per epoch, 2 epochs, none for validation
+    assert h_spy.val_loss == h_plain.val_loss  # an identity augmentation changes nothing
+
+
+def test_the_inverse_cdf_picks_the_level_the_uniform_falls_in():
+    decoder = ar.MaskedConvDecoder(0, channels=2, n_layers=1, image_side=2, n_levels=3, kernel_size=3, first_kernel=3)
+    with torch.no_grad():  # every conditional is (0.2, 0.5, 0.3): cumulative 0.2, 0.7, 1
+        for p in decoder.parameters():
+            p.zero_()
+        decoder.position_bias[-1].copy_(torch.tensor([0.2, 0.5, 0.3]).log()[:, None, None].expand(3, 2, 2))
+    u = torch.tensor([[0.0, 0.19, 0.21, 0.69], [0.71, 0.999, 0.5, 0.2]])
+    expected = torch.tensor([[0, 0, 1, 1], [2, 2, 1, 1]]) / 2
+    assert torch.equal(decoder.sample(n=2, uniforms=u), expected)

@@ -173,10 +173,14 @@ class _ARDecoder(torch.nn.Module):
         return probability.categorical_log_likelihood(levels, self._logits(x, self.check_z(z, len(x))))
 
     @torch.no_grad()
-    def sample(self, z: Tensor | None = None, n: int | None = None, generator: torch.Generator | None = None) -> Tensor:
+    def sample(self, z: Tensor | None = None, n: int | None = None, generator: torch.Generator | None = None,
+               uniforms: Tensor | None = None) -> Tensor:
         """x ~ p(x|z), pixel by pixel in raster order (64 passes of the network): (B, L) → (B, 64) in [0, 1].
 
         With latent_dim = 0 pass n (how many digits) instead of z. Runs in eval mode (no dropout).
+        uniforms (B, 64) in [0, 1), instead of a generator: the pixel noise itself; pixel j takes the first
+        level whose cumulative probability exceeds uniforms[:, j] (inverse CDF), so rows with the same
+        uniforms and other codes differ only through z.
         """
         if z is None:
             if self.latent_dim:
@@ -189,11 +193,24 @@ class _ARDecoder(torch.nn.Module):
             if n is not None and n != len(z):
                 raise ValueError(f"n = {n} but z has {len(z)} rows; pass one of them.")
             z = self.check_z(z)
+        if uniforms is not None:
+            if generator is not None:
+                raise ValueError("pass a generator or uniforms (the pixel noise itself), not both.")
+            uniforms = v.tensor(uniforms, "uniforms", dtype=self._dtype())
+            if uniforms.shape != (len(z), self.data_dim):
+                raise ValueError(f"uniforms must have shape (B, {self.data_dim}) = ({len(z)}, {self.data_dim}), "
+                                 f"got {tuple(uniforms.shape)}.")
+            if (uniforms < 0).any() or (uniforms >= 1).any():
+                raise ValueError("uniforms must lie in [0, 1).")
         with models.evaluating(self):
             x = torch.zeros(len(z), self.data_dim, dtype=self._dtype())
             for j in range(self.data_dim):
                 p = torch.softmax(self._logits(x, z)[:, j], dim=-1)
-                x[:, j] = torch.multinomial(p, 1, generator=generator)[:, 0].to(x.dtype) / (self.n_levels - 1)
+                if uniforms is None:
+                    level = torch.multinomial(p, 1, generator=generator)[:, 0]
+                else:  # the number of levels whose cumulative probability is ≤ u (at most K − 1)
+                    level = (p.cumsum(-1)[:, :-1] <= uniforms[:, j:j + 1]).sum(-1)
+                x[:, j] = level.to(x.dtype) / (self.n_levels - 1)
         return x
 
 
@@ -244,11 +261,14 @@ class MaskedConvDecoder(_ARDecoder):
     learned bias per position and channel that does not depend on z (with latent_dim = 0 it is all it has).
     image_side, n_levels: 8 × 8 pixels and 17 grey levels for the digits (smaller for tests that enumerate).
     residual=True adds each layer after the first to its input (h ← h + layer(h); type-B masks keep the order).
+    gated=True replaces relu by a gated unit (PixelCNN++ / WaveNet style): each masked layer computes 2·channels
+    maps a, g and h = tanh(a + bias_a(z)) ⊙ σ(g + bias_g(z)), so z can also open and close features.
     """
 
     def __init__(self, latent_dim: int, channels: int = 32, n_layers: int = 3, kernel_size: int = 5,
                  first_kernel: int = 15, dropout: float = 0.0, z_bias: str = "position",
-                 image_side: int = IMAGE_SIDE, n_levels: int = N_LEVELS, residual: bool = False):
+                 image_side: int = IMAGE_SIDE, n_levels: int = N_LEVELS, residual: bool = False,
+                 gated: bool = False):
         super().__init__()
         self.side = s = v.count(image_side, "image_side", minimum=2)
         self._init(latent_dim, dropout, s * s, n_levels)
@@ -257,11 +277,15 @@ class MaskedConvDecoder(_ARDecoder):
         if not isinstance(residual, bool):
             raise TypeError(f"residual must be True or False, got {residual!r}.")
         self.residual = residual
+        if not isinstance(gated, bool):
+            raise TypeError(f"gated must be True or False, got {gated!r}.")
+        self.gated = gated
         nn = torch.nn
-        self.convs = nn.ModuleList([MaskedConv2d(1, channels, first_kernel, "A")] +
-                                   [MaskedConv2d(channels, channels, kernel_size, "B") for _ in range(n_layers - 1)])
+        wide = 2 * channels if gated else channels  # a gated layer computes a and g
+        self.convs = nn.ModuleList([MaskedConv2d(1, wide, first_kernel, "A")] +
+                                   [MaskedConv2d(channels, wide, kernel_size, "B") for _ in range(n_layers - 1)])
         self.out = nn.Conv2d(channels, self.n_levels, 1)
-        widths = [channels] * n_layers + [self.n_levels]
+        widths = [wide] * n_layers + [self.n_levels]
         self.position_bias = nn.ParameterList(nn.Parameter(torch.zeros(c, s, s)) for c in widths)
         per = s * s if z_bias == "position" else 1
         self.z_in = (nn.ModuleList(nn.Linear(self.latent_dim, c * per, bias=False) for c in widths)
@@ -278,10 +302,38 @@ class MaskedConvDecoder(_ARDecoder):
     def _logits(self, x: Tensor, z: Tensor) -> Tensor:
         h = x.reshape(-1, 1, self.side, self.side)
         for i, conv in enumerate(self.convs):
-            update = self.drop(torch.relu(conv(h) + self._bias(i, z)))
+            pre = conv(h) + self._bias(i, z)
+            if self.gated:
+                a, g = pre.chunk(2, dim=1)
+                update = self.drop(torch.tanh(a) * torch.sigmoid(g))
+            else:
+                update = self.drop(torch.relu(pre))
             h = h + update if self.residual and i > 0 else update
         logits = self.out(h) + self._bias(len(self.convs), z)  # (B, K, side, side)
         return logits.flatten(2).transpose(1, 2)  # (B, D, K)
+
+
+# --- augmentation --------------------------------------------------------------------------------------
+
+def shift_digits(x: Tensor, generator: torch.Generator | None = None, max_shift: int = 1) -> Tensor:
+    """Each digit moved by its own random (dy, dx), each uniform on −max_shift..max_shift, the pixels that
+    come in set to 0 (the background): x (B, 64) → (B, 64). Augmentation for `training.train(augment=...)`.
+    """
+    x = v.tensor(x, "x")
+    if x.ndim != 2 or x.shape[1] != DATA_DIM:
+        raise ValueError(f"x must have shape (B, {DATA_DIM}), got {tuple(x.shape)}.")
+    m = v.count(max_shift, "max_shift", minimum=0)
+    if m >= IMAGE_SIDE:
+        raise ValueError(f"max_shift must be below the image side {IMAGE_SIDE}, got {m}.")
+    if m == 0 or len(x) == 0:
+        return x.clone()
+    b, s = len(x), IMAGE_SIDE
+    padded = F.pad(x.reshape(b, s, s), (m, m, m, m))  # (B, s + 2m, s + 2m)
+    dy, dx = torch.randint(-m, m + 1, (2, b), generator=generator)
+    rows = (torch.arange(s)[None, :] + m - dy[:, None])  # (B, s): output row r reads padded row r + m − dy
+    cols = (torch.arange(s)[None, :] + m - dx[:, None])
+    out = padded[torch.arange(b)[:, None, None], rows[:, :, None], cols[:, None, :]]
+    return out.reshape(b, DATA_DIM)
 
 
 # --- the VAE -------------------------------------------------------------------------------------------
@@ -375,9 +427,9 @@ class AutoregressiveVAE(models.VAE):
         return self.mean_image(None)
 
     @torch.no_grad()
-    def sample_x(self, z: Tensor, generator: torch.Generator | None = None) -> Tensor:
-        """x ~ p(x|z) pixel by pixel: z (B, L) → x (B, 64) in [0, 1] (levels / 16)."""
-        return self.decoder.sample(self.decode(z), generator=generator)
+    def sample_x(self, z: Tensor, generator: torch.Generator | None = None, uniforms: Tensor | None = None) -> Tensor:
+        """x ~ p(x|z) pixel by pixel: z (B, L) → x (B, 64) in [0, 1] (levels / 16); uniforms: see the decoder's sample."""
+        return self.decoder.sample(self.decode(z), generator=generator, uniforms=uniforms)
 
     @torch.no_grad()
     def sample(self, n: int, generator: torch.Generator | None = None) -> Tensor:
@@ -401,4 +453,4 @@ def exact_log_prob(model: AutoregressiveVAE, x: Tensor, batch_size: int = 500) -
 
 
 __all__ = ["made_mask", "made_degrees", "raster_mask", "MaskedLinear", "MaskedConv2d", "MaskedMLPDecoder",
-           "MaskedConvDecoder", "NoLatent", "AutoregressiveVAE", "exact_log_prob", "Z_BIAS", "IMAGE_SIDE"]
+           "MaskedConvDecoder", "shift_digits", "NoLatent", "AutoregressiveVAE", "exact_log_prob", "Z_BIAS", "IMAGE_SIDE"]

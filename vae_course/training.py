@@ -107,7 +107,8 @@ def _iw_step_terms(model, x: Tensor, k: int, generator) -> dict:
 def train(model, x_train: Tensor, x_val: Tensor, *, epochs: int = 50, batch_size: int = 100, lr: float = 1e-3,
           beta: float = 1.0, patience: int | None = None, generator: torch.Generator | None = None,
           progress: bool = True, iw_samples: int = 1, weight_decay: float = 0.0,
-          warmup_epochs: int = 0, ema_decay: float = 0.0, lr_schedule: str = "constant") -> History:
+          warmup_epochs: int = 0, ema_decay: float = 0.0, lr_schedule: str = "constant",
+          augment=None) -> History:
     """Train `model` (a `vae_course.models.VAE`) with Adam on −ELBO; keep the best weights on x_val.
 
     x_train (N, 64), x_val (M, 64). Each epoch shuffles with `generator`; the validation loss is a
@@ -123,6 +124,8 @@ def train(model, x_train: Tensor, x_val: Tensor, *, epochs: int = 50, batch_size
     θ̄ ← d·θ̄ + (1 − d)·θ after every step (d ramps up as min(d, (1 + t)/(10 + t)) over the first steps t),
     and validates and keeps the averaged weights instead of the last ones. `lr_schedule="cosine"` lowers
     the learning rate from lr to 0 along a half cosine over the `epochs` (per step); "constant" keeps lr.
+    `augment`: None, or a function (batch, generator) → batch applied to every training batch (e.g.
+    `autoregressive.shift_digits`); validation never sees it.
     """
     x_train, x_val = v.tensor(x_train, "x_train"), v.tensor(x_val, "x_val")
     beta = v.scalar(beta, "beta")
@@ -141,6 +144,8 @@ def train(model, x_train: Tensor, x_val: Tensor, *, epochs: int = 50, batch_size
     if not 0 <= ema_decay < 1:
         raise ValueError(f"ema_decay must lie in [0, 1) (0: no moving average), got {ema_decay}.")
     v.one_of(lr_schedule, "lr_schedule", ("constant", "cosine"))
+    if augment is not None and not callable(augment):
+        raise TypeError(f"augment must be None or a function (batch, generator) → batch, got {type(augment).__name__}.")
     generator = generator if generator is not None else torch.Generator().manual_seed(0)
     opt = (torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay) if weight_decay
            else torch.optim.Adam(model.parameters(), lr=lr))
@@ -158,6 +163,8 @@ def train(model, x_train: Tensor, x_val: Tensor, *, epochs: int = 50, batch_size
         beta_now = beta * min(1.0, (epoch + 1) / warmup_epochs) if warmup_epochs else beta
         for i in range(0, len(x_train), batch_size):
             batch = x_train[perm[i:i + batch_size]]
+            if augment is not None:
+                batch = augment(batch, generator)
             if iw_samples == 1:
                 t = model.elbo_terms(batch, generator=generator, beta=beta_now)
             else:

@@ -195,8 +195,8 @@ __all__ = ["mixture_log_prob", "VampPrior", "make_vae", "marginal_kl", "PriorFit
 class ZPath(NamedTuple):
     """Codes along one latent direction, and what an autoregressive VAE does there (all precomputed):
     ts (T,): steps along dimension `dim`; z (T, L) = z0 + t·e_dim; samples (T, n, 64): x ~ p(x|z) with the
-    same pixel noise (one generator seed per column) at every step; log_prior (T,): log p(z); nll (T,):
-    −log p(x|z) of the digit x the path starts from (exact), in nats; dim; x (64,) that digit."""
+    same pixel noise (one uniform per pixel, from one generator seed per column) at every step; log_prior
+    (T,): log p(z); nll (T,): −log p(x|z) of the digit x the path starts from (exact), in nats; dim; x (64,) that digit."""
 
     ts: Tensor
     z: Tensor
@@ -210,8 +210,8 @@ class ZPath(NamedTuple):
 @torch.no_grad()
 def z_path(model, x: Tensor, ts, dim: int | None = None, n: int = 8, seed: int = 0) -> ZPath:
     """Walk from the code μ(x) of one digit x ((64,) or (1, 64)) along latent dimension `dim` (None: 0) by the
-    steps `ts`, and sample n digits x ~ p(x|z) at every step with the same pixel noise (generator seeds
-    seed, …, seed + n − 1), so that only z changes from step to step. `model`: an `autoregressive.AutoregressiveVAE`."""
+    steps `ts`, and sample n digits x ~ p(x|z) at every step with the same pixel noise (column k: 64 uniforms
+    from generator seed seed + k, read through the inverse CDF of each pixel's conditional), so that only z changes from step to step. `model`: an `autoregressive.AutoregressiveVAE`."""
     x = model.check_x(x.reshape(1, -1) if x.ndim == 1 else x)
     if len(x) != 1:
         raise ValueError(f"x must be one digit, (64,) or (1, 64), got {tuple(x.shape)}.")
@@ -229,8 +229,10 @@ def z_path(model, x: Tensor, ts, dim: int | None = None, n: int = 8, seed: int =
         mu, _ = model.encode(x)
         z = mu.repeat(len(ts), 1)
         z[:, dim] += ts
-        samples = torch.stack([torch.cat([model.sample_x(zt[None], generator=torch.Generator().manual_seed(seed + k))
-                                          for k in range(n)]) for zt in z])
+        # column k's pixel noise: 64 uniforms from seed + k, the same at every step (one batched pass of 64 draws)
+        u = torch.stack([torch.rand(model.decoder.data_dim, generator=torch.Generator().manual_seed(seed + k))
+                         for k in range(n)])
+        samples = model.sample_x(z.repeat_interleave(n, 0), uniforms=u.repeat(len(ts), 1)).reshape(len(ts), n, -1)
         nll = -model.log_likelihood(x.expand(len(ts), -1), z)
         log_prior = model.prior.log_prob(z)
     return ZPath(ts, z, samples, log_prior, nll, dim, x[0])

@@ -23,15 +23,21 @@ def plot_codes_over_prior(pooled, ticks, log_p, *, ax: Axes | None = None, title
     return ax
 
 
+def _square_map(values, name: str, shape: str, ax: Axes | None, size: float, cmap: str) -> tuple[Axes, np.ndarray]:
+    """Check that `values` is a square matrix of 0..1 and draw it as an image (no grid): (ax, values as floats)."""
+    values = as_numpy(values).astype(float)
+    if values.ndim != 2 or values.shape[0] != values.shape[1]:
+        raise ValueError(f"{name} must be a square {shape} matrix, got shape {values.shape}.")
+    ax = ax_or_new(ax, figsize=(size, size))
+    ax.imshow(values, cmap=cmap, vmin=0, vmax=1, interpolation="nearest")
+    ax.grid(False)
+    return ax, values
+
+
 def plot_connectivity(sees, *, ax: Axes | None = None, title: str = "") -> Axes:
     """A (D, D) connectivity matrix: [j, d] dark when output j may depend on input pixel d."""
-    sees = as_numpy(sees).astype(float)
-    if sees.ndim != 2 or sees.shape[0] != sees.shape[1]:
-        raise ValueError(f"sees must be a square (D, D) matrix, got shape {sees.shape}.")
-    ax = ax_or_new(ax, figsize=(3.6, 3.6))
-    ax.imshow(sees, cmap="Greys", vmin=0, vmax=1, interpolation="nearest")
+    ax, _ = _square_map(sees, "sees", "(D, D)", ax, 3.6, "Greys")
     ax.set(title=title, xlabel="input pixel d (raster order)", ylabel=r"output $j$: $p(x_j \mid x_{<j}, z)$")
-    ax.grid(False)
     return ax
 
 
@@ -40,11 +46,7 @@ __all__ = ["plot_codes_over_prior", "plot_connectivity"]
 
 def plot_kernel_mask(mask, *, ax: Axes | None = None, title: str = "") -> Axes:
     """A k×k convolution mask (1 = weight kept) with the centre pixel outlined."""
-    mask = as_numpy(mask).astype(float)
-    if mask.ndim != 2 or mask.shape[0] != mask.shape[1]:
-        raise ValueError(f"mask must be a square (k, k) matrix, got shape {mask.shape}.")
-    ax = ax_or_new(ax, figsize=(3.0, 3.0))
-    ax.imshow(mask, cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+    ax, mask = _square_map(mask, "mask", "(k, k)", ax, 3.0, "gray")
     c = mask.shape[0] // 2
     ax.add_patch(Rectangle(
         (c - 0.5, c - 0.5), 1, 1, fill=False, edgecolor=COLORS["target"], lw=2.5))
@@ -52,7 +54,6 @@ def plot_kernel_mask(mask, *, ax: Axes | None = None, title: str = "") -> Axes:
     ticks = np.arange(mask.shape[0])
     ax.set_xticks(ticks, ticks - c)
     ax.set_yticks(ticks, ticks - c)
-    ax.grid(False)
     return ax
 
 
