@@ -67,3 +67,11 @@ def test_class_means_bad_input():
         nb03.class_means(torch.zeros(5, 3), torch.arange(5))
     with pytest.raises(ValueError, match="same D"):
         nb03.nearest_class_mean(torch.zeros(4, 3), torch.zeros(10, 5))
+
+
+def test_the_figures_levels_are_the_computed_ones():
+    from vae_course.nb03 import figures as nb03_figures
+
+    density, cell, _ = _gaussian_on_grid(sd=(0.4, 1.1))
+    masses = [0.865, 0.393]
+    assert nb03_figures._mass_levels(density.numpy(), masses, cell) == pytest.approx(nb03.mass_levels(density, masses, cell))
