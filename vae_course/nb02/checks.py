@@ -71,21 +71,26 @@ def _shape_problem(got: Tensor, log_lik: Tensor) -> str | None:
             f"estimate per data point, reduced over the last axis (dim=-1){hint}.")
 
 
+def _verdict(got: Tensor, expected: Tensor, wrong: dict, shape_problem: str | None, underflow: str, what: str,
+             shift: float, dtype) -> None:
+    """The steps both estimators' checks share: the shape first, then −inf from an underflowing exp
+    (with the exercise's own advice), then the value against the reference and the table of mistakes."""
+    if shape_problem:
+        raise CheckFailed(shape_problem)
+    if torch.isinf(got).any():
+        raise CheckFailed(f"for log-likelihoods around {shift:g} you return −inf: {underflow}")
+    matches(got, expected, f"{what}{in_dtype(dtype)}", wrong, dtype=dtype)
+
+
 def _check(shape, shift: float, dtype=torch.float64):
     def check(answer):
         log_lik = _log_lik(shift, shape, dtype)
         expected, wrong = compute.mc_log_px(log_lik.double()), _mistakes(log_lik.double())
         got = returns_tensor(answer(log_lik), answer.function)
-        problem = _shape_problem(got, log_lik)
-        if problem:
-            raise CheckFailed(problem)
-        if torch.isinf(got).any():
-            raise CheckFailed(
-                f"for log-likelihoods around {shift:g} you return −inf: exp({shift:g}) underflows to 0 in "
-                f"floating point, so log(mean(exp(...))) = log 0. Use torch.logsumexp, which subtracts the "
-                f"largest value before exp.")
-        matches(got, expected, f"log_lik of shape {shape_text(shape)} around {shift:g}{in_dtype(dtype)}", wrong,
-                dtype=dtype)
+        _verdict(got, expected, wrong, _shape_problem(got, log_lik),
+                 f"exp({shift:g}) underflows to 0 in floating point, so log(mean(exp(...))) = log 0. Use "
+                 f"torch.logsumexp, which subtracts the largest value before exp.",
+                 f"log_lik of shape {shape_text(shape)} around {shift:g}", shift, dtype)
     check.__name__ = f"shape {shape} around {shift:g}"
     return check
 
@@ -152,16 +157,12 @@ def _is_check(shape, shift: float, dtype=torch.float64):
         expected, wrong = compute.is_log_px(*doubles), _is_mistakes(*doubles)
         got = returns_tensor(answer(*inputs), answer.function)
         expected_shape = tuple(shape[:-1])
-        if tuple(got.shape) != expected_shape:
-            raise CheckFailed(
-                f"for inputs of shape {shape_text(shape)} you return shape {shape_text(got.shape)}; expected "
-                f"{shape_text(expected_shape)}: one estimate per data point, reduced over the last axis (the K draws).")
-        if torch.isinf(got).any():
-            raise CheckFailed(
-                f"for log-likelihoods around {shift:g} you return −inf: exp(...) underflows to 0. Add the three "
-                f"logs first, log w = log_lik + log_prior − log_q, then use torch.logsumexp.")
-        matches(got, expected, f"inputs of shape {shape_text(shape)} around {shift:g}{in_dtype(dtype)}", wrong,
-                dtype=dtype)
+        shape_problem = None if tuple(got.shape) == expected_shape else (
+            f"for inputs of shape {shape_text(shape)} you return shape {shape_text(got.shape)}; expected "
+            f"{shape_text(expected_shape)}: one estimate per data point, reduced over the last axis (the K draws).")
+        _verdict(got, expected, wrong, shape_problem,
+                 "exp(...) underflows to 0. Add the three logs first, log w = log_lik + log_prior − log_q, then "
+                 "use torch.logsumexp.", f"inputs of shape {shape_text(shape)} around {shift:g}", shift, dtype)
     check.__name__ = f"shape {shape} around {shift:g}"
     return check
 

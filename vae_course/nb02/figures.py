@@ -85,7 +85,7 @@ def plot_gaussian_fits(z, post, fits: dict, *, ax: Axes | None = None, title: st
     top = max([float(np.max(as_numpy(post)))] + [float(np.max(as_numpy(d))) for d in fits.values()])
     ax.set_ylim(0, 1.08 * top)
     ax.set(title=title, xlabel="$z$", ylabel="density")
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), fontsize="small", ncols=2)  # below, off the data
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), fontsize="medium", ncols=2)  # below, off the data
     return ax
 
 
@@ -106,7 +106,7 @@ def plot_ess_by_dim(ess: dict, k: int, *, ax: Axes | None = None, title: str = "
     ax.set_yscale("log")
     ax.set_xticks(dims, [str(int(d)) for d in dims])
     ax.set(title=title, xlabel="data dimension $D$", ylabel=f"effective sample size of $K$ = {k:,}")
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), fontsize="small", ncols=2)  # below, off the data
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="medium")  # beside the axes, off the data
     return ax
 
 
@@ -126,7 +126,7 @@ def plot_elbo_profiles(mus, elbo_mu, sigmas, elbo_sigma, log_px: float, mu_best:
         ax.axhline(log_px, color=COLORS["target"], ls="--", lw=1.5, label=r"$\log p(x)$ (quadrature)")
         ax.axvline(best, color="0.4", ls=":", lw=1.2, label="the best Gaussian $q$")
         ax.set(xlabel=name)
-        ax.legend(loc="lower center")
+    fig.legend(*ax_m.get_legend_handles_labels(), loc="outside lower center", ncols=4)  # below both panels, off the data
     ax_s.set_xscale("log")
     from matplotlib.ticker import FixedLocator, NullLocator
 

@@ -11,6 +11,7 @@ from matplotlib.figure import Figure
 from ..figures import IMAGE_KW, BlitFigure, as_numpy, ax_or_new, tile_images
 
 DIGIT_COLORS = plt.get_cmap("tab10").colors
+MASSES = (1 - np.exp(-2.0), 1 - np.exp(-0.5))   # the 2σ and 1σ ellipses of a 2-D normal: 86% and 39%
 
 
 def _ellipse_collection(mu, sigma, colors, n_sigma: float, ax: Axes, **kw):
@@ -116,6 +117,26 @@ class PosteriorFigure:
         return self.blit.png()
 
 
+def _mass_levels(density, masses, cell: float) -> list[float]:
+    """The density levels whose regions {p ≥ t} hold the shares `masses` (the numpy twin of
+    `vae_course.nb03.mass_levels`, which tests/test_nb03_mass_and_class.py compares it with)."""
+    values = np.sort(np.asarray(density, dtype=float).ravel())[::-1]
+    cumulative = np.cumsum(values) * cell
+    return sorted(float(values[min(np.searchsorted(cumulative, m), len(values) - 1)]) for m in masses)
+
+
+def _away_from_others(points, i: int, distance: float) -> tuple[float, float]:
+    """An offset (in points) of length `distance` for a label of points[i], pointing away from the
+    others (each pushes with the inverse square of its distance), so that the labels of close points
+    spread out instead of sitting on each other."""
+    diff = points[i] - np.delete(points, i, axis=0)
+    dist = np.hypot(diff[:, 0], diff[:, 1])[:, None]
+    push = (diff / np.maximum(dist, 1e-9) ** 3).sum(0) if len(diff) else np.zeros(2)
+    norm = np.hypot(*push)
+    direction = push / norm if norm > 0 else np.array([0.6, 0.8])
+    return (distance * direction[0], distance * direction[1])
+
+
 def plot_per_sample_flow(x, mu, log_var, z, x_hat, *, labels=None, pairing=None) -> Figure:
     """Notebook 01's six-sample picture redrawn the VAE way: X_k → N(mu_k, σ_k²) → Z_k → X̂_k = g(Z_k).
 
@@ -135,9 +156,15 @@ def plot_per_sample_flow(x, mu, log_var, z, x_hat, *, labels=None, pairing=None)
     colors = [plt.get_cmap("Dark2")(i % 8) for i in range(k)]
     _ellipse_collection(mu, sigma, [(*c[:3], 0.25) for c in colors], 1.0, ax_z, edgecolors=colors)
     ax_z.scatter(z[:, 0], z[:, 1], color=colors, marker="x", zorder=3)
-    for i, (a, b) in enumerate(z):
-        ax_z.annotate(f"$Z_{i + 1}$", (a, b), textcoords="offset points", xytext=(5, 4), fontsize="small")
-    _posterior_limits(np.concatenate([mu, z]), np.concatenate([sigma, 0 * sigma]), 1.3, ax_z)
+    for i, point in enumerate(z):
+        ax_z.annotate(f"$Z_{i + 1}$", point, textcoords="offset points", xytext=_away_from_others(z, i, 22),
+                      ha="center", va="center", color=colors[i],
+                      arrowprops={"arrowstyle": "-", "color": colors[i], "lw": 0.8, "shrinkA": 0, "shrinkB": 3})
+    corners = np.concatenate([mu - 1.6 * sigma, mu + 1.6 * sigma, z])
+    ax_z.update_datalim(corners)                     # limits from the data, so that equal aspect may widen them
+    ax_z.margins(0.18)
+    ax_z.autoscale_view()
+    ax_z.set_aspect("equal", adjustable="datalim")
     ax_z.set(title=r"$Z_k \sim \mathcal{N}(\mu_k, \sigma_k^2)$, drawn for $X_k$ ($1\sigma$ ellipses)",
              xlabel="$z_1$", ylabel="$z_2$")
     labels = None if labels is None else [int(a) for a in as_numpy(labels)]
@@ -177,7 +204,7 @@ def plot_q_against_posterior(grid, x, picks: dict, *, window: float = 4.0) -> Fi
         raise ValueError("picks must name at least one digit: {title: row of the grid}.")
     n = len(grid.ticks)
     ticks = as_numpy(grid.ticks)
-    fig = plt.figure(figsize=(5.2 * len(picks), 4.4), layout="constrained")
+    fig = plt.figure(figsize=(5.6 * len(picks), 5.0), layout="constrained")
     cols = fig.add_gridspec(1, 2 * len(picks), width_ratios=[1, 3.2] * len(picks))
     for j, (title, k) in enumerate(picks.items()):
         if not 0 <= k < len(x):
@@ -187,19 +214,21 @@ def plot_q_against_posterior(grid, x, picks: dict, *, window: float = 4.0) -> Fi
         ax_x.set(xticks=[], yticks=[], title="the digit $x$")
         post = np.exp(as_numpy(grid.log_post[k])).reshape(n, n)
         q = np.exp(as_numpy(grid.log_q[k])).reshape(n, n)
-        top = post.max()
-        levels = top * np.array([0.05, 0.25, 0.6, 0.9])
-        ax.contourf(ticks, ticks, post, levels=[*levels, 1.01 * max(top, q.max())], cmap="Blues", alpha=0.9)
-        ax.contour(ticks, ticks, q, levels=levels, colors="#d95f02", linewidths=1.6)
+        cell = float(grid.cell)
+        post_levels, q_levels = _mass_levels(post, MASSES, cell), _mass_levels(q, MASSES, cell)
+        ax.contourf(ticks, ticks, post, levels=[*post_levels, 1.01 * post.max()], colors=["#9ecae1", "#3182bd"])
+        ax.contour(ticks, ticks, q, levels=q_levels, colors="#d95f02", linewidths=[1.2, 2.2])
         mean, sd = as_numpy(grid.post_mean[k]), np.sqrt(np.linalg.eigvalsh(as_numpy(grid.post_cov[k])).max())
         ax.set(xlim=(mean[0] - window * sd, mean[0] + window * sd), ylim=(mean[1] - window * sd, mean[1] + window * sd),
                aspect="equal", xlabel="$z_1$", ylabel="$z_2$",
                title=f"{title}\nKL(q ‖ p(z|x)) = {float(grid.kl_q_post[k]):.2f} nats")
-        ax.plot([], [], color="#d95f02", label="encoder $q(z|x)$")
-        ax.fill_between([], [], color="#6baed6", label="exact $p(z|x)$")
-        ax.legend(loc="upper left", fontsize="small", framealpha=0.9)
-    fig.suptitle("Blue: the exact posterior $p(z|x) = p(x|z)\\,p(z)/p(x)$ on a grid. Orange: the encoder's Gaussian "
-                 "$q(z|x)$ (same contour levels)")
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    handles = [Patch(color="#3182bd", label="exact $p(z|x)$: 39% of its mass"), Patch(color="#9ecae1", label="exact $p(z|x)$: 86%"),
+               Line2D([], [], color="#d95f02", lw=2.2, label="encoder $q(z|x)$: 39%"),
+               Line2D([], [], color="#d95f02", lw=1.2, label="encoder $q(z|x)$: 86%")]
+    fig.legend(handles=handles, loc="outside lower center", ncols=4, fontsize="small", title_fontsize="medium", title="The exact posterior $p(z|x) = p(x|z)\\,p(z)/p(x)$ on a grid (blue) and the encoder's Gaussian $q(z|x)$ (orange),\nboth drawn at equal mass: the smallest regions holding 39% and 86% (for a normal, its 1σ and 2σ ellipses)")
     return fig
 
 
@@ -214,10 +243,12 @@ def plot_aggregate_posterior(ticks, q_agg, prior, *, ax: Axes | None = None) -> 
     q_agg, prior = as_numpy(q_agg).reshape(n, n), as_numpy(prior).reshape(n, n)
     if ax is None:
         ax = plt.subplots(figsize=(5.4, 4.6), layout="constrained")[1]
-    levels = prior.max() * np.array([0.05, 0.2, 0.5, 0.8])
+    cell = float((ticks[1] - ticks[0]) ** 2)
     shade = ax.contourf(ticks, ticks, q_agg, levels=12, cmap="Blues")
-    ax.contour(ticks, ticks, prior, levels=levels, colors="#d95f02", linewidths=1.4)
-    ax.plot([], [], color="#d95f02", label="prior $p(z) = \\mathcal{N}(0, I)$")
+    ax.contour(ticks, ticks, prior, levels=_mass_levels(prior, MASSES, cell), colors="#d95f02",
+               linewidths=[1.2, 2.2])
+    ax.plot([], [], color="#d95f02", lw=2.2, label="prior: 39% of its mass (1σ)")
+    ax.plot([], [], color="#d95f02", lw=1.2, label="prior: 86% (2σ)")
     ax.legend(loc="upper right", fontsize="small", framealpha=0.9)
     ax.figure.colorbar(shade, ax=ax, label="aggregate posterior density")
     ax.set(aspect="equal", xlabel="$z_1$", ylabel="$z_2$")
