@@ -72,27 +72,32 @@ def _two_tensors(answer, *args):
     return [returns_tensor(o, answer.function) for o in out]
 
 
-def _score_shape(answer):
-    for n in (8, 1):
-        f, z = _samples(n)
-        for name, est in zip(("mu", "sigma"), _two_tensors(answer, f, z, _MU, _SIGMA)):
-            if tuple(est.shape) != (2,):
-                raise CheckFailed(f"for f_values and z of shape (2, {n}) (2 batches of {n} samples) the estimate for "
-                                  f"{name} should have shape (2,): one average per batch, over the last dimension; "
-                                  f"got {shape_text(est.shape)}.")
+def _shape_check(ns):
+    """A check that the two estimates have one value per batch, for f_values and z of shape (2, n), n in ns."""
+    def check(answer):
+        for n in ns:
+            f, z = _samples(n)
+            for name, est in zip(("mu", "sigma"), _two_tensors(answer, f, z, _MU, _SIGMA)):
+                if tuple(est.shape) != (2,):
+                    raise CheckFailed(f"for f_values and z of shape (2, {n}) (2 batches of {n} samples) the estimate "
+                                      f"for {name} should have shape (2,): one average per batch, over the last "
+                                      f"dimension; got {shape_text(est.shape)}.")
+    check.__name__ = "shapes"
+    return check
 
 
-def _score_values(mu, sigma, n, dtype):
+def _values_check(reference, mistakes, mu, sigma, n, dtype):
+    """A check of both estimates against `reference` at (mu, sigma) with n samples, naming the `mistakes`."""
     def check(answer):
         f, z = _samples(n, dtype)
         z = (mu + (z.double() - _MU) * sigma / _SIGMA).to(dtype)
-        expected = compute.score_function_grad(f.double(), z.double(), mu, sigma)
-        wrong = _score_mistakes(f.double(), z.double(), mu, sigma)
+        expected = reference(f.double(), z.double(), mu, sigma)
+        wrong = mistakes(f.double(), z.double(), mu, sigma)
         got = _two_tensors(answer, f, z, mu, sigma)
         for i, name in enumerate(("mu", "sigma")):
             what = f"the estimate for {name} (mu = {mu:g}, sigma = {sigma:g}, n = {n}){in_dtype(dtype)}"
             matches(got[i], expected[i], what, wrong[name], dtype=dtype)
-    check.__name__ = f"values at mu={mu}, sigma={sigma}"
+    check.__name__ = f"values at mu={mu}, sigma={sigma}, n={n}"
     return check
 
 
@@ -110,8 +115,10 @@ def _score_unbiased(answer):
 
 
 exercise_5_2 = Exercise("5.2", "score_function_grad", compute.score_function_grad,
-                        [_score_shape, _score_values(_MU, _SIGMA, 8, torch.float64),
-                         _score_values(-1.0, 0.5, 5, torch.float32), _score_unbiased])
+                        [_shape_check((8, 1)),
+                         _values_check(compute.score_function_grad, _score_mistakes, _MU, _SIGMA, 8, torch.float64),
+                         _values_check(compute.score_function_grad, _score_mistakes, -1.0, 0.5, 5, torch.float32),
+                         _score_unbiased])
 
 
 def _loo_mistakes(f, z, mu, sigma) -> dict[str, dict[str, Tensor]]:
@@ -145,30 +152,6 @@ def _loo_mistakes(f, z, mu, sigma) -> dict[str, dict[str, Tensor]]:
     return wrong
 
 
-def _loo_shape(answer):
-    for n in (8, 2):
-        f, z = _samples(n)
-        for name, est in zip(("mu", "sigma"), _two_tensors(answer, f, z, _MU, _SIGMA)):
-            if tuple(est.shape) != (2,):
-                raise CheckFailed(f"for f_values and z of shape (2, {n}) (2 batches of {n} samples) the estimate for "
-                                  f"{name} should have shape (2,): one average per batch, over the last dimension; "
-                                  f"got {shape_text(est.shape)}.")
-
-
-def _loo_values(mu, sigma, n, dtype):
-    def check(answer):
-        f, z = _samples(n, dtype)
-        z = (mu + (z.double() - _MU) * sigma / _SIGMA).to(dtype)
-        expected = compute.score_function_grad_loo(f.double(), z.double(), mu, sigma)
-        wrong = _loo_mistakes(f.double(), z.double(), mu, sigma)
-        got = _two_tensors(answer, f, z, mu, sigma)
-        for i, name in enumerate(("mu", "sigma")):
-            what = f"the estimate for {name} (mu = {mu:g}, sigma = {sigma:g}, n = {n}){in_dtype(dtype)}"
-            matches(got[i], expected[i], what, wrong[name], dtype=dtype)
-    check.__name__ = f"values at mu={mu}, sigma={sigma}, n={n}"
-    return check
-
-
 def _loo_ignores_a_shift(answer):
     f, z = _samples(6)
     plain = [e.detach().double() for e in _two_tensors(answer, f, z, _MU, _SIGMA)]
@@ -180,8 +163,10 @@ def _loo_ignores_a_shift(answer):
 
 
 exercise_5_3 = Exercise("5.3", "score_function_grad_loo", compute.score_function_grad_loo,
-                        [_loo_shape, _loo_values(_MU, _SIGMA, 8, torch.float64),
-                         _loo_values(-1.0, 0.5, 5, torch.float32), _loo_ignores_a_shift])
+                        [_shape_check((8, 2)),
+                         _values_check(compute.score_function_grad_loo, _loo_mistakes, _MU, _SIGMA, 8, torch.float64),
+                         _values_check(compute.score_function_grad_loo, _loo_mistakes, -1.0, 0.5, 5, torch.float32),
+                         _loo_ignores_a_shift])
 
 
 __all__ = ["exercise_5_1", "exercise_5_2", "exercise_5_3"]
