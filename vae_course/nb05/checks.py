@@ -131,18 +131,18 @@ def _loo_mistakes(f, z, mu, sigma) -> dict[str, dict[str, Tensor]]:
     for name, s in score.items():
         mean = lambda x: x.mean(-1)  # noqa: E731
         wrong[name] = {
-            "the baseline includes the sample's own f: b_i = mean of all n values of f depends on z_i (and the "
+            "a baseline that includes the sample's own f: b_i = mean of all n values of f depends on z_i (and the "
             "estimate shrinks by (n − 1)/n); leave sample i out of its own baseline.": mean((f - f.mean(-1, keepdim=True)) * s),
             "b_i = f_i: a baseline equal to the sample's own f makes every term 0; b_i must not depend on z_i.":
                 torch.zeros_like(f[..., 0]),
-            "the baseline is not subtracted: that is the plain estimate of Exercise 5.2; use (f_i − b_i)·score_i.":
+            "the plain estimate of Exercise 5.2, where the baseline is not subtracted: use (f_i − b_i)·score_i.":
                 mean(f * s),
-            "the baseline is added to f; subtract it: (f_i − b_i)·score_i.": mean((f + loo) * s),
-            "the baseline is subtracted from the score, not from f: use (f_i − b_i)·score_i.": mean(f * (s - loo)),
-            "the baseline is subtracted after multiplying by the score: mean(f·score) − b is biased; "
+            "a baseline added to f; subtract it: (f_i − b_i)·score_i.": mean((f + loo) * s),
+            "a baseline subtracted from the score, not from f: use (f_i − b_i)·score_i.": mean(f * (s - loo)),
+            "a baseline subtracted after multiplying by the score: mean(f·score) − b is biased; "
             "multiply (f_i − b_i) by the score.": mean(f * s) - loo.mean(-1),
-            "the leave-one-out mean divides by n; the other samples number n − 1.": mean((f - (total - f) / n) * s),
-            "the baseline is the sum of the other samples' f, not their mean: divide by n − 1.":
+            "a leave-one-out mean that divides by n; the other samples number n − 1.": mean((f - (total - f) / n) * s),
+            "a baseline that is the sum of the other samples' f, not their mean: divide by n − 1.":
                 mean((f - (total - f)) * s),
             "sum instead of mean: the estimate must average over the samples.": ((f - loo) * s).sum(-1),
         }
