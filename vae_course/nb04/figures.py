@@ -123,7 +123,7 @@ def plot_beta_path(summaries, *, fig: Figure | None = None) -> Figure:
     axis); `summaries` are `ModelSummary`s with beta > 0, in order of β."""
     summaries = list(summaries)
     beta = np.array([s.beta for s in summaries])
-    fig = fig or plt.figure(figsize=(13, 4.4), layout="constrained")
+    fig = fig or plt.figure(figsize=(13, 3.8), layout="constrained")
     axes = fig.subplots(1, 3)
     xlabel = r"$\beta$ (weight of the KL)"
     axes[0].plot(beta, [s.mean_sigma for s in summaries], "o-", color=COLORS["density"])
