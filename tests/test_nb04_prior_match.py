@@ -240,3 +240,50 @@ def test_beta_path_continues_from_its_neighbour_and_leaves_the_start_alone(gen):
         nb04.train_beta_path(vae, x, x, [])
     with pytest.raises(ValueError, match="betas must be a non-empty list"):
         nb04.train_beta_path(vae, x, x, [-1.0])
+
+
+def test_mmd_reuses_the_reference_term_only_while_the_reference_is_unchanged(gen):
+    x1, x2 = torch.randn(12, 2, generator=gen) + 0.5, torch.randn(10, 2, generator=gen)
+    y = torch.randn(9, 2, generator=gen)
+    for x in (x1, x2, x1):  # the same y again and again: the cached term must stay right for every x
+        assert nb04.mmd(x, y).item() == pytest.approx(_mmd_brute_force(x, y, 1.0), rel=1e-10)
+    assert nb04.mmd(x1, y, bandwidth=0.7).item() == pytest.approx(_mmd_brute_force(x1, y, 0.7), rel=1e-10)
+    assert nb04.mmd(x2, y).item() == pytest.approx(_mmd_brute_force(x2, y, 1.0), rel=1e-10)
+    y.mul_(2.0)  # changed in place: the cached term is stale
+    assert nb04.mmd(x1, y).item() == pytest.approx(_mmd_brute_force(x1, y, 1.0), rel=1e-10)
+    for y2 in (torch.randn(9, 2, generator=gen), torch.randn(9, 2, generator=gen)):  # new tensors, same version
+        assert nb04.mmd(x1, y2).item() == pytest.approx(_mmd_brute_force(x1, y2, 1.0), rel=1e-10)
+
+
+def test_neg_elbo_matches_torch_distributions(gen):
+    torch.manual_seed(1)
+    model = models.VAE(latent_dim=2, hidden=16).double()
+    x = torch.randint(0, 17, (7, 64), generator=gen).double() / 16
+    eps = torch.randn(5, 7, 2, generator=gen, dtype=torch.float64)
+    with torch.no_grad():
+        mu, log_var = model.encode(x)
+        sd = torch.exp(0.5 * log_var)
+        q = torch.distributions.Independent(torch.distributions.Normal(mu, sd), 1)
+        p = torch.distributions.Independent(torch.distributions.Normal(torch.zeros_like(mu), torch.ones_like(sd)), 1)
+        kl = torch.distributions.kl_divergence(q, p)  # (7,)
+        levels = torch.round(x * 16).long()
+        log_lik = torch.stack([torch.distributions.Categorical(logits=model.decode(mu + sd * e)).log_prob(levels).sum(-1)
+                               for e in eps])  # (5, 7)
+    expected = -(log_lik - kl).mean().item()
+    assert nb04.neg_elbo(model, x, eps) == pytest.approx(expected, rel=1e-10)
+    with pytest.raises(ValueError, match=r"eps must have shape \(S, 7, 2\)"):
+        nb04.neg_elbo(model, x, eps[:, :3])
+
+
+def test_summary_carries_the_held_out_bound_only_when_asked(gen):
+    torch.manual_seed(2)
+    model = models.VAE(latent_dim=2, hidden=16)
+    x = torch.randint(0, 17, (30, 64), generator=gen).float() / 16
+    args = (model, x, torch.arange(30) % 10, x[:4], torch.randn(6, 2, generator=gen),
+            torch.randn(2, 30, 2, generator=gen), torch.randn(40, 2, generator=gen))
+    assert nb04.summarize_model("m", *args).val_neg_elbo is None
+    eps_val = torch.randn(3, 10, 2, generator=gen)
+    s = nb04.summarize_model("m", *args, x_val=x[:10], eps_val=eps_val)
+    assert s.val_neg_elbo == pytest.approx(nb04.neg_elbo(model, x[:10], eps_val))
+    with pytest.raises(ValueError, match="together"):
+        nb04.summarize_model("m", *args, x_val=x[:10])

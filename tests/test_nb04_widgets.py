@@ -44,7 +44,8 @@ def test_beta_path_explorer_swaps_the_summary_the_readout_and_the_picture(summar
     explorer.controls["model"].value = "β = 1"
     s = explorer.state
     assert s is path[1]
-    assert f"{s.mmd:.3f}" in explorer.readout.value and f"mean σ = {s.mean_sigma:.3g}" in explorer.readout.value
+    assert f"<b>{s.mmd:.3f}</b>" in explorer.readout.value and f"<b>{s.mean_sigma:.3g}</b>" in explorer.readout.value
+    assert "mean σ" in explorer.readout.value and "validation" in explorer.readout.value
     after_png = bytes(explorer.image.value)
     assert np.abs(pixels(after_png) - pixels(before_png)).max() > 0.1
     # the codes drawn are the summary's, the marker sits at its β and σ
@@ -52,6 +53,10 @@ def test_beta_path_explorer_swaps_the_summary_the_readout_and_the_picture(summar
     assert explorer.figure.marker.get_xdata()[0] == 1.0
     explorer.controls["model"].value = "autoencoder"
     assert bytes(explorer.image.value) == before_png and explorer.updates == 3
+    # the autoencoder (β = 0) has its own place on the σ curve's log axis, inside the axes
+    x_ae = explorer.figure.marker.get_xdata()[0]
+    lo, hi = explorer.figure.marker.axes.get_xlim()
+    assert lo < x_ae < min(p.beta for p in path if p.beta > 0) and x_ae == explorer.figure.ae_x
 
 
 def test_beta_path_explorer_needs_summaries():

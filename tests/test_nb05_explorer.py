@@ -150,11 +150,12 @@ def test_the_estimate_axes_do_not_move_with_n_and_the_readout_gives_the_widening
         assert {p: explorer.view.axes[p].get_xlim() for p in ("mu", "sigma")} == limits
         w = explorer.picture.widening["score"]
         assert torch.allclose(w, explorer.state.sd("score") / sd_1000)
-        assert f"score function {w[0]:.2f}× (∂/∂μ)" in explorer.readout.value
+        assert f"<td>{w[0]:.2f}×, {w[1]:.2f}×</td></tr><tr><td>exact" in explorer.readout.value  # the score row
     explorer.controls["sigma"].value = 2.0  # a new setting gets its own axes
     assert explorer.view.axes["sigma"].get_xlim() != limits["sigma"]
     explorer.controls["objective"].value = "step 1[z > t]"
-    assert explorer.picture.widening["pathwise"].isnan().all() and "pathwise" not in explorer.readout.value.split("over n")[-1]
+    assert explorer.picture.widening["pathwise"].isnan().all()
+    assert "<td>pathwise</td>" in explorer.readout.value and "</td><td>—</td></tr><tr><td>score function" in explorer.readout.value
 
 
 @pytest.mark.parametrize("name, mu, sigma", [("(z − t)²", 0.0, 1.0), ("|z − t|", 0.7, 1.3), ("step 1[z > t]", -0.4, 0.8)])

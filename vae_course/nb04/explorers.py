@@ -44,12 +44,15 @@ class BetaPathExplorer(Explorer):
     def _draw(self, values: dict) -> tuple[bytes, str]:
         s = self.state = self.summaries[values["model"]]
         far, shown = self.figure.update(s)
-        readout = (f"<b>{html.escape(s.name)}</b> · mean σ = {s.mean_sigma:.3g} · KL {s.kl:.2f} nats · "
-                   f"−log p(x|z) {s.rec:.1f} nats · −ELBO {-s.elbo:.1f} nats<br>"
-                   f"MMD²(aggregate posterior, N(0, I)) = {s.mmd:.3f} · N(0, I) draws with no code within "
-                   f"{s.radius:.2f}: {s.unvisited:.0%} (crosses: {far} of the {shown} shown) · "
-                   f"active dimensions {count_active_units(s.mu)}/{s.mu.shape[1]}")
-        return self.figure.png(), readout
+        held = "—" if s.val_neg_elbo is None else f"{s.val_neg_elbo:.1f} nats"
+        cells = [("mean σ", f"{s.mean_sigma:.3g}"), ("KL", f"{s.kl:.2f} nats"),
+                 ("−log p(x|z)", f"{s.rec:.1f} nats"), ("−ELBO, training", f"{-s.elbo:.1f} nats"),
+                 ("−ELBO, validation", held), ("MMD² to N(0, I)", f"{s.mmd:.3f}"),
+                 (f"N(0, I) draws with no code within {s.radius:.2f}", f"{s.unvisited:.0%} ({far} of {shown} crosses)"),
+                 ("active dimensions", f"{count_active_units(s.mu)} of {s.mu.shape[1]}")]
+        td = [f"<td>{html.escape(a)}:</td><td style='padding-right:18px'><b>{html.escape(b)}</b></td>" for a, b in cells]
+        rows = "".join(f"<tr>{left}{right}</tr>" for left, right in zip(td[0::2], td[1::2]))
+        return self.figure.png(), f"<b>{html.escape(s.name)}</b><table style='font-size:90%'>{rows}</table>"
 
 
 __all__ = ["BetaPathExplorer"]

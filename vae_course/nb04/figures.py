@@ -99,7 +99,7 @@ def plot_prior_draws(s, *, axes, lim: float, ncols: int = 6) -> None:
     axes[0].scatter(z[~far, 0], z[~far, 1], marker="o", s=26, facecolor="none", ec="black", lw=1,
                     label=f"z near a code (< {s.radius:.2f})")
     axes[0].scatter(z[far, 0], z[far, 1], marker="x", s=34, color="#d62728", lw=1.8, label="z where no code is")
-    axes[0].legend(loc="lower left", fontsize="small", framealpha=0.9)
+    axes[0].legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, fontsize="small", frameon=False)
     plot_aggregate_posterior(s.pooled, ax=axes[1], lim=lim,
                              title=f"aggregate posterior\nMMD² to N(0, I) = {s.mmd:.3f}")
     image_grid(s.prior_samples, ncols, ax=axes[2],
@@ -118,8 +118,9 @@ def plot_generators(summaries, *, lim: float = 5.0, ncols: int = 6) -> Figure:
 
 
 def plot_beta_path(summaries, *, fig: Figure | None = None) -> Figure:
-    """Mean σ, the KL, and the reconstruction term with the β = 1 −ELBO, against the β each model
-    trained with (log axis); `summaries` are `ModelSummary`s with beta > 0, in order of β."""
+    """Mean σ, the KL, and the reconstruction term with the β = 1 −ELBO (on the training digits, and on
+    held-out digits where the summaries have `val_neg_elbo`), against the β each model trained with (log
+    axis); `summaries` are `ModelSummary`s with beta > 0, in order of β."""
     summaries = list(summaries)
     beta = np.array([s.beta for s in summaries])
     fig = fig or plt.figure(figsize=(13, 3.8), layout="constrained")
@@ -129,10 +130,19 @@ def plot_beta_path(summaries, *, fig: Figure | None = None) -> Figure:
     axes[0].set(yscale="log", ylabel=r"mean $\sigma$ of the posteriors", title=r"σ shrinks toward 0 as $\beta \to 0$")
     axes[1].plot(beta, [s.kl for s in summaries], "o-", color=COLORS["target"])
     axes[1].set(ylabel="KL (nats per digit)", title="the KL falls as β grows", ylim=(0, None))
-    axes[2].plot(beta, [s.rec for s in summaries], "o-", color=COLORS["data"], label=r"reconstruction $-\log p(x|z)$")
-    axes[2].plot(beta, [-s.elbo for s in summaries], "o-", color="black", label=r"$-$ELBO = rec + KL")
-    axes[2].set(ylabel="nats per digit (training set)", title="reconstruction pays for a large β")
-    axes[2].legend(fontsize="small")
+    axes[2].plot(beta, [s.rec for s in summaries], "o-", color=COLORS["data"],
+                 label=r"reconstruction $-\log p(x|z)$, training")
+    axes[2].plot(beta, [-s.elbo for s in summaries], "o-", color="black", label=r"$-$ELBO = rec + KL, training")
+    held = [s.val_neg_elbo for s in summaries]
+    if all(h is not None for h in held):
+        best = int(np.argmin(held))
+        axes[2].plot(beta, held, "s--", color="black", mfc="white", label=r"$-$ELBO, validation digits")
+        axes[2].plot([beta[best]], [held[best]], "o", ms=13, mfc="none", mec=COLORS["target"], mew=2,
+                     label=f"lowest validation −ELBO (β = {beta[best]:g})")
+    has_held = all(h is not None for h in held)
+    axes[2].set(ylabel="nats per digit (β = 1 bound)" if has_held else "nats per digit (training set)",
+                title="the β = 1 bound on held-out digits" if has_held else "reconstruction pays for a large β")
+    axes[2].legend(fontsize="small", loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, frameon=False)
     for ax in axes:
         ax.axvline(1.0, color="0.5", ls=":", lw=1)
         ax.set(xscale="log", xlabel=xlabel)
@@ -155,7 +165,7 @@ class BetaPathFigure:
                                       vmax=9.5, s=5)
         self.draws = ax_codes.scatter([], [], marker="x", s=30, color="#d62728", lw=1.6, label="z ~ N(0, I), no code near")
         draw_prior_circles(ax_codes)
-        ax_codes.legend(loc="lower left", fontsize="small", framealpha=0.9)
+        ax_codes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), fontsize="small", frameon=False)
         ax_codes.set(title="codes μ(x) by digit", xlabel="$z_1$", ylabel="$z_2$", xlim=(-lim, lim), ylim=(-lim, lim),
                      aspect="equal")
         self.density = ax_agg.imshow(np.zeros((bins, bins)), origin="lower", extent=(-lim, lim, -lim, lim),
@@ -168,10 +178,16 @@ class BetaPathFigure:
         self.samples.vc_tile_px = 9
         ax_img.set(xticks=[], yticks=[], title=f"{min(self.n_show, len(first.prior_samples))} decoded draws z ~ N(0, I)")
         betas = [s.beta for s in summaries if s.beta > 0]
-        ax_curve.plot(betas, [s.mean_sigma for s in summaries if s.beta > 0], "-", color="0.6")
-        self.marker, = ax_curve.plot([betas[0]], [first.mean_sigma], "o", color=COLORS["target"], ms=9)
-        ax_curve.set(xscale="log", yscale="log", xlabel=r"$\beta$", ylabel=r"mean $\sigma$",
-                     title="mean σ along the β path", ylim=(1e-5, 2))
+        self.ae_x = min(betas) / 4  # where a model trained with β = 0 sits on the log axis
+        ax_curve.plot(betas, [s.mean_sigma for s in summaries if s.beta > 0], "o-", color="0.6", ms=3)
+        for s in summaries:
+            if s.beta == 0:
+                ax_curve.plot([self.ae_x], [s.mean_sigma], "s", color="0.6", ms=6)
+                ax_curve.annotate("autoencoder\n(β = 0)", (self.ae_x, s.mean_sigma), xytext=(8, 4),
+                                  textcoords="offset points", fontsize="small")
+        self.marker, = ax_curve.plot([self._x(first)], [first.mean_sigma], "o", color=COLORS["target"], ms=9)
+        ax_curve.set(xscale="log", yscale="log", xlabel=r"$\beta$ (β = 0 drawn at the left end)", ylabel=r"mean $\sigma$",
+                     title="mean σ along the β path", ylim=(1e-5, 2), xlim=(self.ae_x / 2, max(betas) * 2))
         self.label = fig.text(0.01, 0.99, "", va="top", ha="left", fontsize="large", fontweight="bold")
         self.blit = BlitFigure(fig, [self.codes, self.draws, self.density, self.samples, self.marker, self.label])
         self.fig = fig
@@ -187,9 +203,12 @@ class BetaPathFigure:
                                       range=[[-self.lim, self.lim], [-self.lim, self.lim]])
         self.density.set_data(np.where(counts > 0, np.minimum(counts / max(counts.max(), 1.0) * 3, 1.0), np.nan))
         self.samples.set_data(tile_images(as_numpy(s.prior_samples)[:self.n_show], self.ncols))
-        self.marker.set_data([max(s.beta, 1e-3)], [max(s.mean_sigma, 1e-5)])
+        self.marker.set_data([self._x(s)], [max(s.mean_sigma, 1e-5)])
         self.label.set_text(s.name)
         return int(far.sum()), len(far)
+
+    def _x(self, s) -> float:
+        return s.beta if s.beta > 0 else self.ae_x
 
     def png(self) -> bytes:
         return self.blit.png()

@@ -72,27 +72,32 @@ def _two_tensors(answer, *args):
     return [returns_tensor(o, answer.function) for o in out]
 
 
-def _score_shape(answer):
-    for n in (8, 1):
-        f, z = _samples(n)
-        for name, est in zip(("mu", "sigma"), _two_tensors(answer, f, z, _MU, _SIGMA)):
-            if tuple(est.shape) != (2,):
-                raise CheckFailed(f"for f_values and z of shape (2, {n}) (2 batches of {n} samples) the estimate for "
-                                  f"{name} should have shape (2,): one average per batch, over the last dimension; "
-                                  f"got {shape_text(est.shape)}.")
+def _shape_check(ns):
+    """A check that the two estimates have one value per batch, for f_values and z of shape (2, n), n in ns."""
+    def check(answer):
+        for n in ns:
+            f, z = _samples(n)
+            for name, est in zip(("mu", "sigma"), _two_tensors(answer, f, z, _MU, _SIGMA)):
+                if tuple(est.shape) != (2,):
+                    raise CheckFailed(f"for f_values and z of shape (2, {n}) (2 batches of {n} samples) the estimate "
+                                      f"for {name} should have shape (2,): one average per batch, over the last "
+                                      f"dimension; got {shape_text(est.shape)}.")
+    check.__name__ = "shapes"
+    return check
 
 
-def _score_values(mu, sigma, n, dtype):
+def _values_check(reference, mistakes, mu, sigma, n, dtype):
+    """A check of both estimates against `reference` at (mu, sigma) with n samples, naming the `mistakes`."""
     def check(answer):
         f, z = _samples(n, dtype)
         z = (mu + (z.double() - _MU) * sigma / _SIGMA).to(dtype)
-        expected = compute.score_function_grad(f.double(), z.double(), mu, sigma)
-        wrong = _score_mistakes(f.double(), z.double(), mu, sigma)
+        expected = reference(f.double(), z.double(), mu, sigma)
+        wrong = mistakes(f.double(), z.double(), mu, sigma)
         got = _two_tensors(answer, f, z, mu, sigma)
         for i, name in enumerate(("mu", "sigma")):
             what = f"the estimate for {name} (mu = {mu:g}, sigma = {sigma:g}, n = {n}){in_dtype(dtype)}"
             matches(got[i], expected[i], what, wrong[name], dtype=dtype)
-    check.__name__ = f"values at mu={mu}, sigma={sigma}"
+    check.__name__ = f"values at mu={mu}, sigma={sigma}, n={n}"
     return check
 
 
@@ -110,8 +115,10 @@ def _score_unbiased(answer):
 
 
 exercise_5_2 = Exercise("5.2", "score_function_grad", compute.score_function_grad,
-                        [_score_shape, _score_values(_MU, _SIGMA, 8, torch.float64),
-                         _score_values(-1.0, 0.5, 5, torch.float32), _score_unbiased])
+                        [_shape_check((8, 1)),
+                         _values_check(compute.score_function_grad, _score_mistakes, _MU, _SIGMA, 8, torch.float64),
+                         _values_check(compute.score_function_grad, _score_mistakes, -1.0, 0.5, 5, torch.float32),
+                         _score_unbiased])
 
 
 def _loo_mistakes(f, z, mu, sigma) -> dict[str, dict[str, Tensor]]:
@@ -124,18 +131,18 @@ def _loo_mistakes(f, z, mu, sigma) -> dict[str, dict[str, Tensor]]:
     for name, s in score.items():
         mean = lambda x: x.mean(-1)  # noqa: E731
         wrong[name] = {
-            "the baseline includes the sample's own f: b_i = mean of all n values of f depends on z_i (and the "
+            "a baseline that includes the sample's own f: b_i = mean of all n values of f depends on z_i (and the "
             "estimate shrinks by (n − 1)/n); leave sample i out of its own baseline.": mean((f - f.mean(-1, keepdim=True)) * s),
             "b_i = f_i: a baseline equal to the sample's own f makes every term 0; b_i must not depend on z_i.":
                 torch.zeros_like(f[..., 0]),
-            "the baseline is not subtracted: that is the plain estimate of Exercise 5.2; use (f_i − b_i)·score_i.":
+            "the plain estimate of Exercise 5.2, where the baseline is not subtracted: use (f_i − b_i)·score_i.":
                 mean(f * s),
-            "the baseline is added to f; subtract it: (f_i − b_i)·score_i.": mean((f + loo) * s),
-            "the baseline is subtracted from the score, not from f: use (f_i − b_i)·score_i.": mean(f * (s - loo)),
-            "the baseline is subtracted after multiplying by the score: mean(f·score) − b is biased; "
+            "a baseline added to f; subtract it: (f_i − b_i)·score_i.": mean((f + loo) * s),
+            "a baseline subtracted from the score, not from f: use (f_i − b_i)·score_i.": mean(f * (s - loo)),
+            "a baseline subtracted after multiplying by the score: mean(f·score) − b is biased; "
             "multiply (f_i − b_i) by the score.": mean(f * s) - loo.mean(-1),
-            "the leave-one-out mean divides by n; the other samples number n − 1.": mean((f - (total - f) / n) * s),
-            "the baseline is the sum of the other samples' f, not their mean: divide by n − 1.":
+            "a leave-one-out mean that divides by n; the other samples number n − 1.": mean((f - (total - f) / n) * s),
+            "a baseline that is the sum of the other samples' f, not their mean: divide by n − 1.":
                 mean((f - (total - f)) * s),
             "sum instead of mean: the estimate must average over the samples.": ((f - loo) * s).sum(-1),
         }
@@ -143,30 +150,6 @@ def _loo_mistakes(f, z, mu, sigma) -> dict[str, dict[str, Tensor]]:
             wrong[name][f"a baseline divided by 7: 7 = n − 1 for the 8 samples of the first example, here n = {n}; "
                         "take n from the shape of z."] = mean((f - (total - f) / 7) * s)
     return wrong
-
-
-def _loo_shape(answer):
-    for n in (8, 2):
-        f, z = _samples(n)
-        for name, est in zip(("mu", "sigma"), _two_tensors(answer, f, z, _MU, _SIGMA)):
-            if tuple(est.shape) != (2,):
-                raise CheckFailed(f"for f_values and z of shape (2, {n}) (2 batches of {n} samples) the estimate for "
-                                  f"{name} should have shape (2,): one average per batch, over the last dimension; "
-                                  f"got {shape_text(est.shape)}.")
-
-
-def _loo_values(mu, sigma, n, dtype):
-    def check(answer):
-        f, z = _samples(n, dtype)
-        z = (mu + (z.double() - _MU) * sigma / _SIGMA).to(dtype)
-        expected = compute.score_function_grad_loo(f.double(), z.double(), mu, sigma)
-        wrong = _loo_mistakes(f.double(), z.double(), mu, sigma)
-        got = _two_tensors(answer, f, z, mu, sigma)
-        for i, name in enumerate(("mu", "sigma")):
-            what = f"the estimate for {name} (mu = {mu:g}, sigma = {sigma:g}, n = {n}){in_dtype(dtype)}"
-            matches(got[i], expected[i], what, wrong[name], dtype=dtype)
-    check.__name__ = f"values at mu={mu}, sigma={sigma}, n={n}"
-    return check
 
 
 def _loo_ignores_a_shift(answer):
@@ -180,8 +163,10 @@ def _loo_ignores_a_shift(answer):
 
 
 exercise_5_3 = Exercise("5.3", "score_function_grad_loo", compute.score_function_grad_loo,
-                        [_loo_shape, _loo_values(_MU, _SIGMA, 8, torch.float64),
-                         _loo_values(-1.0, 0.5, 5, torch.float32), _loo_ignores_a_shift])
+                        [_shape_check((8, 2)),
+                         _values_check(compute.score_function_grad_loo, _loo_mistakes, _MU, _SIGMA, 8, torch.float64),
+                         _values_check(compute.score_function_grad_loo, _loo_mistakes, -1.0, 0.5, 5, torch.float32),
+                         _loo_ignores_a_shift])
 
 
 __all__ = ["exercise_5_1", "exercise_5_2", "exercise_5_3"]

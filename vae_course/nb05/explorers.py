@@ -46,6 +46,12 @@ class ReparamExplorer(Explorer):
         self.picture: compute.ReparamPicture | None = None
         super().__init__(controls, self._draw,
                          caption=f"z = μ + σ·ε with fixed ε; gradients of E[f(z)], t = {t:g}")
+        # about 800 × 700 px: the controls in two columns, the readout's two tables side by side under them
+        caption = self.widget.children[0]
+        self.widget.children = [caption, widgets.HBox([widgets.VBox([controls["mu"], controls["sigma"]]),
+                                                       widgets.VBox([controls["objective"], controls["n"]])]),
+                                self.readout, self.image]
+        self.readout.layout.margin = "4px 0 6px 0"
 
     def _draw(self, values: dict) -> tuple[bytes, str]:
         s = self.state = compute.summarize_gradients(values["objective"], values["mu"], values["sigma"],
@@ -62,21 +68,25 @@ class ReparamExplorer(Explorer):
         s = p.summary
         rows = "".join(f"<tr><td>{e:+.2f}</td><td>{z:+.2f}</td><td>1</td><td>{e:+.2f}</td><td>{d:+.2f}</td></tr>"
                        for e, z, d in zip(s.eps[0, :4].tolist(), s.z[0, :4].tolist(), s.df[0, :4].tolist()))
-        est = "".join(
-            f"<tr><td>{label}</td><td>{m[0]:+.3f} ± {sd[0]:.3f}</td><td>{m[1]:+.3f} ± {sd[1]:.3f}</td></tr>"
-            for label, m, sd in (("pathwise", p.mean["pathwise"], p.sd["pathwise"]),
-                                 ("score function", p.mean["score"], p.sd["score"])))
-        est += f"<tr><td>exact</td><td>{s.exact[0]:+.3f}</td><td>{s.exact[1]:+.3f}</td></tr>"
         n = s.eps.shape[1]
-        wide = [f"{name} {w[0]:.2f}× (∂/∂μ), {w[1]:.2f}× (∂/∂σ)" for name, w in
-                (("pathwise", p.widening["pathwise"].tolist()), ("score function", p.widening["score"].tolist()))
-                if not any(math.isnan(x) for x in w)]
-        est += (f"<tr><td colspan=3>bar width at n = {n:,} over n = {self.REFERENCE_N:,}: {'; '.join(wide) or '—'}"
-                f" (√({self.REFERENCE_N:,}/{n:,}) = {(self.REFERENCE_N / n) ** 0.5:.2f})</td></tr>")
+
+        def widening(w):
+            return "—" if any(math.isnan(x) for x in w) else f"{w[0]:.2f}×, {w[1]:.2f}×"
+
+        est = "".join(
+            f"<tr><td>{label}</td><td>{m[0]:+.3f} ± {sd[0]:.3f}</td><td>{m[1]:+.3f} ± {sd[1]:.3f}</td>"
+            f"<td>{widening(p.widening[key].tolist())}</td></tr>"
+            for label, key, m, sd in (("pathwise", "pathwise", p.mean["pathwise"], p.sd["pathwise"]),
+                                      ("score function", "score", p.mean["score"], p.sd["score"])))
+        est += (f"<tr><td>exact</td><td>{s.exact[0]:+.3f}</td><td>{s.exact[1]:+.3f}</td>"
+                f"<td>√({self.REFERENCE_N:,}/{n:,}) = {(self.REFERENCE_N / n) ** 0.5:.2f}</td></tr>")
         head = "<tr><th>ε</th><th>z</th><th>dz/dμ</th><th>dz/dσ</th><th>f′(z)</th></tr>"
-        return (f"<table style='font-size:90%'>{head}"
-                f"{rows}</table><table style='font-size:90%'><tr><th>gradient of E[f]</th><th>∂/∂μ</th>"
-                f"<th>∂/∂σ</th></tr>{est}</table><small>mean ± sd over {len(s.eps)} batches</small>")
+        wide = f"bar width (∂/∂μ, ∂/∂σ)<br>÷ its width at n = {self.REFERENCE_N:,}"
+        return (f"<div style='display:flex; gap:28px; align-items:flex-start; font-size:90%'>"
+                f"<table>{head}{rows}</table>"
+                f"<table><tr><th>gradient of E[f]</th><th>∂/∂μ</th><th>∂/∂σ</th><th>{wide}</th></tr>{est}"
+                f"<tr><td colspan=4><small>mean ± sd over {len(s.eps)} batches of n = {n:,}</small></td></tr>"
+                f"</table></div>")
 
 
 __all__ = ["ReparamExplorer"]

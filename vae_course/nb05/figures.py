@@ -34,7 +34,7 @@ class ReparamFigure:
     ROWS = {"pathwise": 1.0, "score": 0.0}
     NAMES = {"pathwise": "pathwise", "score": "score function"}
 
-    def __init__(self, picture: ReparamPicture, figsize=(8.0, 4.9), dpi=100):
+    def __init__(self, picture: ReparamPicture, figsize=(8.0, 4.6), dpi=100):
         from matplotlib.collections import LineCollection
 
         s = picture.summary
