@@ -110,7 +110,7 @@ def plot_prior_draws(s, *, axes, lim: float, ncols: int = 6) -> None:
 def plot_generators(summaries, *, lim: float = 5.0, ncols: int = 6) -> Figure:
     """Rows of `plot_prior_draws`, one per `ModelSummary`, on shared latent axes (±lim in every row)."""
     summaries = list(summaries)
-    fig = plt.figure(figsize=(14, 4.6 * len(summaries)), layout="constrained")
+    fig = plt.figure(figsize=(14, 5.4 * len(summaries)), layout="constrained")
     rows = fig.subplots(len(summaries), 3, squeeze=False, gridspec_kw={"width_ratios": [1.2, 1, 1.25]})
     for s, axes in zip(summaries, rows):
         plot_prior_draws(s, axes=axes, lim=lim, ncols=ncols)
