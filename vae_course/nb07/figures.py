@@ -34,10 +34,25 @@ def _square_map(values, name: str, shape: str, ax: Axes | None, size: float, cma
     return ax, values
 
 
+def _mask_key(ax: Axes, on: str, off: str) -> None:
+    """The key shared by the mask figures: black = 1, white = 0 (the "Greys" colour map)."""
+    from matplotlib.patches import Patch
+
+    ax.legend(handles=[Patch(facecolor="black", edgecolor="0.3", label=on),
+                       Patch(facecolor="white", edgecolor="0.3", label=off)],
+              loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, fontsize=9, frameon=False)
+
+
+def _outline(ax: Axes, k: int) -> None:
+    ax.add_patch(Rectangle((-0.5, -0.5), k, k, fill=False, edgecolor="0.3", lw=1.2))
+
+
 def plot_connectivity(sees, *, ax: Axes | None = None, title: str = "") -> Axes:
-    """A (D, D) connectivity matrix: [j, d] dark when output j may depend on input pixel d."""
-    ax, _ = _square_map(sees, "sees", "(D, D)", ax, 3.6, "Greys")
+    """A (D, D) connectivity matrix: [j, d] black when output j may depend on input pixel d, with a key."""
+    ax, values = _square_map(sees, "sees", "(D, D)", ax, 3.6, "Greys")
+    _outline(ax, values.shape[0])
     ax.set(title=title, xlabel="input pixel d (raster order)", ylabel=r"output $j$: $p(x_j \mid x_{<j}, z)$")
+    _mask_key(ax, "1: depends on", "0: cannot see")
     return ax
 
 
@@ -45,8 +60,10 @@ __all__ = ["plot_codes_over_prior", "plot_connectivity"]
 
 
 def plot_kernel_mask(mask, *, ax: Axes | None = None, title: str = "") -> Axes:
-    """A k×k convolution mask (1 = weight kept) with the centre pixel outlined."""
-    ax, mask = _square_map(mask, "mask", "(k, k)", ax, 3.0, "gray")
+    """A k×k convolution mask (1 = weight kept, black) with the kernel and its centre pixel outlined, and a key."""
+    ax, mask = _square_map(mask, "mask", "(k, k)", ax, 3.0, "Greys")
+    _outline(ax, mask.shape[0])
+    _mask_key(ax, "1: weight kept", "0: weight cut")
     c = mask.shape[0] // 2
     ax.add_patch(Rectangle(
         (c - 0.5, c - 0.5), 1, 1, fill=False, edgecolor=COLORS["target"], lw=2.5))
@@ -72,7 +89,8 @@ def plot_z_path(path, step: int, fig=None):
     t = float(path.ts[step])
     images = np.concatenate([as_numpy(path.x)[None], as_numpy(path.samples[step])])
     image_grid(images, len(images), ax=top,
-               title=f"the digit x, then x ~ p(x | z = μ(x) + t·e{path.dim + 1}), same pixel noise; t = {t:.1f}")
+               title=f"x (framed), then x ~ p(x | z = μ(x) + t·e{path.dim + 1}), same pixel noise; t = {t:.1f}")
+    top.add_patch(Rectangle((-0.5, -0.5), 8, 8, fill=False, edgecolor=COLORS["target"], lw=2.5))
     ts = as_numpy(path.ts)
     bottom.plot(ts, as_numpy(path.nll), "o-", color=COLORS["density"], label=r"$-\log p(x \mid z)$ of the digit x")
     bottom.plot(ts, -as_numpy(path.log_prior), "s--", color=COLORS["target"], label=r"$-\log p(z)$")
