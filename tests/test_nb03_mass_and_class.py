@@ -1,4 +1,5 @@
-"""Notebook 03: contours at equal probability mass, and the nearest-class-mean classifier."""
+"""Notebook 03: contours at equal probability mass (`vae_course.figures.mass_levels`, the one implementation
+the figures use), and the nearest-class-mean classifier."""
 
 import math
 
@@ -6,6 +7,7 @@ import pytest
 import torch
 
 from vae_course import nb03
+from vae_course.figures import mass_levels
 
 
 def _gaussian_on_grid(sd=(0.7, 1.3), n=401, extent=8.0):
@@ -19,7 +21,7 @@ def _gaussian_on_grid(sd=(0.7, 1.3), n=401, extent=8.0):
 def test_mass_levels_of_a_normal_are_its_n_sigma_ellipses():
     density, cell, (s1, s2) = _gaussian_on_grid()
     masses = [1 - math.exp(-2.0), 1 - math.exp(-0.5)]                 # the 2σ and 1σ ellipses (χ², 2 dof)
-    levels = nb03.mass_levels(density, masses, cell)
+    levels = mass_levels(density, masses, cell)
     expected = [math.exp(-0.5 * r**2) / (2 * math.pi * s1 * s2) for r in (2.0, 1.0)]
     assert levels == sorted(levels)
     for got, want in zip(levels, expected):
@@ -31,18 +33,18 @@ def test_mass_levels_hold_the_asked_mass_of_a_skewed_density():
     density = torch.distributions.Gamma(2.0, 1.0).log_prob(ticks.clamp_min(1e-9)).exp()   # 1-D, skewed
     cell = float(ticks[1] - ticks[0])
     for m in (0.3, 0.6, 0.9):
-        (level,) = nb03.mass_levels(density, [m], cell)
+        (level,) = mass_levels(density, [m], cell)
         assert float((density[density >= level]).sum() * cell) == pytest.approx(m, abs=0.005)
 
 
 def test_mass_levels_bad_input():
     density, cell, _ = _gaussian_on_grid(n=41)
     with pytest.raises(ValueError, match="strictly between 0 and 1"):
-        nb03.mass_levels(density, [1.0], cell)
+        mass_levels(density, [1.0], cell)
     with pytest.raises(ValueError, match="non-negative"):
-        nb03.mass_levels(-density, [0.5], cell)
+        mass_levels(-density, [0.5], cell)
     with pytest.raises(ValueError, match="widen the grid"):
-        nb03.mass_levels(density, [0.9], cell * 0.1)
+        mass_levels(density, [0.9], cell * 0.1)
 
 
 def test_nearest_class_mean_against_a_loop():
@@ -68,10 +70,3 @@ def test_class_means_bad_input():
     with pytest.raises(ValueError, match="same D"):
         nb03.nearest_class_mean(torch.zeros(4, 3), torch.zeros(10, 5))
 
-
-def test_the_figures_levels_are_the_computed_ones():
-    from vae_course.nb03 import figures as nb03_figures
-
-    density, cell, _ = _gaussian_on_grid(sd=(0.4, 1.1))
-    masses = [0.865, 0.393]
-    assert nb03_figures._mass_levels(density.numpy(), masses, cell) == pytest.approx(nb03.mass_levels(density, masses, cell))

@@ -268,3 +268,28 @@ def audit_figures(path: str) -> None:
         FigureCanvasBase.print_figure = print_figure
     _AUDIT["path"] = path
     Path(path).touch()  # an empty file: audited, no problems (a missing one: never audited)
+
+
+def mass_levels(density, masses, cell: float = 1.0) -> list[float]:
+    """Density levels t whose regions {z : p(z) ≥ t} hold the given shares of the mass, for contours
+    drawn at equal probability mass (for a normal in 2-D, 39% and 86% are its 1σ and 2σ ellipses).
+
+    density: a density sampled on a regular grid (any shape; an array or a CPU tensor), cell: the area
+    of one grid cell (mass = density · cell); masses: shares in (0, 1). Sorts the grid values from the
+    highest down and finds, for each share, the value at which their accumulated mass first reaches it.
+    Returns the levels in increasing order (the largest mass first), as matplotlib's contour wants them.
+    """
+    values = np.asarray(density, dtype=float).ravel()
+    if values.size == 0 or not np.isfinite(values).all() or (values < 0).any():
+        raise ValueError("density must hold finite non-negative values on a grid.")
+    if not isinstance(cell, (int, float)) or not np.isfinite(cell) or cell <= 0:
+        raise ValueError(f"cell must be a positive number (the area of one grid cell), got {cell!r}.")
+    masses = [float(m) for m in (masses if isinstance(masses, (list, tuple)) else [masses])]
+    if not masses or any(not 0 < m < 1 for m in masses):
+        raise ValueError(f"masses must be shares strictly between 0 and 1, got {masses}.")
+    values = np.sort(values)[::-1]
+    cumulative = np.cumsum(values) * cell
+    if cumulative[-1] < max(masses):
+        raise ValueError(f"the grid holds only {cumulative[-1]:.3f} of the mass, less than the share "
+                         f"{max(masses)} asked for; widen the grid.")
+    return sorted(float(values[np.searchsorted(cumulative, m)]) for m in masses)

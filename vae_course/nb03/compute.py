@@ -247,33 +247,6 @@ def aggregate_posterior_density(mu: Tensor, log_var: Tensor, z: Tensor) -> Tenso
     return torch.exp(torch.logsumexp(log_q, -1) - math.log(len(mu)))
 
 
-# ---------------------------------------------------------------- contours at equal probability mass
-
-def mass_levels(density: Tensor, masses, cell: float = 1.0) -> list[float]:
-    """Density levels t whose regions {z : p(z) ≥ t} hold the given shares of the mass.
-
-    density: a density sampled on a regular grid (any shape), cell: the area of one grid cell
-    (mass = density · cell); masses: shares in (0, 1). Sorts the grid values from the highest down and
-    finds, for each share, the value at which their accumulated mass first reaches it. Returns the levels
-    in increasing order (the largest mass first), as matplotlib's contour wants them.
-    """
-    density = v.tensor(density, "density").flatten().double()
-    if density.numel() == 0 or not torch.isfinite(density).all() or (density < 0).any():
-        raise ValueError("density must hold finite non-negative values on a grid.")
-    cell = v.scalar(cell, "cell", positive=True)
-    masses = [float(m) for m in (masses if isinstance(masses, (list, tuple)) else [masses])]
-    if not masses or any(not 0 < m < 1 for m in masses):
-        raise ValueError(f"masses must be shares strictly between 0 and 1, got {masses}.")
-    values = density.sort(descending=True).values
-    cumulative = torch.cumsum(values, 0) * cell
-    if cumulative[-1] < max(masses):
-        raise ValueError(f"the grid holds only {cumulative[-1]:.3f} of the mass, less than the share "
-                         f"{max(masses)} asked for; widen the grid.")
-    levels = [float(values[int(torch.searchsorted(cumulative, torch.tensor(m, dtype=cumulative.dtype)))])
-              for m in masses]
-    return sorted(levels)
-
-
 # ---------------------------------------------------------------- which class a decoding looks like
 
 def class_means(x: Tensor, labels: Tensor) -> Tensor:
@@ -301,5 +274,5 @@ def nearest_class_mean(images: Tensor, means: Tensor) -> Tensor:
     return torch.cdist(flat, means).argmin(-1).reshape(images.shape[:-1])
 
 
-__all__ = ["mass_levels", "class_means", "nearest_class_mean", "ellipse_mass", "elbo_estimate", "PerSampleFit", "fit_per_sample", "PosteriorTable", "posterior_table",
+__all__ = ["class_means", "nearest_class_mean", "ellipse_mass", "elbo_estimate", "PerSampleFit", "fit_per_sample", "PosteriorTable", "posterior_table",
            "sample_images", "class_rows", "posterior_row", "GridPosterior", "grid_posterior", "aggregate_posterior_density"]

@@ -8,7 +8,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from ..figures import IMAGE_KW, BlitFigure, as_numpy, ax_or_new, tile_images
+from ..figures import IMAGE_KW, BlitFigure, as_numpy, ax_or_new, mass_levels, tile_images
 
 DIGIT_COLORS = plt.get_cmap("tab10").colors
 MASSES = (1 - np.exp(-2.0), 1 - np.exp(-0.5))   # the 2σ and 1σ ellipses of a 2-D normal: 86% and 39%
@@ -117,14 +117,6 @@ class PosteriorFigure:
         return self.blit.png()
 
 
-def _mass_levels(density, masses, cell: float) -> list[float]:
-    """The density levels whose regions {p ≥ t} hold the shares `masses` (the numpy twin of
-    `vae_course.nb03.mass_levels`, which tests/test_nb03_mass_and_class.py compares it with)."""
-    values = np.sort(np.asarray(density, dtype=float).ravel())[::-1]
-    cumulative = np.cumsum(values) * cell
-    return sorted(float(values[min(np.searchsorted(cumulative, m), len(values) - 1)]) for m in masses)
-
-
 def _away_from_others(points, i: int, distance: float) -> tuple[float, float]:
     """An offset (in points) of length `distance` for a label of points[i], pointing away from the
     others (each pushes with the inverse square of its distance), so that the labels of close points
@@ -215,7 +207,7 @@ def plot_q_against_posterior(grid, x, picks: dict, *, window: float = 4.0) -> Fi
         post = np.exp(as_numpy(grid.log_post[k])).reshape(n, n)
         q = np.exp(as_numpy(grid.log_q[k])).reshape(n, n)
         cell = float(grid.cell)
-        post_levels, q_levels = _mass_levels(post, MASSES, cell), _mass_levels(q, MASSES, cell)
+        post_levels, q_levels = mass_levels(post, MASSES, cell), mass_levels(q, MASSES, cell)
         ax.contourf(ticks, ticks, post, levels=[*post_levels, 1.01 * post.max()], colors=["#9ecae1", "#3182bd"])
         ax.contour(ticks, ticks, q, levels=q_levels, colors="#d95f02", linewidths=[1.2, 2.2])
         mean, sd = as_numpy(grid.post_mean[k]), np.sqrt(np.linalg.eigvalsh(as_numpy(grid.post_cov[k])).max())
@@ -245,7 +237,7 @@ def plot_aggregate_posterior(ticks, q_agg, prior, *, ax: Axes | None = None) -> 
         ax = plt.subplots(figsize=(5.4, 4.6), layout="constrained")[1]
     cell = float((ticks[1] - ticks[0]) ** 2)
     shade = ax.contourf(ticks, ticks, q_agg, levels=12, cmap="Blues")
-    ax.contour(ticks, ticks, prior, levels=_mass_levels(prior, MASSES, cell), colors="#d95f02",
+    ax.contour(ticks, ticks, prior, levels=mass_levels(prior, MASSES, cell), colors="#d95f02",
                linewidths=[1.2, 2.2])
     ax.plot([], [], color="#d95f02", lw=2.2, label="prior: 39% of its mass (1σ)")
     ax.plot([], [], color="#d95f02", lw=1.2, label="prior: 86% (2σ)")
