@@ -167,7 +167,28 @@ def test_term_sd_is_the_sd_of_single_terms_by_monte_carlo(name, mu, sigma):
         got = getattr(s, which).std(0) * 2000**0.5  # sd of a mean of 2,000 terms, times √2,000
         assert torch.allclose(got, sd[row], rtol=0.12, atol=1e-12), (which, got, sd[row])
     lo, hi = nb05.axis_range(name, mu, sigma, n=100).unbind(-1)
-    assert torch.allclose((lo + hi) / 2, s.exact) and (hi - lo > 0).all()
+    assert (hi - lo > 0).all() and (lo < s.exact).all() and (s.exact < hi).all()
+    # what each estimator averages to (the biased pathwise 0 of the step) lies on the axis, where its dots are
+    expected = nb05.estimator_expectation(name, mu, sigma)
+    for which, row in (("pathwise", expected[0]), ("score", expected[1])):
+        assert torch.allclose(getattr(s, which).mean(0), row, atol=5 * sd[0 if which == "pathwise" else 1].max() / 400**0.5 / 2000**0.5 + 1e-12)
+        assert (lo < row).all() and (row < hi).all()
+    if name != "step 1[z > t]":  # unbiased estimators: the axis is centred on the exact gradient
+        assert torch.allclose((lo + hi) / 2, s.exact)
+
+
+def test_the_step_pathwise_estimates_lie_on_the_estimate_axes():
+    """The pathwise estimate of the step is exactly 0, a long way from the exact gradient: its dots must be
+    inside the axes (a reader found them off the ∂/∂μ axis, where the range was set by the exact value alone)."""
+    ex = nb05.ReparamExplorer()
+    for mu in (0.0, 0.6, -1.0):
+        ex.controls["mu"].value = mu
+        ex.controls["objective"].value = "step 1[z > t]"
+        for i, p in enumerate(("mu", "sigma")):
+            lo, hi = ex.view.axes[p].get_xlim()
+            dots = ex.view.spread[p]["pathwise"].get_offsets()[:, 0]
+            assert np.all(dots == 0) and lo < 0 < hi, (mu, p, lo, hi)
+            assert lo < ex.state.exact[i].item() < hi
 
 
 def test_reparam_picture_refuses_a_reference_of_another_setting():
