@@ -196,3 +196,32 @@ def test_reparam_picture_refuses_a_reference_of_another_setting():
     a, b = (nb05.summarize_gradients("(z − t)²", mu, 1.0, eps) for mu in (0.0, 1.0))
     with pytest.raises(ValueError, match="same setting"):
         nb05.reparam_picture(a, reference=b)
+
+
+def test_the_computation_graph_draws_both_graphs_legibly_and_only_the_second_reaches_the_encoder():
+    from matplotlib.colors import to_rgb
+    from matplotlib.figure import Figure
+    from matplotlib.patches import FancyArrowPatch
+
+    from vae_course.figures import legibility_problems
+
+    fig = nb05.plot_computation_graph(title="where the gradient goes")
+    assert isinstance(fig, Figure) and len(fig.axes) == 2
+    assert legibility_problems(fig, tight=False) == [] and legibility_problems(fig, dpi=90, tight=False) == []
+    sampled, reparam = fig.axes
+    assert "Sampling" in sampled.get_title(loc="left") and "Reparameterized" in reparam.get_title(loc="left")
+    red = nb05.GRAPH_COLORS["gradient"]
+
+    def gradient_arrows(ax):
+        return [p for p in ax.patches if isinstance(p, FancyArrowPatch)
+                and np.allclose(p.get_edgecolor()[:3], to_rgb(red))]
+
+    texts = lambda ax: " ".join(t.get_text() for t in ax.texts)  # noqa: E731
+    # sampling: the gradient reaches z from the loss through the decoder (2 arrows) and stops there
+    assert len(gradient_arrows(sampled)) == 2 and "no gradient" in texts(sampled) and "varepsilon" not in texts(sampled)
+    # reparameterized: on to mu and sigma (dz/dmu = 1, dz/dsigma = eps) and into the encoder
+    assert len(gradient_arrows(reparam)) == 6
+    for label in (r"\partial z/\partial\mu = 1", r"\partial z/\partial\sigma = \varepsilon", r"\varepsilon \sim"):
+        assert label in texts(reparam), label
+    with pytest.raises(TypeError, match="two matplotlib Axes"):
+        nb05.plot_computation_graph(axes=[sampled])

@@ -454,6 +454,45 @@ def encoder_gradients(model, x: Tensor, estimator: str, draws: int, generator: t
     return torch.stack(rows)
 
 
-__all__ = ["ESTIMATORS", "estimator_loss", "EstimatorRun", "train_with_estimator", "encoder_gradients", "OBJECTIVES", "objective", "exact_grad", "quadrature_grad", "pathwise_grad", "score_function_grad", "score_function_grad_loo",
+# ---------------------------------------------------------------- the chain rule into the encoder
+
+def encoder_jacobians(model, x: Tensor) -> tuple[Tensor, Tensor]:
+    """dmu/dphi and dsigma/dphi of `model`'s encoder at the batch x, each (B, L, P) with P the number of
+    encoder weights phi (all of `model.encoder.parameters()`, flattened in order), by one backward pass per
+    output entry; sigma = exp(log_var / 2)."""
+    x = model.check_x(x)
+    params = list(model.encoder.parameters())
+    mu, log_var = model.encode(x)
+    sigma = torch.exp(0.5 * log_var)
+
+    def jacobian(out: Tensor) -> Tensor:
+        rows = [torch.cat([g.reshape(-1) for g in torch.autograd.grad(o, params, retain_graph=True,
+                                                                      allow_unused=False)])
+                for o in out.reshape(-1)]
+        return torch.stack(rows).reshape(*out.shape, -1)
+
+    return jacobian(mu), jacobian(sigma)
+
+
+def chain_rule_grad(dloss_dz: Tensor, dmu_dphi: Tensor, dsigma_dphi: Tensor, eps: Tensor) -> Tensor:
+    """The encoder's gradient of a loss of z = mu + sigma·eps by the chain rule, (P,):
+
+        d loss/d phi = Σ_{b, j} d loss/d z_bj · (dz/dmu · dmu_bj/d phi + dz/dsigma · dsigma_bj/d phi),
+        with dz/dmu = 1 and dz/dsigma = eps_bj.
+
+    dloss_dz, eps: (B, L); dmu_dphi, dsigma_dphi: (B, L, P) (`encoder_jacobians`)."""
+    dloss_dz, eps = v.tensor(dloss_dz, "dloss_dz"), v.tensor(eps, "eps")
+    dmu_dphi, dsigma_dphi = v.tensor(dmu_dphi, "dmu_dphi"), v.tensor(dsigma_dphi, "dsigma_dphi")
+    if dloss_dz.ndim != 2 or eps.shape != dloss_dz.shape:
+        raise ValueError(f"dloss_dz and eps must both have shape (B, L), got {tuple(dloss_dz.shape)} and "
+                         f"{tuple(eps.shape)}.")
+    if dmu_dphi.ndim != 3 or dmu_dphi.shape[:2] != dloss_dz.shape or dsigma_dphi.shape != dmu_dphi.shape:
+        raise ValueError(f"dmu_dphi and dsigma_dphi must both have shape (B, L, P) with (B, L) = "
+                         f"{tuple(dloss_dz.shape)}, got {tuple(dmu_dphi.shape)} and {tuple(dsigma_dphi.shape)}.")
+    dz_dphi = 1.0 * dmu_dphi + eps[..., None] * dsigma_dphi
+    return (dloss_dz[..., None] * dz_dphi).sum((0, 1))
+
+
+__all__ = ["encoder_jacobians", "chain_rule_grad", "ESTIMATORS", "estimator_loss", "EstimatorRun", "train_with_estimator", "encoder_gradients", "OBJECTIVES", "objective", "exact_grad", "quadrature_grad", "pathwise_grad", "score_function_grad", "score_function_grad_loo",
            "GradientSummary", "summarize_gradients", "variance_table", "central_difference", "fixed_eps",
            "ReparamPicture", "reparam_picture", "term_sd", "estimator_expectation", "axis_range"]
