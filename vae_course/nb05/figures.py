@@ -227,11 +227,10 @@ def plot_computation_graph(*, axes=None, title: str = "") -> Figure:
     decoder to z and stops there, so μ, σ and the encoder get none from the reconstruction term.
     Bottom: reparameterized, ε ~ N(0, 1) enters from the side and z = μ + σ·ε; the gradient flows on
     to μ (∂z/∂μ = 1) and σ (∂z/∂σ = ε) and into the encoder. `axes`: two Axes (top, bottom) or None
-    for a new figure. Returns the figure.
+    for a new pyplot figure. Returns the figure.
     """
     if axes is None:
-        fig = Figure(figsize=(9.6, 5.6), dpi=100)
-        axes = fig.subplots(2, 1, gridspec_kw={"height_ratios": [2.4, 3.8]})
+        fig, axes = plt.subplots(2, 1, figsize=(9.6, 5.6), gridspec_kw={"height_ratios": [2.4, 3.8]})
         fig.subplots_adjust(left=0.01, right=0.99, top=0.9 if title else 0.95, bottom=0.08, hspace=0.16)
     else:
         if len(axes) != 2 or not all(isinstance(a, Axes) for a in axes):
