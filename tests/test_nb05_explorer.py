@@ -225,3 +225,9 @@ def test_the_computation_graph_draws_both_graphs_legibly_and_only_the_second_rea
         assert label in texts(reparam), label
     with pytest.raises(TypeError, match="two matplotlib Axes"):
         nb05.plot_computation_graph(axes=[sampled])
+
+
+def test_every_control_has_a_hover_text(explorer):
+    """JupyterLab shows the tooltip "null" on a slider's label when none is set (seen in Chromium)."""
+    for name, control in explorer.controls.items():
+        assert control.tooltip and control.description, name
