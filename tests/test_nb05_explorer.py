@@ -167,7 +167,28 @@ def test_term_sd_is_the_sd_of_single_terms_by_monte_carlo(name, mu, sigma):
         got = getattr(s, which).std(0) * 2000**0.5  # sd of a mean of 2,000 terms, times √2,000
         assert torch.allclose(got, sd[row], rtol=0.12, atol=1e-12), (which, got, sd[row])
     lo, hi = nb05.axis_range(name, mu, sigma, n=100).unbind(-1)
-    assert torch.allclose((lo + hi) / 2, s.exact) and (hi - lo > 0).all()
+    assert (hi - lo > 0).all() and (lo < s.exact).all() and (s.exact < hi).all()
+    # what each estimator averages to (the biased pathwise 0 of the step) lies on the axis, where its dots are
+    expected = nb05.estimator_expectation(name, mu, sigma)
+    for which, row in (("pathwise", expected[0]), ("score", expected[1])):
+        assert torch.allclose(getattr(s, which).mean(0), row, atol=5 * sd[0 if which == "pathwise" else 1].max() / 400**0.5 / 2000**0.5 + 1e-12)
+        assert (lo < row).all() and (row < hi).all()
+    if name != "step 1[z > t]":  # unbiased estimators: the axis is centred on the exact gradient
+        assert torch.allclose((lo + hi) / 2, s.exact)
+
+
+def test_the_step_pathwise_estimates_lie_on_the_estimate_axes():
+    """The pathwise estimate of the step is exactly 0, a long way from the exact gradient: its dots must be
+    inside the axes (a reader found them off the ∂/∂μ axis, where the range was set by the exact value alone)."""
+    ex = nb05.ReparamExplorer()
+    for mu in (0.0, 0.6, -1.0):
+        ex.controls["mu"].value = mu
+        ex.controls["objective"].value = "step 1[z > t]"
+        for i, p in enumerate(("mu", "sigma")):
+            lo, hi = ex.view.axes[p].get_xlim()
+            dots = ex.view.spread[p]["pathwise"].get_offsets()[:, 0]
+            assert np.all(dots == 0) and lo < 0 < hi, (mu, p, lo, hi)
+            assert lo < ex.state.exact[i].item() < hi
 
 
 def test_reparam_picture_refuses_a_reference_of_another_setting():
@@ -175,3 +196,38 @@ def test_reparam_picture_refuses_a_reference_of_another_setting():
     a, b = (nb05.summarize_gradients("(z − t)²", mu, 1.0, eps) for mu in (0.0, 1.0))
     with pytest.raises(ValueError, match="same setting"):
         nb05.reparam_picture(a, reference=b)
+
+
+def test_the_computation_graph_draws_both_graphs_legibly_and_only_the_second_reaches_the_encoder():
+    from matplotlib.colors import to_rgb
+    from matplotlib.figure import Figure
+    from matplotlib.patches import FancyArrowPatch
+
+    from vae_course.figures import legibility_problems
+
+    fig = nb05.plot_computation_graph(title="where the gradient goes")
+    assert isinstance(fig, Figure) and len(fig.axes) == 2
+    assert legibility_problems(fig, tight=False) == [] and legibility_problems(fig, dpi=90, tight=False) == []
+    sampled, reparam = fig.axes
+    assert "Sampling" in sampled.get_title(loc="left") and "Reparameterized" in reparam.get_title(loc="left")
+    red = nb05.GRAPH_COLORS["gradient"]
+
+    def gradient_arrows(ax):
+        return [p for p in ax.patches if isinstance(p, FancyArrowPatch)
+                and np.allclose(p.get_edgecolor()[:3], to_rgb(red))]
+
+    texts = lambda ax: " ".join(t.get_text() for t in ax.texts)  # noqa: E731
+    # sampling: the gradient reaches z from the loss through the decoder (2 arrows) and stops there
+    assert len(gradient_arrows(sampled)) == 2 and "no gradient" in texts(sampled) and "varepsilon" not in texts(sampled)
+    # reparameterized: on to mu and sigma (dz/dmu = 1, dz/dsigma = eps) and into the encoder
+    assert len(gradient_arrows(reparam)) == 6
+    for label in (r"\partial z/\partial\mu = 1", r"\partial z/\partial\sigma = \varepsilon", r"\varepsilon \sim"):
+        assert label in texts(reparam), label
+    with pytest.raises(TypeError, match="two matplotlib Axes"):
+        nb05.plot_computation_graph(axes=[sampled])
+
+
+def test_every_control_has_a_hover_text(explorer):
+    """JupyterLab shows the tooltip "null" on a slider's label when none is set (seen in Chromium)."""
+    for name, control in explorer.controls.items():
+        assert control.tooltip and control.description, name

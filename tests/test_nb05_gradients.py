@@ -289,3 +289,50 @@ def test_the_leave_one_out_estimate_rejects_bad_input():
         nb05.score_function_grad_loo(torch.ones(4, 3), torch.ones(4, 2), 0.0, 1.0)
     with pytest.raises(ValueError):
         nb05.score_function_grad_loo(torch.ones(4, 3), torch.ones(4, 3), 0.0, -1.0)
+
+
+def _recon_loss(model, x, eps):
+    """The batch mean of −log p(x|z) with z = mu + sigma·eps, written out from the encoder's outputs."""
+    mu, log_var = model.encode(x)
+    z = mu + torch.exp(0.5 * log_var) * eps
+    return -model.log_likelihood(x, model.decode(z)).mean()
+
+
+def test_the_chain_rule_into_the_encoder_is_autograd_and_finite_differences_on_a_tiny_encoder():
+    """d loss/d phi = Σ d loss/d z · (1 · dmu/d phi + eps · dsigma/d phi), the formula the notebook states."""
+    from vae_course import data
+    torch.manual_seed(3)
+    model = _tiny_vae()
+    x = data.load_digits("train").x[:4].double()
+    eps = torch.randn(4, 2, generator=torch.Generator().manual_seed(2), dtype=D)
+    with torch.no_grad():
+        mu, log_var = model.encode(x)
+    z = (mu + torch.exp(0.5 * log_var) * eps).requires_grad_()
+    (dloss_dz,) = torch.autograd.grad(-model.log_likelihood(x, model.decode(z)).mean(), z)
+    dmu, dsigma = nb05.encoder_jacobians(model, x)
+    params = list(model.encoder.parameters())
+    assert dmu.shape == dsigma.shape == (4, 2, sum(p.numel() for p in params))
+    chain = nb05.chain_rule_grad(dloss_dz, dmu, dsigma, eps)
+    autograd = torch.cat([g.reshape(-1) for g in torch.autograd.grad(_recon_loss(model, x, eps), params)])
+    assert torch.allclose(chain, autograd, rtol=1e-10, atol=1e-12)
+    # and, independently of autograd's backward pass, central differences on the last layer's bias
+    bias = model.encoder[-1].bias
+    finite = nb05.central_difference(lambda: _recon_loss(model, x, eps), bias)
+    assert torch.allclose(chain[-bias.numel():], finite, atol=1e-6, rtol=0)
+    # the Jacobians themselves: dmu_bj/d bias_k = 1[k = j], dsigma_bj/d bias_{L+k} = ½ sigma_bj 1[k = j]
+    sigma = torch.exp(0.5 * log_var)
+    assert torch.allclose(dmu[..., -4:], torch.eye(2, 4, dtype=D).expand(4, 2, 4))
+    assert torch.allclose(dsigma[..., -2:], 0.5 * sigma[..., None] * torch.eye(2, dtype=D))
+    # the test can fail: dz/dsigma = 1 instead of eps, or the sigma path left out, gives another gradient
+    assert not torch.allclose(nb05.chain_rule_grad(dloss_dz, dmu, dsigma, torch.ones_like(eps)), autograd, atol=1e-6)
+    assert not torch.allclose(nb05.chain_rule_grad(dloss_dz, dmu, 0 * dsigma, eps), autograd, atol=1e-6)
+
+
+def test_the_chain_rule_refuses_mismatched_shapes():
+    j = torch.zeros(3, 2, 5, dtype=D)
+    with pytest.raises(ValueError, match=r"dloss_dz and eps must both have shape \(B, L\)"):
+        nb05.chain_rule_grad(torch.zeros(3, 2, dtype=D), j, j, torch.zeros(3, dtype=D))
+    with pytest.raises(ValueError, match=r"dmu_dphi and dsigma_dphi must both have shape \(B, L, P\)"):
+        nb05.chain_rule_grad(torch.zeros(3, 2, dtype=D), j, torch.zeros(3, 2, 4, dtype=D), torch.zeros(3, 2, dtype=D))
+    with pytest.raises(TypeError):
+        nb05.chain_rule_grad([[0.0]], j, j, torch.zeros(3, 2, dtype=D))

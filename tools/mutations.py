@@ -142,6 +142,28 @@ MUTATIONS = [
         "        kl = probability.gaussian_kl(mu, log_var)\n",
         ("tests/test_probability.py::test_the_elbos_kl_is_measured_against_the_models_prior",),
     ),
+    # Notebook 05 (issue 15's reader): the step's pathwise dots fell off the ∂/∂μ axis; the chain rule into the encoder.
+    Mutation(
+        "n5a", "the explorer's estimate axes set by the exact gradient alone (the step's pathwise 0 off the axis)",
+        "vae_course/nb05/compute.py",
+        "    lo = torch.minimum(exact - half, expected.min(0).values - 0.15 * half)\n",
+        "    lo = exact - half\n",
+        ("tests/test_nb05_explorer.py::test_the_step_pathwise_estimates_lie_on_the_estimate_axes",),
+    ),
+    Mutation(
+        "n5b", "the chain rule into the encoder with dz/dsigma = 1 instead of eps",
+        "vae_course/nb05/compute.py",
+        "    dz_dphi = 1.0 * dmu_dphi + eps[..., None] * dsigma_dphi\n",
+        "    dz_dphi = dmu_dphi + dsigma_dphi\n",
+        ("tests/test_nb05_gradients.py::test_the_chain_rule_into_the_encoder_is_autograd_and_finite_differences_on_a_tiny_encoder",),
+    ),
+    Mutation(
+        "n5c", "the encoder's Jacobian of log sigma² in place of sigma's",
+        "vae_course/nb05/compute.py",
+        "    return jacobian(mu), jacobian(sigma)\n",
+        "    return jacobian(mu), jacobian(log_var)\n",
+        ("tests/test_nb05_gradients.py::test_the_chain_rule_into_the_encoder_is_autograd_and_finite_differences_on_a_tiny_encoder",),
+    ),
 ]
 
 

@@ -304,12 +304,9 @@ def reparam_picture(s: GradientSummary, n_show: int = 24, half: float = 1.6, lim
                           axis_range(s.objective, s.mu, s.sigma, n_axis, s.t), widening)
 
 
-def term_sd(name: str, mu: float, sigma: float, t: float = 1.0, n: int = 200_001, width: float = 12.0) -> Tensor:
-    """The sd of ONE sample's term of each estimator, by the trapezoid rule in u = (z − mu)/sigma, float64 (2, 2):
-    rows (pathwise, score function), columns (d/d mu, d/d sigma). The sd of a mean of n terms is this / √n.
-
-    Pathwise terms f′(z)·(1, u); score-function terms f(z)·(u/sigma, (u² − 1)/sigma).
-    """
+def _term_moments(name: str, mu: float, sigma: float, t: float, n: int, width: float) -> tuple[Tensor, Tensor]:
+    """The mean and sd of one sample's term of each estimator, by the trapezoid rule in u = (z − mu)/sigma:
+    two float64 (2, 2) tensors, rows (pathwise, score function), columns (d/d mu, d/d sigma)."""
     v.one_of(name, "objective", tuple(OBJECTIVES))
     mu, sigma = _mu_sigma(mu, sigma)
     u = torch.linspace(-width, width, v.count(n, "n", minimum=3), dtype=torch.float64)
@@ -318,19 +315,41 @@ def term_sd(name: str, mu: float, sigma: float, t: float = 1.0, n: int = 200_001
     terms = torch.stack([torch.stack([df, df * u]), torch.stack([f * u / sigma, f * (u**2 - 1) / sigma])])
     m1 = torch.trapezoid(terms * w, u)
     m2 = torch.trapezoid(terms**2 * w, u)
-    return (m2 - m1**2).clamp_min(0).sqrt()
+    return m1, (m2 - m1**2).clamp_min(0).sqrt()
+
+
+def term_sd(name: str, mu: float, sigma: float, t: float = 1.0, n: int = 200_001, width: float = 12.0) -> Tensor:
+    """The sd of ONE sample's term of each estimator, by the trapezoid rule in u = (z − mu)/sigma, float64 (2, 2):
+    rows (pathwise, score function), columns (d/d mu, d/d sigma). The sd of a mean of n terms is this / √n.
+
+    Pathwise terms f′(z)·(1, u); score-function terms f(z)·(u/sigma, (u² − 1)/sigma).
+    """
+    return _term_moments(name, mu, sigma, t, n, width)[1]
+
+
+def estimator_expectation(name: str, mu: float, sigma: float, t: float = 1.0, n: int = 200_001,
+                          width: float = 12.0) -> Tensor:
+    """What each estimator averages to, E[one term], by the trapezoid rule, float64 (2, 2): rows (pathwise,
+    score function), columns (d/d mu, d/d sigma). Both equal `exact_grad` where the estimator is unbiased;
+    the pathwise row of the step is (0, 0), since its f′ is 0 wherever it exists."""
+    return _term_moments(name, mu, sigma, t, n, width)[0]
 
 
 def axis_range(name: str, mu: float, sigma: float, n: int = 100, t: float = 1.0, spread: float = 3.5) -> Tensor:
     """The explorer's x-ranges for the batch estimates of d/d mu and d/d sigma, float64 (2, 2) (rows mu, sigma;
     columns low, high): the exact value ± `spread` sd of a batch of n samples of the wider estimator
-    (`term_sd` / √n). It depends on (objective, mu, sigma) only, so changing the batch size in the
-    explorer leaves the axes alone and the bars visibly widen or narrow."""
+    (`term_sd` / √n), widened where needed so that what each estimator averages to
+    (`estimator_expectation`: the biased pathwise 0 of the step) lies inside, with a margin. It depends on
+    (objective, mu, sigma) only, so changing the batch size in the explorer leaves the axes alone and the
+    bars visibly widen or narrow."""
     n = v.count(n, "n")
     exact = exact_grad(name, mu, sigma, t)
-    half = spread * term_sd(name, mu, sigma, t).max(0).values / math.sqrt(n)
+    expected, sd = _term_moments(name, mu, sigma, t, 200_001, 12.0)
+    half = spread * sd.max(0).values / math.sqrt(n)
     half = torch.maximum(half, 0.05 * exact.abs().clamp_min(1.0))
-    return torch.stack([exact - half, exact + half], -1)
+    lo = torch.minimum(exact - half, expected.min(0).values - 0.15 * half)
+    hi = torch.maximum(exact + half, expected.max(0).values + 0.15 * half)
+    return torch.stack([lo, hi], -1)
 
 
 
@@ -435,6 +454,45 @@ def encoder_gradients(model, x: Tensor, estimator: str, draws: int, generator: t
     return torch.stack(rows)
 
 
-__all__ = ["ESTIMATORS", "estimator_loss", "EstimatorRun", "train_with_estimator", "encoder_gradients", "OBJECTIVES", "objective", "exact_grad", "quadrature_grad", "pathwise_grad", "score_function_grad", "score_function_grad_loo",
+# ---------------------------------------------------------------- the chain rule into the encoder
+
+def encoder_jacobians(model, x: Tensor) -> tuple[Tensor, Tensor]:
+    """dmu/dphi and dsigma/dphi of `model`'s encoder at the batch x, each (B, L, P) with P the number of
+    encoder weights phi (all of `model.encoder.parameters()`, flattened in order), by one backward pass per
+    output entry; sigma = exp(log_var / 2)."""
+    x = model.check_x(x)
+    params = list(model.encoder.parameters())
+    mu, log_var = model.encode(x)
+    sigma = torch.exp(0.5 * log_var)
+
+    def jacobian(out: Tensor) -> Tensor:
+        rows = [torch.cat([g.reshape(-1) for g in torch.autograd.grad(o, params, retain_graph=True,
+                                                                      allow_unused=False)])
+                for o in out.reshape(-1)]
+        return torch.stack(rows).reshape(*out.shape, -1)
+
+    return jacobian(mu), jacobian(sigma)
+
+
+def chain_rule_grad(dloss_dz: Tensor, dmu_dphi: Tensor, dsigma_dphi: Tensor, eps: Tensor) -> Tensor:
+    """The encoder's gradient of a loss of z = mu + sigma·eps by the chain rule, (P,):
+
+        d loss/d phi = Σ_{b, j} d loss/d z_bj · (dz/dmu · dmu_bj/d phi + dz/dsigma · dsigma_bj/d phi),
+        with dz/dmu = 1 and dz/dsigma = eps_bj.
+
+    dloss_dz, eps: (B, L); dmu_dphi, dsigma_dphi: (B, L, P) (`encoder_jacobians`)."""
+    dloss_dz, eps = v.tensor(dloss_dz, "dloss_dz"), v.tensor(eps, "eps")
+    dmu_dphi, dsigma_dphi = v.tensor(dmu_dphi, "dmu_dphi"), v.tensor(dsigma_dphi, "dsigma_dphi")
+    if dloss_dz.ndim != 2 or eps.shape != dloss_dz.shape:
+        raise ValueError(f"dloss_dz and eps must both have shape (B, L), got {tuple(dloss_dz.shape)} and "
+                         f"{tuple(eps.shape)}.")
+    if dmu_dphi.ndim != 3 or dmu_dphi.shape[:2] != dloss_dz.shape or dsigma_dphi.shape != dmu_dphi.shape:
+        raise ValueError(f"dmu_dphi and dsigma_dphi must both have shape (B, L, P) with (B, L) = "
+                         f"{tuple(dloss_dz.shape)}, got {tuple(dmu_dphi.shape)} and {tuple(dsigma_dphi.shape)}.")
+    dz_dphi = 1.0 * dmu_dphi + eps[..., None] * dsigma_dphi
+    return (dloss_dz[..., None] * dz_dphi).sum((0, 1))
+
+
+__all__ = ["encoder_jacobians", "chain_rule_grad", "ESTIMATORS", "estimator_loss", "EstimatorRun", "train_with_estimator", "encoder_gradients", "OBJECTIVES", "objective", "exact_grad", "quadrature_grad", "pathwise_grad", "score_function_grad", "score_function_grad_loo",
            "GradientSummary", "summarize_gradients", "variance_table", "central_difference", "fixed_eps",
-           "ReparamPicture", "reparam_picture", "term_sd", "axis_range"]
+           "ReparamPicture", "reparam_picture", "term_sd", "estimator_expectation", "axis_range"]

@@ -40,6 +40,13 @@ class ReparamExplorer(Explorer):
             "n": widgets.SelectionSlider(options=list(self.SIZES), value=1000, description="samples n",
                                          layout=SLIDER_LAYOUT, style=SLIDER_STYLE),
         }
+        # a hover text for every control (without one, a slider's label carries the tooltip "null" in JupyterLab)
+        tips = {"mu": "μ: the mean of N(μ, σ²); moves every z = μ + σε by the same amount",
+                "sigma": "σ: the standard deviation of N(μ, σ²); stretches every z away from μ by its ε",
+                "objective": "f, the function whose expectation E[f(z)] is differentiated",
+                "n": "samples n per batch estimate (the same ε, its first n columns)"}
+        for key, tip in tips.items():
+            controls[key].tooltip = tip
         self.n_show = n_show
         self.view: ReparamFigure | None = None
         self.state: compute.GradientSummary | None = None

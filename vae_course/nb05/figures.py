@@ -196,4 +196,105 @@ def plot_estimator_runs(runs: dict, *, ax: Axes | None = None, title: str = "") 
     return ax
 
 
-__all__ = ["OBJECTIVE_YLIM", "ReparamFigure", "plot_estimator_sd", "plot_same_eps", "plot_estimator_runs"]
+#: colours of the computation-graph figure: the forward pass and the gradient flowing back.
+GRAPH_COLORS = {"forward": "0.15", "gradient": "#c0392b", "noise": "#6a3d9a"}
+
+
+def _box(ax, xy, text, *, width=1.5, height=0.62, face="white", edge="0.15", fontsize=11, style="round"):
+    from matplotlib.patches import FancyBboxPatch
+
+    x, y = xy
+    ax.add_patch(FancyBboxPatch((x - width / 2, y - height / 2), width, height, boxstyle=f"{style},pad=0.06",
+                                facecolor=face, edgecolor=edge, lw=1.4, zorder=2))
+    ax.text(x, y, text, ha="center", va="center", fontsize=fontsize, zorder=3)
+    return (x - width / 2 - 0.06, x + width / 2 + 0.06, y - height / 2 - 0.06, y + height / 2 + 0.06)
+
+
+def _arrow(ax, start, end, *, color, ls="-", rad=0.0, lw=1.6, label="", label_xy=None, fontsize=10):
+    from matplotlib.patches import FancyArrowPatch
+
+    ax.add_patch(FancyArrowPatch(start, end, arrowstyle="-|>", mutation_scale=14, color=color, lw=lw, ls=ls,
+                                 connectionstyle=f"arc3,rad={rad}", zorder=4, shrinkA=0, shrinkB=0))
+    if label:
+        ax.text(*label_xy, label, ha="center", va="center", fontsize=fontsize, color=color, zorder=5,
+                bbox={"facecolor": "white", "edgecolor": "none", "pad": 1.0, "alpha": 0.9})
+
+
+def plot_computation_graph(*, axes=None, title: str = "") -> Figure:
+    """The VAE's computation graph twice, as boxes and arrows: x → encoder φ → (μ, σ) → z → decoder θ → loss.
+
+    Top: z is *sampled* from N(μ, σ²); the gradient (red, dashed) flows back from the loss through the
+    decoder to z and stops there, so μ, σ and the encoder get none from the reconstruction term.
+    Bottom: reparameterized, ε ~ N(0, 1) enters from the side and z = μ + σ·ε; the gradient flows on
+    to μ (∂z/∂μ = 1) and σ (∂z/∂σ = ε) and into the encoder. `axes`: two Axes (top, bottom) or None
+    for a new pyplot figure. Returns the figure.
+    """
+    if axes is None:
+        fig, axes = plt.subplots(2, 1, figsize=(9.6, 5.6), gridspec_kw={"height_ratios": [2.4, 3.8]})
+        fig.subplots_adjust(left=0.01, right=0.99, top=0.9 if title else 0.95, bottom=0.08, hspace=0.16)
+    else:
+        if len(axes) != 2 or not all(isinstance(a, Axes) for a in axes):
+            raise TypeError("axes must be two matplotlib Axes (top, bottom), or None for a new figure.")
+        fig = axes[0].figure
+    fwd, grad, noise = GRAPH_COLORS["forward"], GRAPH_COLORS["gradient"], GRAPH_COLORS["noise"]
+    y0 = 2.0
+    for row, ax in enumerate(axes):
+        reparam = row == 1
+        ax.set(xlim=(-0.2, 11.2), ylim=(-0.35 if reparam else 1.05, 3.45))  # only the bottom row has ε below
+        ax.set_axis_off()
+        ax.set(xticks=[], yticks=[])  # no tick labels behind the hidden axes (the legibility audit counts them)
+        bx = _box(ax, (0.55, y0), "digit\n$x$", width=0.9, face="#f2f2f2")
+        be = _box(ax, (2.35, y0), "encoder\n(weights $\\phi$)", width=1.75, face="#dbe9f6")
+        bm = _box(ax, (4.35, y0 + 0.62), "$\\mu$", width=0.7, height=0.5)
+        bs = _box(ax, (4.35, y0 - 0.62), "$\\sigma$", width=0.7, height=0.5)
+        if reparam:
+            bz = _box(ax, (6.3, y0), "$z = \\mu + \\sigma\\,\\varepsilon$", width=1.9, face="#e3f2e1")
+            bn = _box(ax, (6.3, 0.2), "$\\varepsilon \\sim \\mathcal{N}(0, 1)$\nno parameters", width=1.9,
+                      height=0.62, face="#efe6f6", edge=noise, fontsize=10)
+            _arrow(ax, (6.3, bn[3]), (6.3, bz[2]), color=noise, label="from the side", label_xy=(7.45, 0.98))
+        else:
+            bz = _box(ax, (6.3, y0), "sample\n$z \\sim \\mathcal{N}(\\mu, \\sigma^2)$", width=1.9,
+                      face="#fbe3e1", style="sawtooth")
+        bd = _box(ax, (8.45, y0), "decoder\n(weights $\\theta$)", width=1.75, face="#dbe9f6")
+        bl = _box(ax, (10.4, y0), "loss\n$-\\log p(x \\mid z)$", width=1.35, face="#f2f2f2", fontsize=10)
+        # the forward pass, left to right
+        _arrow(ax, (bx[1], y0), (be[0], y0), color=fwd)
+        _arrow(ax, (be[1], y0 + 0.15), (bm[0], y0 + 0.62), color=fwd)
+        _arrow(ax, (be[1], y0 - 0.15), (bs[0], y0 - 0.62), color=fwd)
+        _arrow(ax, (bm[1], y0 + 0.62), (bz[0], y0 + 0.12), color=fwd)
+        _arrow(ax, (bs[1], y0 - 0.62), (bz[0], y0 - 0.12), color=fwd)
+        _arrow(ax, (bz[1], y0), (bd[0], y0), color=fwd)
+        _arrow(ax, (bd[1], y0), (bl[0], y0), color=fwd)
+        # the gradient, right to left, above the boxes
+        top = y0 + 0.95
+        _arrow(ax, (10.4, bl[3]), (8.75, bd[3]), color=grad, ls="--", rad=0.45)
+        _arrow(ax, (8.15, bd[3]), (6.6, bz[3]), color=grad, ls="--", rad=0.45,
+               label="$\\partial\\,\\mathrm{loss}/\\partial z$", label_xy=(7.38, top + 0.2))
+        if reparam:
+            _arrow(ax, (6.0, bz[3]), (4.6, bm[3]), color=grad, ls="--", rad=0.35,
+                   label="$\\partial z/\\partial\\mu = 1$", label_xy=(5.3, top + 0.22))
+            _arrow(ax, (6.0, bz[2]), (4.6, bs[2]), color=grad, ls="--", rad=-0.35,
+                   label="$\\partial z/\\partial\\sigma = \\varepsilon$", label_xy=(5.1, 0.7))
+            _arrow(ax, (4.1, bm[3]), (2.6, be[3]), color=grad, ls="--", rad=0.35,
+                   label="$\\partial\\mu/\\partial\\phi$", label_xy=(3.2, top + 0.12))
+            _arrow(ax, (4.1, bs[2]), (2.6, be[2]), color=grad, ls="--", rad=-0.35,
+                   label="$\\partial\\sigma/\\partial\\phi$", label_xy=(3.2, 0.62))
+            heading = "Reparameterized: z = μ + σ·ε, and the gradient reaches μ, σ and the encoder"
+        else:
+            ax.text(5.3, top + 0.22, "✗", ha="center", va="center", fontsize=20, color=grad, fontweight="bold")
+            ax.text(3.5, top + 0.3, "no gradient: a drawn number\ndoes not depend on μ or σ", ha="center",
+                    va="center", fontsize=10, color=grad)
+            heading = "Sampling: the gradient stops at the sample; μ, σ and the encoder get none"
+        ax.set_title(heading, fontsize=11.5, loc="left")
+    from matplotlib.lines import Line2D
+
+    handles = [Line2D([], [], color=fwd, lw=1.6, label="forward pass (computes the loss)"),
+               Line2D([], [], color=grad, lw=1.6, ls="--", label="gradient (backward pass)"),
+               Line2D([], [], color=noise, lw=1.6, label="noise from outside the network")]
+    fig.legend(handles=handles, loc="lower center", ncol=3, fontsize=10, frameon=False)
+    if title:
+        fig.suptitle(title, fontsize=12.5)
+    return fig
+
+
+__all__ = ["GRAPH_COLORS", "plot_computation_graph", "OBJECTIVE_YLIM", "ReparamFigure", "plot_estimator_sd", "plot_same_eps", "plot_estimator_runs"]
