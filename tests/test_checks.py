@@ -102,6 +102,15 @@ def _fan_by_autograd(x):
     return D.Normal(0.0, 1.0).log_prob(z).sum(-1) - det.abs().log()
 
 
+def _inverse_fan_log_det(y):
+    """log|det J_{g⁻¹}(y)| by autograd of the inverse map g⁻¹(y) = (2·log|y|, 2·atan2(y₂, y₁)), at whatever y is given."""
+    with torch.enable_grad():
+        y = y.detach().requires_grad_(True)
+        z = torch.stack(_fan_z(y), -1)
+        rows = [torch.autograd.grad(z[..., i].sum(), y, retain_graph=True)[0] for i in range(2)]
+    return (rows[0][..., 0] * rows[1][..., 1] - rows[0][..., 1] * rows[1][..., 0]).abs().log()
+
+
 def _fan_inplace(x):
     x[..., 0] = x[..., 0].clone()  # writes into x
     return _fan(x)
@@ -421,7 +430,10 @@ CASES = {
                lambda x: nb01.fan_log_density(x)],
         wrong=[(lambda x: _fan(x, sign=1.0), "the sign of the Jacobian term is flipped"),
                (lambda x: _fan(x, sign=0.0), "the Jacobian term is missing"),
-               (lambda x: _fan(x, sign=0.0) - (x[..., 0] - math.log(4)), "evaluated at z = g⁻¹(x), not at the coordinates of x"),
+               (lambda x: _fan(x, sign=0.0) - (x[..., 0] - math.log(4)), "J_g evaluated at the wrong point"),
+               # the inverse's Jacobian, 4/|y|², taken at z instead of at x (autograd of g⁻¹ at the wrong point)
+               (lambda x: _fan(x, sign=0.0) + _inverse_fan_log_det(torch.stack(_fan_z(x), -1)),
+                "J_{g⁻¹} is the derivative of z = g⁻¹(x) with respect to x, so it is evaluated at x, not at z"),
                (lambda x: _fan(x, log4=0.0), "the 1/4"),
                (lambda x: -0.5 * (x**2).sum(-1) - LOG_2PI - (_fan_z(x)[0] - math.log(4)), "p_Z is evaluated at x itself"),
                (lambda x: -0.5 * (torch.log(x.norm(dim=-1))**2 + _fan_z(x)[1]**2) - LOG_2PI

@@ -88,9 +88,32 @@ def test_bad_input_to_the_preview_gets_a_clear_message(call, words):
     assert words in str(info.value)
 
 
+def test_chance_same_label_is_the_share_of_random_labels_a_simulation_finds():
+    labels = torch.tensor([0] * 30 + [1] * 60 + [2] * 10)
+    assert nb00.chance_same_label(labels) == pytest.approx(0.3**2 + 0.6**2 + 0.1**2)
+    assert nb00.chance_same_label(torch.arange(10).repeat(40)) == pytest.approx(0.1)
+    # independently: points with no relation to their labels hit the same label at that rate
+    gen = torch.Generator().manual_seed(5)
+    hits = [nb00.nearest_code_same_label(torch.randn(300, 2, generator=gen), labels[torch.randint(0, 100, (300,), generator=gen)])
+            for _ in range(60)]
+    assert sum(hits) / len(hits) == pytest.approx(nb00.chance_same_label(labels), abs=0.02)
+    with pytest.raises(ValueError, match="non-empty"):
+        nb00.chance_same_label(torch.zeros(0))
+
+
 def test_the_preview_returns_what_its_figure_draws_and_the_figure_is_legible():
     s = nb00.preview_vae(torch.Generator().manual_seed(0), epochs=2, n_samples=9)
-    assert s.originals.shape == s.reconstructions.shape == (4, 64) and s.samples.shape == (9, 64)
+    assert s.originals.shape == s.reconstructions.shape == (10, 64) and s.samples.shape == (9, 64)
+    assert s.shown_labels.tolist() == list(range(10))  # one test digit per class, in order
     assert s.mu.shape == (447, 2) and s.labels.shape == (447,) and 0 <= s.same_class_share <= 1
+    assert s.sample_z.shape == (9, 2) and 0.09 < s.chance_share < 0.11
     assert ((s.samples >= 0) & (s.samples <= 1)).all()
-    assert figures.legibility_problems(nb00.plot_preview(s)) == []
+    fig = nb00.plot_preview(s)
+    assert figures.legibility_problems(fig) == []
+    ax_rec, ax_map = fig.subfigs[0].axes[0], fig.subfigs[1].axes[0]
+    assert [t.get_text() for t in ax_rec.get_yticklabels()] == ["original", "rebuilt"]
+    legend = [t.get_text() for t in ax_map.get_legend().get_texts()]
+    assert [f"digit {c}" for c in range(10)] == [t for t in legend if t.startswith("digit")]
+    assert "z drawn for panel 3" in legend
+    with pytest.raises(ValueError, match="at most 10"):
+        nb00.preview_vae(torch.Generator(), n_shown=11)

@@ -26,6 +26,7 @@ def test_initial_state_is_the_notebooks_x_star(explorer):
     assert torch.allclose(s.w, nb02.weights(nb02.log_likelihood(x, explorer.z_draws)))
     assert bytes(explorer.image.value).startswith(b"\x89PNG")
     assert f"exact log p(x) = {s.exact:.3f}" in explorer.readout.value
+    assert s.ess >= nb02.FEW_DRAWS and "⚠" not in explorer.readout.value  # on the curve: no warning
 
 
 def test_moving_x_off_the_curve_moves_the_posterior_and_spoils_the_estimate(explorer):
@@ -43,6 +44,9 @@ def test_moving_x_off_the_curve_moves_the_posterior_and_spoils_the_estimate(expl
     assert s.ess < before.ess and s.n_90 < before.n_90
     assert f"{s.n_90} of 200 prior draws carry 90%" in explorer.view.ax_z.get_title()
     assert f"{s.estimates.mean():.3f} ± {s.estimates.std():.3f}" in explorer.readout.value
+    # off the curve the weight sits on a few draws, and the readout says so plainly
+    assert s.ess < nb02.FEW_DRAWS and f"⚠ effective sample size below {nb02.FEW_DRAWS}" in explorer.readout.value
+    assert "rests on a handful of the 200 draws" in explorer.readout.value
     assert np.abs(pixels(explorer.image.value) - pixels(before_png)).max() > 0.1
     # the star and the posterior curve in the picture follow the state
     assert explorer.view.point.get_xdata()[0] == 2.5

@@ -102,6 +102,21 @@ def test_gaussian_elbo_matches_a_monte_carlo_average_and_carries_gradients():
     assert ls.grad is not None
 
 
+@pytest.mark.parametrize("x, mu, sigma", [(X_STAR, 0.39, 0.06), (X_TWO, 0.5, 0.3), (X_TWO, 1.2, 0.1)])
+def test_gaussian_elbo_is_reconstruction_minus_kl_to_the_prior(x, mu, sigma):
+    """Section 7's second form: ELBO = E_q[log p(x|z)] − KL(q(z|x) ‖ p(z)), the expectation by Monte
+    Carlo and the KL by torch.distributions (not the package's quadrature and entropy)."""
+    zs = mu + sigma * torch.randn(400_000, generator=gen(7), dtype=F64)
+    reconstruction = nb02.log_likelihood(x, zs).mean()
+    std_err = nb02.log_likelihood(x, zs).std() / math.sqrt(zs.numel())
+    q, prior = torch.distributions.Normal(torch.tensor(mu, dtype=F64), sigma), torch.distributions.Normal(0.0, 1.0)
+    kl = torch.distributions.kl_divergence(q, prior)
+    got = nb02.gaussian_elbo(x, mu, math.log(sigma)).item()
+    assert got == pytest.approx((reconstruction - kl).item(), abs=max(5 * std_err.item(), 1e-3))
+    # the regrouping matters: leaving out the KL (or adding it) misses by far more than the Monte Carlo error
+    assert abs(got - reconstruction.item()) > 20 * std_err.item() + 1e-3
+
+
 def test_fit_gaussian_q_matches_a_near_normal_posterior_and_is_a_stationary_point():
     fit = nb02.fit_gaussian_q(X_STAR, 0.0, 1.0)
     mean, sd = nb02.posterior_moments(X_STAR)

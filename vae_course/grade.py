@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ._extras import need, require
-from .exercises import SOLUTIONS, exercise_numbers, tagged
+from .exercises import SOLUTIONS, exercise_numbers, strip_solution, tagged
 
 if TYPE_CHECKING:
     import nbformat
@@ -55,20 +55,47 @@ def find_solution(nb, path: Path, solutions: Path) -> Path | None:
     return next((p for p in candidates if p.exists()), None)
 
 
+def syntax_problem(source: str) -> str | None:
+    """One line naming a syntax error in a code cell's `source` (as Jupyter would parse it), or None.
+
+    IPython's cell transforms run first when IPython is there, so `%time …` or `!ls` lines are not errors."""
+    try:
+        from IPython.core.inputtransformer2 import TransformerManager
+        code = TransformerManager().transform_cell(source)
+    except Exception:  # no IPython, or a cell its transforms cannot read: Python's own parser decides
+        code = source
+    try:
+        compile(code, "<exercise cell>", "exec")
+    except SyntaxError as err:
+        lines = source.splitlines()
+        line = lines[err.lineno - 1].strip() if err.lineno and 0 < err.lineno <= len(lines) else ""
+        where = f" at line {err.lineno}" if err.lineno else ""
+        return (f"your cell has a syntax error{where}: {err.msg}" + (f" (`{line}`)" if line else "")
+                + "; it was not run (the cells after it use the course's reference).")
+    return None
+
+
 def merge(learner, solved) -> tuple[nbformat.NotebookNode, dict[str, str]]:
-    """The solved notebook with the learner's exercise cells; and exercises whose cell is missing."""
+    """The solved notebook with the learner's exercise cells; and the exercises already judged without running.
+
+    Those are exercises whose cell is missing (the solved cell stays), and cells that do not parse: such a
+    cell is replaced by the learner copy's stub, so that its check falls back to the reference and the
+    exercises after it are graded normally instead of failing on names the broken cell never defined."""
     mine = {tagged(c, "exercise"): c for c in learner.cells if c.cell_type == "code" and tagged(c, "exercise")}
-    missing = {}
+    judged = {}
     for cell in solved.cells:
         number = tagged(cell, "exercise")
         if number is None:
             continue
-        if number in mine:
-            cell.source = mine[number].source
+        if number not in mine:
+            judged[number] = (f"no code cell tagged 'exercise:{number}' in your notebook "
+                              f"(was it deleted, or its tag removed?)")
+        elif (problem := syntax_problem(mine[number].source)) is not None:
+            judged[number] = problem
+            cell.source = strip_solution(cell.source, number)
         else:
-            missing[number] = (f"no code cell tagged 'exercise:{number}' in your notebook "
-                               f"(was it deleted, or its tag removed?)")
-    return solved, missing
+            cell.source = mine[number].source
+    return solved, judged
 
 
 def _verdict(got: str, error: str) -> str:
@@ -112,9 +139,9 @@ def grade(paths: list[Path], solutions: Path = SOLUTIONS, progress=lambda line: 
             if solution is None:
                 results.append(Result(path, "", problem="matches no course notebook in " + str(solutions)))
                 continue
-            merged, missing = merge(learner, nbformat.read(solution, as_version=4))
+            merged, judged = merge(learner, nbformat.read(solution, as_version=4))
             result = Result(path, solution.name, {n: None for n in exercise_numbers(merged)})
-            result.exercises.update(missing)
+            result.exercises.update(judged)
             results.append(result)
             name = f"{i:03d}_{solution.name}"
             nbformat.write(merged, tmp / name)

@@ -179,8 +179,8 @@ exercise_1_3 = Exercise("1.3", "lognormal_density", compute.lognormal_density,
 
 
 def _fan_x(dtype=torch.float64) -> Tensor:
-    """Points of the plane around the fan's bulk: radii 0.3 to 3, angles −2.5 to 2.5 (x₁ < 0 included)."""
-    r = torch.tensor([0.3, 0.7, 1.0, 1.6, 3.0], dtype=torch.float64)
+    """Points of the plane around the fan's bulk, none mapped from z = 0: radii 0.3 to 3, angles −2.5 to 2.5 (x₁ < 0 included)."""
+    r = torch.tensor([0.3, 0.7, 1.1, 1.6, 3.0], dtype=torch.float64)  # not 1: z = (0, 0) would sit on the grid
     angle = torch.tensor([-2.5, -0.9, 0.0, 0.4, 1.3, 2.5], dtype=torch.float64)
     r, angle = torch.meshgrid(r, angle, indexing="ij")
     return torch.stack([r * torch.cos(angle), r * torch.sin(angle)], -1).reshape(-1, 2).to(dtype)
@@ -200,8 +200,14 @@ def _fan_mistakes(x: Tensor) -> dict[str, Tensor]:
             log_pz + log_det,
         "log p_Z(z) alone: the Jacobian term is missing, so the result is not a density (it does not integrate "
         "to 1). Subtract log|det J_g(z)| = z₁ − log 4.": log_pz,
-        "log p_Z(z) − (x₁ − log 4): the Jacobian determinant is a function of z, e^{z₁}/4, and must be evaluated "
-        "at z = g⁻¹(x), not at the coordinates of x.": log_pz - (x[..., 0] - math.log(4.0)),
+        "log p_Z(z) − (x₁ − log 4): J_g evaluated at the wrong point. |det J_g| = e^{z₁}/4 is a function of g's "
+        "input z, so it must be evaluated at z = g⁻¹(x), the point that lands on x, not at the coordinates of x "
+        "(x₁ in place of z₁).": log_pz - (x[..., 0] - math.log(4.0)),
+        "log p_Z(z) + log|det J_{g⁻¹}(z)|: adding the inverse's log-determinant is right, but J_{g⁻¹} is the "
+        "derivative of z = g⁻¹(x) with respect to x, so it is evaluated at x, not at z: log|det J_{g⁻¹}(x)| = "
+        "log 4 − 2·log|x| (= −(z₁ − log 4), the same as subtracting log|det J_g(z)|). At z it gives log 4 − log|z|², "
+        "a different number. Each Jacobian lives at its own map's input: J_g at z, J_{g⁻¹} at x.":
+            log_pz + math.log(4.0) - torch.log(z1**2 + z2**2),
         "log p_Z(z) − z₁: |det J_g(z)| = e^{z₁}/4, and the 1/4 (a ½ from each of the two halves, e^{z₁/2} and "
         "z₂/2) is missing.": log_pz - z1,
         "log p_Z(x) − log|det J_g(z)|: p_Z is evaluated at x itself. The density of X at x uses p_Z at the z "

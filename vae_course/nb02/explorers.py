@@ -8,6 +8,8 @@ from ..explorers import Explorer, slider
 from . import compute
 from .figures import LatentFigure
 
+FEW_DRAWS = 10  # an effective sample size below this gets a warning in the readout
+
 
 class LatentExplorer(Explorer):
     """Notebook 02: move a data point x of the 2-D curve toy; see p(z|x) ∝ p(x|z)p(z) beside the
@@ -15,7 +17,8 @@ class LatentExplorer(Explorer):
     exact value by quadrature.
 
     The same K prior draws (and R × K draws for the repeated estimates) serve every x, from one
-    fixed generator. `.state` is the last `compute.PointSummary`.
+    fixed generator. `.state` is the last `compute.PointSummary`. When the effective sample size is below
+    `FEW_DRAWS` the readout warns that the estimate rests on a handful of draws.
     """
 
     name = "latent explorer"
@@ -45,7 +48,11 @@ class LatentExplorer(Explorer):
                    f"(mean ± sd of {len(s.estimates)} repeats)<br>"
                    f"effective sample size {s.ess:.1f} of {k}; "
                    f"{s.n_90} draw{'s' if s.n_90 != 1 else ''} carry 90% of the weight")
+        if s.ess < FEW_DRAWS:
+            readout += (f"<br><b>⚠ effective sample size below {FEW_DRAWS}:</b> the estimate rests on a handful "
+                        f"of the {k} draws (the few that land where p(z|x) is), so another set of {k} "
+                        f"draws can give a quite different number (the ± of the repeats shows how different).")
         return self.view.png(), readout
 
 
-__all__ = ["LatentExplorer"]
+__all__ = ["LatentExplorer", "FEW_DRAWS"]
