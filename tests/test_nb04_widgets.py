@@ -51,6 +51,11 @@ def test_beta_path_explorer_swaps_the_summary_the_readout_and_the_picture(summar
     # the codes drawn are the summary's, the marker sits at its β and σ
     assert np.allclose(explorer.figure.codes.get_offsets(), s.mu.numpy())
     assert explorer.figure.marker.get_xdata()[0] == 1.0
+    assert explorer.figure.held_marker.get_ydata()[0] == s.val_neg_elbo or s.val_neg_elbo is None
+    # a red frame around exactly the decoded draws whose crosses are drawn
+    far = s.prior_unvisited.numpy()[:len(explorer.figure.frames)]
+    assert [f.get_visible() for f in explorer.figure.frames] == list(far)
+    assert len(explorer.figure.draws.get_offsets()) == far.sum()
     explorer.controls["model"].value = "autoencoder"
     assert bytes(explorer.image.value) == before_png and explorer.updates == 3
     # the autoencoder (β = 0) has its own place on the σ curve's log axis, inside the axes
@@ -73,6 +78,9 @@ def test_figures_of_notebook_04_are_legible(summaries):
         assert figures.legibility_problems(nb04.plot_beta_path(path[1:])) == []
         fig = nb04.BetaPathFigure(path).fig
         assert figures.legibility_problems(fig, tight=False) == []
+        # JupyterLab's column holds about 1000 px: a wider picture is shrunk, and its text with it
+        for wide in (fig, nb04.plot_generators(path), nb04.plot_beta_path(path[1:])):
+            assert wide.get_size_inches()[0] * 90 <= 1000
     plt.close("all")
 
 
