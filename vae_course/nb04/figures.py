@@ -113,7 +113,7 @@ def plot_prior_draws(s, *, axes, lim: float, ncols: int = 6, legend: bool = True
 def plot_generators(summaries, *, lim: float = 5.0, ncols: int = 6) -> Figure:
     """Rows of `plot_prior_draws`, one per `ModelSummary`, on shared latent axes (±lim in every row)."""
     summaries = list(summaries)
-    fig = plt.figure(figsize=(11, 4.5 * len(summaries) + 0.5), layout="constrained")  # 990 px: JupyterLab's column
+    fig = plt.figure(figsize=(10.8, 4.5 * len(summaries) + 0.5), layout="constrained")  # 972 px: JupyterLab's column
     rows = fig.subplots(len(summaries), 3, squeeze=False, gridspec_kw={"width_ratios": [1.1, 0.9, 1.45]})
     for s, axes in zip(summaries, rows):
         plot_prior_draws(s, axes=axes, lim=lim, ncols=ncols, legend=False)
@@ -127,7 +127,7 @@ def plot_beta_path(summaries, *, fig: Figure | None = None) -> Figure:
     axis); `summaries` are `ModelSummary`s with beta > 0, in order of β."""
     summaries = list(summaries)
     beta = np.array([s.beta for s in summaries])
-    fig = fig or plt.figure(figsize=(11, 3.9), layout="constrained")  # 990 px: JupyterLab's column
+    fig = fig or plt.figure(figsize=(10.8, 3.9), layout="constrained")  # 972 px: JupyterLab's column
     axes = fig.subplots(1, 3)
     xlabel = r"$\beta$ (weight of the KL)"
     axes[0].plot(beta, [s.mean_sigma for s in summaries], "o-", color=COLORS["density"])
