@@ -1,5 +1,6 @@
 """Notebook 04's explorer and plots, driven from Python: the dial swaps data and picture."""
 
+import dataclasses
 
 import matplotlib
 import matplotlib.pyplot as plt
@@ -51,6 +52,13 @@ def test_beta_path_explorer_swaps_the_summary_the_readout_and_the_picture(summar
     # the codes drawn are the summary's, the marker sits at its β and σ
     assert np.allclose(explorer.figure.codes.get_offsets(), s.mu.numpy())
     assert explorer.figure.marker.get_xdata()[0] == 1.0
+    assert explorer.figure.held_marker.get_ydata()[0] == s.val_neg_elbo or s.val_neg_elbo is None
+    # a red frame around exactly the decoded draws whose crosses are drawn, on a pattern set by hand
+    far = torch.arange(len(s.z_prior)) % 3 == 0
+    figure = nb04.BetaPathFigure([path[0], dataclasses.replace(s, prior_unvisited=far)])
+    assert figure.update(dataclasses.replace(s, prior_unvisited=far)) == (int(far.sum()), len(far))
+    assert [f.get_visible() for f in figure.frames] == far.tolist()
+    assert np.allclose(figure.draws.get_offsets(), s.z_prior.numpy()[far.numpy()])
     explorer.controls["model"].value = "autoencoder"
     assert bytes(explorer.image.value) == before_png and explorer.updates == 3
     # the autoencoder (β = 0) has its own place on the σ curve's log axis, inside the axes
@@ -73,6 +81,9 @@ def test_figures_of_notebook_04_are_legible(summaries):
         assert figures.legibility_problems(nb04.plot_beta_path(path[1:])) == []
         fig = nb04.BetaPathFigure(path).fig
         assert figures.legibility_problems(fig, tight=False) == []
+        # JupyterLab's column holds about 1000 px: a wider picture is shrunk, and its text with it
+        for wide in (fig, nb04.plot_generators(path), nb04.plot_beta_path(path[1:])):
+            assert wide.get_size_inches()[0] * 90 <= 1000
     plt.close("all")
 
 

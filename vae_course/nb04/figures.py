@@ -68,15 +68,17 @@ def plot_latent_summary(s, fig: Figure | None = None) -> Figure:
     return fig
 
 
-def plot_kl_per_dimension(kl_dims: dict, *, ax: Axes | None = None, threshold: float = 0.01,
+def plot_kl_per_dimension(kl_dims: dict, *, ax: Axes | None = None, thresholds=(0.05, 0.5),
                           title: str = "Collapsed dimensions carry (almost) 0 nats") -> Axes:
-    """Grouped bars of the mean KL per latent dimension, {model name: (L,) tensor}, log scale."""
+    """Grouped bars of the mean KL per latent dimension, {model name: (L,) tensor}, log scale, with a
+    dotted line at each of `thresholds` (nats; notebook 04 calls under 0.05 off and over 0.5 used)."""
     ax = ax_or_new(ax, figsize=(7, 3.4))
     width = 0.8 / len(kl_dims)
     for i, (name, kl) in enumerate(kl_dims.items()):
         kl = np.maximum(as_numpy(kl), 1e-5)
         ax.bar(np.arange(len(kl)) + (i - (len(kl_dims) - 1) / 2) * width, kl, width, label=name)
-    ax.axhline(threshold, color="0.3", ls=":", lw=1, label=f"{threshold} nats")
+    for threshold, ls in zip(thresholds, [":", "--", "-."]):
+        ax.axhline(threshold, color="0.3", ls=ls, lw=1, label=f"{threshold:g} nats")
     ax.set(yscale="log", title=title, xlabel="latent dimension $j$", ylabel="mean KL of dimension $j$ (nats)",
            xticks=range(max(len(k) for k in kl_dims.values())))
     ax.legend(fontsize="small")
@@ -90,30 +92,32 @@ def _frame_tiles(ax: Axes, mask, ncols: int, pad: int = 1, color: str = "#d62728
         ax.add_patch(Rectangle((c * (8 + pad) - 0.5, r * (8 + pad) - 0.5), 8, 8, fill=False, ec=color, lw=2.5))
 
 
-def plot_prior_draws(s, *, axes, lim: float, ncols: int = 6) -> None:
+def plot_prior_draws(s, *, axes, lim: float, ncols: int = 6, legend: bool = True) -> None:
     """One model as a generator, on three given axes: its codes μ(x) with the fixed prior draws on top
     (red crosses where no posterior draw lies within the radius), the aggregate posterior, and the
     decodings of those prior draws (the same ones framed in red). `s` is a `ModelSummary` (2-D latent)."""
     z, far = as_numpy(s.z_prior), as_numpy(s.prior_unvisited).astype(bool)
-    plot_codes(s.mu, s.labels, ax=axes[0], lim=lim, title=f"{s.name}: codes μ(x), draws z ~ N(0, I)")
+    plot_codes(s.mu, s.labels, ax=axes[0], lim=lim, title=f"{s.name}:\ncodes μ(x), draws z ~ p(z)")
     axes[0].scatter(z[~far, 0], z[~far, 1], marker="o", s=26, facecolor="none", ec="black", lw=1,
                     label=f"z near a code (< {s.radius:.2f})")
     axes[0].scatter(z[far, 0], z[far, 1], marker="x", s=34, color="#d62728", lw=1.8, label="z where no code is")
-    axes[0].legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, fontsize="small", frameon=False)
+    if legend:
+        axes[0].legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, fontsize="small", frameon=False)
     plot_aggregate_posterior(s.pooled, ax=axes[1], lim=lim,
-                             title=f"aggregate posterior\nMMD² to N(0, I) = {s.mmd:.3f}")
+                             title=f"aggregate posterior q(z)\nMMD² to N(0, I) = {s.mmd:.3f}")
     image_grid(s.prior_samples, ncols, ax=axes[2],
-               title=f"decoded z ~ N(0, I): {far.sum()} of {len(far)} framed\n(no code within {s.radius:.2f})")
+               title=f"decoded z ~ p(z): {far.sum()} of {len(far)} framed\n(no code within {s.radius:.2f})")
     _frame_tiles(axes[2], far, ncols)
 
 
 def plot_generators(summaries, *, lim: float = 5.0, ncols: int = 6) -> Figure:
     """Rows of `plot_prior_draws`, one per `ModelSummary`, on shared latent axes (±lim in every row)."""
     summaries = list(summaries)
-    fig = plt.figure(figsize=(14, 5.4 * len(summaries)), layout="constrained")
-    rows = fig.subplots(len(summaries), 3, squeeze=False, gridspec_kw={"width_ratios": [1.2, 1, 1.25]})
+    fig = plt.figure(figsize=(10.8, 4.5 * len(summaries) + 0.5), layout="constrained")  # 972 px: JupyterLab's column
+    rows = fig.subplots(len(summaries), 3, squeeze=False, gridspec_kw={"width_ratios": [1.1, 0.9, 1.45]})
     for s, axes in zip(summaries, rows):
-        plot_prior_draws(s, axes=axes, lim=lim, ncols=ncols)
+        plot_prior_draws(s, axes=axes, lim=lim, ncols=ncols, legend=False)
+    fig.legend(*rows[0][0].get_legend_handles_labels(), loc="outside lower center", ncol=3, frameon=False)
     return fig
 
 
@@ -123,7 +127,7 @@ def plot_beta_path(summaries, *, fig: Figure | None = None) -> Figure:
     axis); `summaries` are `ModelSummary`s with beta > 0, in order of β."""
     summaries = list(summaries)
     beta = np.array([s.beta for s in summaries])
-    fig = fig or plt.figure(figsize=(13, 3.8), layout="constrained")
+    fig = fig or plt.figure(figsize=(10.8, 3.9), layout="constrained")  # 972 px: JupyterLab's column
     axes = fig.subplots(1, 3)
     xlabel = r"$\beta$ (weight of the KL)"
     axes[0].plot(beta, [s.mean_sigma for s in summaries], "o-", color=COLORS["density"])
@@ -150,46 +154,72 @@ def plot_beta_path(summaries, *, fig: Figure | None = None) -> Figure:
 
 
 class BetaPathFigure:
-    """The explorer's picture of one model on the β path: codes with prior draws, the aggregate
-    posterior, decoded prior draws, and where the model sits on the mean-σ curve. Only the data
-    artists change between models (`BlitFigure`); axes are fixed at ±lim."""
+    """The explorer's picture of one model on the β path, 990 px wide at 90 dpi (JupyterLab's column
+    holds about 1000 px, so it is shown at full size): codes with prior draws, the aggregate posterior
+    q(z) and the decoded prior draws (framed in red where no code is near) on top; below, where the
+    model sits on the mean-σ curve and on the held-out −ELBO curve. Only the data artists change between
+    models (`BlitFigure`); axes are fixed at ±lim."""
 
     def __init__(self, summaries, *, lim: float = 5.0, ncols: int = 5, bins: int = 40, dpi: float = 90):
         summaries = list(summaries)
         self.lim, self.ncols, self.bins = lim, ncols, bins
-        fig = Figure(figsize=(14, 4.6), dpi=dpi, layout="constrained")  # not pyplot: an explorer draws its own PNGs
-        ax_codes, ax_agg, ax_img, ax_curve = fig.subplots(1, 4, gridspec_kw={"width_ratios": [1, 1, 1.2, 0.95]})
+        fig = Figure(figsize=(11, 7.4), dpi=dpi, layout="constrained")  # not pyplot: an explorer draws its own PNGs
+        grid = fig.add_gridspec(2, 1, height_ratios=[3.2, 1.7])
+        ax_codes, ax_agg, ax_img = grid[0].subgridspec(1, 3, width_ratios=[1, 0.9, 1.2]).subplots()
+        ax_curve, ax_held = grid[1].subgridspec(1, 2).subplots()
         first = summaries[0]
         mu = as_numpy(first.mu)
         self.codes = ax_codes.scatter(mu[:, 0], mu[:, 1], c=as_numpy(first.labels), cmap="tab10", vmin=-0.5,
                                       vmax=9.5, s=5)
-        self.draws = ax_codes.scatter([], [], marker="x", s=30, color="#d62728", lw=1.6, label="z ~ N(0, I), no code near")
+        self.draws = ax_codes.scatter([], [], marker="x", s=30, color="#d62728", lw=1.6,
+                                      label=f"z ~ p(z), no code within {first.radius:.2f}")
         draw_prior_circles(ax_codes)
-        ax_codes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), fontsize="small", frameon=False)
-        ax_codes.set(title="codes μ(x) by digit", xlabel="$z_1$", ylabel="$z_2$", xlim=(-lim, lim), ylim=(-lim, lim),
-                     aspect="equal")
+        ax_codes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), fontsize="small", frameon=False)
+        ax_codes.set(title="codes μ(x), coloured by digit", xlabel="$z_1$", ylabel="$z_2$", xlim=(-lim, lim),
+                     ylim=(-lim, lim), aspect="equal")
         self.density = ax_agg.imshow(np.zeros((bins, bins)), origin="lower", extent=(-lim, lim, -lim, lim),
                                      cmap="Blues", vmin=0, vmax=1, interpolation="nearest")
         draw_prior_circles(ax_agg)
-        ax_agg.set(title="aggregate posterior (pooled draws)", xlabel="$z_1$", ylabel="$z_2$", aspect="equal")
+        ax_agg.set(title="aggregate posterior q(z)", xlabel="$z_1$", ylabel="$z_2$", aspect="equal")
         self.n_show = ncols * ncols
         canvas = tile_images(as_numpy(first.prior_samples)[:self.n_show], ncols)
         self.samples = ax_img.imshow(canvas, **{**IMAGE_KW, "cmap": plt.get_cmap("gray").with_extremes(bad="white")})
         self.samples.vc_tile_px = 9
-        ax_img.set(xticks=[], yticks=[], title=f"{min(self.n_show, len(first.prior_samples))} decoded draws z ~ N(0, I)")
+        self.frames = []
+        for i in range(min(self.n_show, len(first.prior_samples))):
+            r, c = divmod(i, ncols)
+            self.frames.append(ax_img.add_patch(Rectangle((c * 9 - 0.5, r * 9 - 0.5), 8, 8, fill=False,
+                                                          ec="#d62728", lw=2.5, visible=False)))
+        ax_img.set(xticks=[], yticks=[],
+                   title=f"{len(self.frames)} decoded draws z ~ p(z)\n(red frame: no code near)")
         betas = [s.beta for s in summaries if s.beta > 0]
         self.ae_x = min(betas) / 4  # where a model trained with β = 0 sits on the log axis
-        ax_curve.plot(betas, [s.mean_sigma for s in summaries if s.beta > 0], "o-", color="0.6", ms=3)
+        xlim, xlabel = (self.ae_x / 2, max(betas) * 2), r"$\beta$ (autoencoder, β = 0, at the left end)"
+        path = [s for s in summaries if s.beta > 0]
+        ax_curve.plot(betas, [s.mean_sigma for s in path], "o-", color="0.6", ms=3)
+        held = [s.val_neg_elbo for s in path]
+        self.has_held = all(h is not None for h in held)
+        if self.has_held:
+            ax_held.plot(betas, held, "s--", color="0.6", mfc="white", ms=4)
         for s in summaries:
             if s.beta == 0:
                 ax_curve.plot([self.ae_x], [s.mean_sigma], "s", color="0.6", ms=6)
-                ax_curve.annotate("autoencoder\n(β = 0)", (self.ae_x, s.mean_sigma), xytext=(8, 4),
+                ax_curve.annotate("autoencoder", (self.ae_x, s.mean_sigma), xytext=(8, 0), va="center",
                                   textcoords="offset points", fontsize="small")
+                if self.has_held and s.val_neg_elbo is not None:
+                    ax_held.plot([self.ae_x], [s.val_neg_elbo], "s", color="0.6", ms=6)
         self.marker, = ax_curve.plot([self._x(first)], [first.mean_sigma], "o", color=COLORS["target"], ms=9)
-        ax_curve.set(xscale="log", yscale="log", xlabel=r"$\beta$ (β = 0 drawn at the left end)", ylabel=r"mean $\sigma$",
-                     title="mean σ along the β path", ylim=(1e-5, 2), xlim=(self.ae_x / 2, max(betas) * 2))
-        self.label = fig.text(0.01, 0.99, "", va="top", ha="left", fontsize="large", fontweight="bold")
-        self.blit = BlitFigure(fig, [self.codes, self.draws, self.density, self.samples, self.marker, self.label])
+        self.held_marker, = ax_held.plot([self._x(first)], [first.val_neg_elbo or np.nan], "o",
+                                         color=COLORS["target"], ms=9)
+        ax_curve.set(xscale="log", yscale="log", xlabel=xlabel, ylabel=r"mean $\sigma$", title="mean σ along the β path",
+                     ylim=(1e-5, 2), xlim=xlim)
+        ax_held.set(xscale="log", xlabel=xlabel, ylabel="nats per digit", xlim=xlim,
+                    title="−ELBO (β = 1 bound) on validation digits" if self.has_held else "no validation digits given")
+        for ax in (ax_curve, ax_held):
+            ax.axvline(1.0, color="0.5", ls=":", lw=1)
+        self.label = fig.text(0.01, 0.995, "", va="top", ha="left", fontsize="large", fontweight="bold")
+        self.blit = BlitFigure(fig, [self.codes, self.draws, self.density, self.samples, *self.frames, self.marker,
+                                     self.held_marker, self.label])
         self.fig = fig
 
     def update(self, s) -> tuple[int, int]:
@@ -198,12 +228,16 @@ class BetaPathFigure:
         self.codes.set_offsets(mu)
         z, far = as_numpy(s.z_prior)[:self.n_show], as_numpy(s.prior_unvisited).astype(bool)[:self.n_show]
         self.draws.set_offsets(z[far] if far.any() else np.empty((0, 2)))
+        for frame, is_far in zip(self.frames, far):
+            frame.set_visible(bool(is_far))
         pooled = as_numpy(s.pooled)
         counts, _, _ = np.histogram2d(pooled[:, 1], pooled[:, 0], bins=self.bins,
                                       range=[[-self.lim, self.lim], [-self.lim, self.lim]])
         self.density.set_data(np.where(counts > 0, np.minimum(counts / max(counts.max(), 1.0) * 3, 1.0), np.nan))
         self.samples.set_data(tile_images(as_numpy(s.prior_samples)[:self.n_show], self.ncols))
         self.marker.set_data([self._x(s)], [max(s.mean_sigma, 1e-5)])
+        held = s.val_neg_elbo if self.has_held and s.val_neg_elbo is not None else np.nan
+        self.held_marker.set_data([self._x(s)], [held])
         self.label.set_text(s.name)
         return int(far.sum()), len(far)
 
