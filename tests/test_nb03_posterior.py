@@ -331,28 +331,46 @@ def test_explorer_needs_a_2d_latent_space(table):
 
 def test_per_sample_flow_draws_each_column_for_its_own_digit(table):
     x, mu, log_var, z, x_hat = table.x[:6], table.mu[:6], table.log_var[:6], table.z[:6, 0], table.x_hat[:6, 0]
-    fig = nb03.plot_per_sample_flow(x, mu, log_var, z, x_hat)
-    ax_z, *image_axes = fig.axes
-    (coll,) = [c for c in ax_z.collections if isinstance(c, matplotlib.collections.EllipseCollection)]
-    assert np.allclose(coll.get_offsets(), mu.numpy())
-    assert np.allclose(ax_z.collections[1].get_offsets(), z.numpy())
-    assert ax_z.get_xlabel() == "$z_1$" and ax_z.get_ylabel() == "$z_2$"
-    tops, bottoms = image_axes[:6], image_axes[6:]
+    more = table.z[:6, 1:].transpose(0, 1)                                   # (S, 6, 2): the other draws
+    fig = nb03.plot_per_sample_flow(x, mu, log_var, z, x_hat, draws=more)
+    windows, tops, bottoms = fig.axes[:6], fig.axes[6:12], fig.axes[12:]
+    sigma = torch.exp(0.5 * log_var).numpy()
+    widths = set()
+    for k, ax in enumerate(windows):
+        ellipses = [c for c in ax.collections if isinstance(c, matplotlib.collections.EllipseCollection)]
+        own = [c for c in ellipses if len(c.get_offsets()) == 1]
+        assert len(own) == 2 and all(np.allclose(c.get_offsets()[0], mu[k].numpy()) for c in own)
+        assert np.allclose(sorted(float(c._widths[0]) * 2 for c in own),   # EllipseCollection keeps half-widths
+                           [n * 2 * sigma[k, 0] for n in (1.0, 2.0)], rtol=1e-5)
+        points = [c.get_offsets() for c in ax.collections if not isinstance(c, matplotlib.collections.EllipseCollection)]
+        assert any(np.allclose(p, z[k].numpy()[None]) for p in points)        # the draw Z_k
+        assert any(p.shape == (len(more), 2) and np.allclose(p, more[:, k].numpy()) for p in points)
+        (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
+        assert np.isclose((x0 + x1) / 2, mu[k, 0]) and np.isclose((y0 + y1) / 2, mu[k, 1])
+        assert np.isclose(x1 - x0, y1 - y0) and ax.get_aspect() == 1.0
+        widths.add(round(x1 - x0, 5))
+        assert x0 < z[k, 0] < x1 and y0 < z[k, 1] < y1 and (np.abs(more[:, k] - mu[k]) < (x1 - x0) / 2).all()
+        assert ax.get_xlabel() == "$z_1$" and f"X_{{{k + 1}}}" in ax.get_title()
+    assert len(widths) == 1, "every column's window has the same size"
+    assert windows[0].get_ylabel() == "latent $z_2$"
     for k in range(6):
         assert np.allclose(tops[k].get_images()[0].get_array(), x[k].reshape(8, 8).numpy())
         assert np.allclose(bottoms[k].get_images()[0].get_array(), x_hat[k].reshape(8, 8).numpy())
         assert tops[k].spines["left"].get_edgecolor() == bottoms[k].spines["left"].get_edgecolor()
         assert f"{k + 1}" in tops[k].get_title()
+    assert figures.legibility_problems(fig) == []
     plt.close("all")
     with pytest.raises(ValueError, match="same K"):
         nb03.plot_per_sample_flow(x, mu[:5], log_var, z, x_hat)
+    with pytest.raises(ValueError, match=r"draws must have shape \(S, 6, 2\)"):
+        nb03.plot_per_sample_flow(x, mu, log_var, z, x_hat, draws=more[:, :5])
 
 
 def test_per_sample_flow_names_each_class_and_the_best_pairing(table):
     x, mu, log_var, z, x_hat = table.x[:6], table.mu[:6], table.log_var[:6], table.z[:6, 0], table.x_hat[:6, 0]
     pairing = torch.tensor([1, 0, 2, 3, 5, 4])
     fig = nb03.plot_per_sample_flow(x, mu, log_var, z, x_hat, labels=table.labels[:6], pairing=pairing)
-    tops, bottoms = fig.axes[1:7], fig.axes[7:]
+    tops, bottoms = fig.axes[6:12], fig.axes[12:]
     for k in range(6):
         assert tops[k].get_title().endswith(f"a {int(table.labels[k])}")
         assert bottoms[k].get_xlabel() == f"best pairing: $X_{{{int(pairing[k]) + 1}}}$"

@@ -54,49 +54,73 @@ def plot_posterior_ellipses(mu, log_var, labels, *, ax: Axes | None = None, n_si
 
 
 class PosteriorFigure:
-    """The posterior explorer's picture: all ellipses (static); the chosen one with its draws; the
-    original digit, framed on its own; and the decodings of those draws, 3 to a row (dynamic).
-    show(k, show="means" or "samples") redraws; png() encodes.
+    """The posterior explorer's picture: all ellipses (static) with the chosen one and its draws; a
+    zoom on the chosen posterior (the latent plane around its mean, the same window for every digit);
+    the original digit, framed on its own; and the decodings of those draws, 3 to a row (dynamic).
+    show(k, show="means" or "samples") redraws; png() encodes. At 100 dpi the picture is 980 px wide,
+    which fits a JupyterLab notebook's column.
 
     table: a `vae_course.nb03.PosteriorTable` with a 2-D latent space.
     """
 
-    def __init__(self, table, n_sigma: float = 1.0, figsize=(11.0, 4.8), dpi=80):
+    def __init__(self, table, n_sigma: float = 1.0, figsize=(9.8, 5.0), dpi=100):
+        from matplotlib.lines import Line2D
+        from matplotlib.patches import Ellipse, Rectangle
+
         self.table, self.n_sigma = table, n_sigma
         mu, sigma = as_numpy(table.mu), np.exp(0.5 * as_numpy(table.log_var))
         labels = as_numpy(table.labels).astype(int)
         fig = Figure(figsize=figsize, dpi=dpi)
-        ax = self.ax = fig.add_axes([0.06, 0.2, 0.38, 0.7])
+        # left: every test posterior, the chosen one outlined, the zoom's window marked
+        ax = self.ax = fig.add_axes([0.055, 0.1, 0.34, 0.8])
         _ellipse_collection(mu, sigma, [(*DIGIT_COLORS[d], 0.15) for d in labels], n_sigma, ax,
                             edgecolors="none")
         _posterior_limits(mu, sigma, n_sigma, ax)
         ax.set(xlabel="$z_1$", ylabel="$z_2$", aspect="equal",
                title=f"all {len(mu)} test posteriors q(z|x)\n({n_sigma:g}σ ellipses)")
-        from matplotlib.lines import Line2D
-
         key = [Line2D([], [], ls="", marker="o", ms=8, color=DIGIT_COLORS[d], label=str(d)) for d in np.unique(labels)]
-        fig.legend(handles=key, loc="lower left", bbox_to_anchor=(0.01, 0.0), ncols=len(key), title="colour = digit class",
-                   handletextpad=0.1, columnspacing=0.7, borderaxespad=0.2)
-        from matplotlib.patches import Ellipse
-
+        fig.legend(handles=key, loc="center left", bbox_to_anchor=(0.39, 0.5), ncols=1, title="digit",
+                   handletextpad=0.1, borderaxespad=0.2, labelspacing=0.45)
+        # the zoom's half-width: 3.2 times the larger σ of all but the widest 5% of the posteriors
+        self.half = float(3.2 * np.quantile(sigma.max(1), 0.95))
+        self.window = ax.add_patch(Rectangle((0, 0), 2 * self.half, 2 * self.half, fill=False, lw=1.2, ls="--",
+                                             color="0.3"))
         self.ellipse = ax.add_patch(Ellipse((0, 0), 1, 1, fill=False, lw=2.2, color="black"))
-        self.draws = ax.scatter(np.zeros(table.z.shape[1]), np.zeros(table.z.shape[1]), s=26, color="black",
-                                marker="x", zorder=5)
-        self.centre = ax.scatter([0], [0], s=40, color="black", zorder=6)
-        k = table.z.shape[1]
-        self.ncols = min(k, 3)
-        self.orig_ax = fig.add_axes([0.47, 0.32, 0.15, 0.34])
+        n_draws = table.z.shape[1]
+        self.draws = ax.scatter(np.zeros(n_draws), np.zeros(n_draws), s=22, color="black", marker="x", zorder=5)
+        self.centre = ax.scatter([0], [0], s=30, color="black", zorder=6)
+        # middle, below: the zoom, in coordinates relative to the chosen mean (so its ticks never change)
+        zoom = self.zoom_ax = fig.add_axes([0.535, 0.1, 0.2, 0.41])
+        self.others = _ellipse_collection(np.zeros_like(mu), sigma, [(*DIGIT_COLORS[d], 0.12) for d in labels],
+                                          n_sigma, zoom, edgecolors=[(*DIGIT_COLORS[d], 0.5) for d in labels],
+                                          linewidths=0.6)
+        self.zoom_ellipses = [zoom.add_patch(Ellipse((0, 0), 1, 1, fill=False, lw=lw, color="black"))
+                              for lw in (1.0, 2.2)]              # the chosen one's 2σ and nσ ellipses
+        self.zoom_draws = zoom.scatter(np.zeros(n_draws), np.zeros(n_draws), s=60, color="black", marker="x",
+                                       linewidths=1.8, zorder=5)
+        zoom.scatter([0], [0], s=30, color="black", zorder=6)
+        zoom.set(xlim=(-self.half, self.half), ylim=(-self.half, self.half), aspect="equal",
+                 xlabel="$z_1 - \\mu_1$", ylabel="$z_2 - \\mu_2$")
+        zoom.set_title(f"zoom (dashed box): its {n_sigma:g}σ, 2σ\nellipses and {n_draws} draws ×", fontsize="medium")
+        zoom.xaxis.set_major_locator(plt.MaxNLocator(3))
+        zoom.yaxis.set_major_locator(plt.MaxNLocator(3))
+        # middle, above: the original digit, framed
+        self.orig_ax = fig.add_axes([0.57, 0.63, 0.13, 0.255])
         self.orig = self.orig_ax.imshow(np.zeros((8, 8)), **IMAGE_KW)
-        self.orig_ax.set(xticks=[], yticks=[], title="the original $X_k$")
+        self.orig_ax.set(xticks=[], yticks=[])
+        self.orig_ax.set_title("the original $X_k$", fontsize="medium")
         for side in self.orig_ax.spines.values():
             side.set(visible=True, color="#d95f02", lw=4)
-        self.img_ax = fig.add_axes([0.65, 0.06, 0.34, 0.76])
-        self.img = self.img_ax.imshow(tile_images(np.zeros((k, 64)), self.ncols),
+        # right: the draws decoded
+        self.ncols = min(n_draws, 3)
+        self.img_ax = fig.add_axes([0.76, 0.1, 0.235, 0.7])
+        self.img = self.img_ax.imshow(tile_images(np.zeros((n_draws, 64)), self.ncols),
                                       **{**IMAGE_KW, "cmap": plt.get_cmap("gray").with_extremes(bad="white")})
         self.img_ax.set_xticks([])
         self.img_ax.set_yticks([])
-        self.img_title = fig.text(0.82, 0.85, "", ha="center", va="bottom", fontsize=11)
-        self.blit = BlitFigure(fig, [self.ellipse, self.draws, self.centre, self.orig, self.img, self.img_title])
+        self.img_title = fig.text(0.8775, 0.83, "", ha="center", va="bottom", fontsize="medium")
+        self.blit = BlitFigure(fig, [self.window, self.ellipse, self.draws, self.centre, self.others,
+                                     *self.zoom_ellipses, self.zoom_draws, self.orig, self.img, self.img_title])
         self.fig = fig
 
     def show(self, k: int, show: str = "means") -> None:
@@ -104,66 +128,75 @@ class PosteriorFigure:
         mu, sigma = as_numpy(t.mu[k]), np.exp(0.5 * as_numpy(t.log_var[k]))
         self.ellipse.set_center(mu)
         self.ellipse.width, self.ellipse.height = 2 * self.n_sigma * sigma
-        self.draws.set_offsets(as_numpy(t.z[k]))
+        self.window.set_xy(mu - self.half)
+        z = as_numpy(t.z[k])
+        self.draws.set_offsets(z)
         self.centre.set_offsets(mu[None])
+        self.others.set_offsets(as_numpy(t.mu) - mu)
+        for patch, n in zip(self.zoom_ellipses, (2.0, self.n_sigma)):
+            patch.width, patch.height = 2 * n * sigma
+        self.zoom_draws.set_offsets(z - mu)
         self.orig.set_data(as_numpy(t.x[k]).reshape(8, 8))
         decoded = t.x_hat[k] if show == "means" else t.x_sample[k]
         self.img.set_data(tile_images(as_numpy(decoded), self.ncols))
         n = len(t.z[k])
-        self.img_title.set_text(f"mean images $E[x|z]$ of {n} draws $z \\sim q(z|X_k)$" if show == "means"
-                                else f"samples $x \\sim p(x|z)$ of {n} draws $z \\sim q(z|X_k)$")
+        self.img_title.set_text(f"mean images $E[x|z]$\nof the {n} draws $z \\sim q(z|X_k)$" if show == "means"
+                                else f"samples $x \\sim p(x|z)$\nof the {n} draws $z \\sim q(z|X_k)$")
 
     def png(self) -> bytes:
         return self.blit.png()
 
 
-def _away_from_others(points, i: int, distance: float) -> tuple[float, float]:
-    """An offset (in points) of length `distance` for a label of points[i], pointing away from the
-    others (each pushes with the inverse square of its distance), so that the labels of close points
-    spread out instead of sitting on each other."""
-    diff = points[i] - np.delete(points, i, axis=0)
-    dist = np.hypot(diff[:, 0], diff[:, 1])[:, None]
-    push = (diff / np.maximum(dist, 1e-9) ** 3).sum(0) if len(diff) else np.zeros(2)
-    norm = np.hypot(*push)
-    direction = push / norm if norm > 0 else np.array([0.6, 0.8])
-    return (distance * direction[0], distance * direction[1])
-
-
-def plot_per_sample_flow(x, mu, log_var, z, x_hat, *, labels=None, pairing=None) -> Figure:
+def plot_per_sample_flow(x, mu, log_var, z, x_hat, *, labels=None, pairing=None, draws=None) -> Figure:
     """Notebook 01's six-sample picture redrawn the VAE way: X_k → N(mu_k, σ_k²) → Z_k → X̂_k = g(Z_k).
 
-    x, x_hat: (K, 64) images; mu, log_var, z: (K, 2). Top row the data, middle the posteriors (1σ
-    ellipses) with one draw Z_k each, bottom row the decodings, column k belonging to X_k.
+    x, x_hat: (K, 64) images; mu, log_var, z: (K, 2). Top row the data; middle row one window of the
+    latent plane per column, centred on mu_k, all windows the same size and at equal aspect: X_k's own
+    normal (1σ and 2σ ellipses, mean •) and its draw Z_k (×), the other columns' 1σ ellipses faint where
+    they reach into the window; bottom row the decodings, column k belonging to X_k.
     Optional labels (K,): each data image's digit class, in its title; pairing (K,): the X that the
-    best pairing gives each X̂_k (e.g. `vc.nb01.best_pairing`'s permutation), under each decoding.
+    best pairing gives each X̂_k (e.g. `vc.nb01.best_pairing`'s permutation), under each decoding;
+    draws (S, K, 2): more draws from each q(z|X_k), shown as small dots (where the draws go).
     """
     x, mu, sigma, z, x_hat = as_numpy(x), as_numpy(mu), np.exp(0.5 * as_numpy(log_var)), as_numpy(z), as_numpy(x_hat)
     k = len(x)
     if not (mu.shape == sigma.shape == z.shape == (k, 2) and x_hat.shape[0] == k):
         raise ValueError(f"expected x, x_hat (K, 64) and mu, log_var, z (K, 2) with the same K; got {x.shape}, "
                          f"{mu.shape}, {sigma.shape}, {z.shape}, {x_hat.shape}.")
-    fig = plt.figure(figsize=(1.7 * k + 1.0, 7.0), layout="constrained")
-    grid = fig.add_gridspec(3, k, height_ratios=[1, 1.8, 1])
-    ax_z = fig.add_subplot(grid[1, :])
-    colors = [plt.get_cmap("Dark2")(i % 8) for i in range(k)]
-    _ellipse_collection(mu, sigma, [(*c[:3], 0.25) for c in colors], 1.0, ax_z, edgecolors=colors)
-    ax_z.scatter(z[:, 0], z[:, 1], color=colors, marker="x", zorder=3)
-    for i, point in enumerate(z):
-        ax_z.annotate(f"$Z_{i + 1}$", point, textcoords="offset points", xytext=_away_from_others(z, i, 22),
-                      ha="center", va="center", color=colors[i],
-                      arrowprops={"arrowstyle": "-", "color": colors[i], "lw": 0.8, "shrinkA": 0, "shrinkB": 3})
-    corners = np.concatenate([mu - 1.6 * sigma, mu + 1.6 * sigma, z])
-    ax_z.update_datalim(corners)                     # limits from the data, so that equal aspect may widen them
-    ax_z.margins(0.18)
-    ax_z.autoscale_view()
-    ax_z.set_aspect("equal", adjustable="datalim")
-    ax_z.set(title=r"$Z_k \sim \mathcal{N}(\mu_k, \sigma_k^2)$, drawn for $X_k$ ($1\sigma$ ellipses)",
-             xlabel="$z_1$", ylabel="$z_2$")
+    draws = None if draws is None else as_numpy(draws)
+    if draws is not None and (draws.ndim != 3 or draws.shape[1:] != (k, 2)):
+        raise ValueError(f"draws must have shape (S, {k}, 2), got {draws.shape}.")
     labels = None if labels is None else [int(a) for a in as_numpy(labels)]
     pairing = None if pairing is None else [int(a) for a in as_numpy(pairing)]
     for arg, name in ((labels, "labels"), (pairing, "pairing")):
         if arg is not None and len(arg) != k:
             raise ValueError(f"{name} must have one entry per column ({k}), got {len(arg)}.")
+    fig = plt.figure(figsize=(1.55 * k + 0.9, 6.6), layout="constrained")
+    grid = fig.add_gridspec(3, k, height_ratios=[1, 1.15, 1])
+    colors = [plt.get_cmap("Dark2")(i % 8) for i in range(k)]
+    # one window size for every column: wide enough for the largest 2σ ellipse and every draw
+    reach = np.abs(z - mu).max(0) if draws is None else np.abs(draws - mu).reshape(-1, 2).max(0)
+    half = 1.15 * max(float((2 * sigma).max()), float(reach.max()))
+    for i in range(k):
+        ax = fig.add_subplot(grid[1, i])
+        others = [j for j in range(k) if j != i]
+        if others:
+            _ellipse_collection(mu[others], sigma[others], [(*colors[j][:3], 0.12) for j in others], 1.0, ax,
+                                edgecolors=[(*colors[j][:3], 0.6) for j in others], linewidths=0.8)
+        for n_sigma, lw in ((2.0, 1.0), (1.0, 2.0)):
+            _ellipse_collection(mu[i:i + 1], sigma[i:i + 1], [(*colors[i][:3], 0.18 if n_sigma == 1 else 0.06)],
+                                n_sigma, ax, edgecolors=[colors[i]], linewidths=lw)
+        if draws is not None:
+            ax.scatter(draws[:, i, 0], draws[:, i, 1], s=6, color=colors[i], alpha=0.6, linewidths=0, zorder=3)
+        ax.scatter([mu[i, 0]], [mu[i, 1]], s=22, color="black", zorder=4)
+        ax.scatter([z[i, 0]], [z[i, 1]], s=90, marker="x", color="black", linewidths=2.2, zorder=5)
+        ax.set(xlim=(mu[i, 0] - half, mu[i, 0] + half), ylim=(mu[i, 1] - half, mu[i, 1] + half), aspect="equal",
+               xlabel="$z_1$", title=f"$q(z|X_{{{i + 1}}})$, $Z_{{{i + 1}}}$ (×)")
+        ax.xaxis.set_major_locator(plt.MaxNLocator(3))
+        ax.yaxis.set_major_locator(plt.MaxNLocator(3))
+        ax.tick_params(labelsize="small")
+        if i == 0:
+            ax.set_ylabel("latent $z_2$")
     for row, imgs in ((0, x), (2, x_hat)):
         for i in range(k):
             ax = fig.add_subplot(grid[row, i])
@@ -180,7 +213,10 @@ def plot_per_sample_flow(x, mu, log_var, z, x_hat, *, labels=None, pairing=None)
                     ax.set_xlabel(f"best pairing: $X_{{{pairing[i] + 1}}}$")
             if i == 0:
                 ax.set_ylabel("data" if row == 0 else "decoded")
-    fig.suptitle("Each $X_k$ gets its own normal $q(z|X_k)$: $\\hat X_k = g(Z_k)$ has its partner by construction")
+    more = "" if draws is None else f", dots: {len(draws)} more draws"
+    fig.suptitle("Each $X_k$ gets its own normal $q(z|X_k)$; $\\hat X_k = g(Z_k)$ has its partner by construction\n"
+                 f"middle row: the latent plane around each mean, all windows {2 * half:.2g} wide;\n"
+                 f"1σ and 2σ ellipses, × the draw $Z_k${more}")
     return fig
 
 
