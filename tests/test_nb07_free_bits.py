@@ -104,3 +104,23 @@ def test_train_free_bits_refuses_what_it_cannot_do():
     mixture = probability.GaussianMixture(torch.zeros(3, 2))
     with pytest.raises(ValueError, match="N\\(0, I\\) prior"):
         training.train(models.VAE(2, 8, prior=mixture), x, x, epochs=1, free_bits=0.5, progress=False)
+
+
+def test_plot_kl_by_dimension_draws_every_dimension_the_total_and_the_floor():
+    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
+
+    from vae_course import nb07
+
+    kl = {"a": [[1.0, 0.5], [0.4, 0.2], [0.1, 0.05]], "b": [[1.0, 1.2], [1.0, 1.1], [0.9, 1.0]]}
+    fig = nb07.plot_kl_by_dimension(kl, floors={"b": 1.0}, title="t")
+    assert isinstance(fig, Figure) and len(fig.axes) == 2
+    a, b = fig.axes
+    assert len(a.lines) == 3 and len(b.lines) == 4  # 2 dimensions + total, and the floor in "b" only
+    assert list(a.lines[2].get_ydata()) == [1.5, 0.6000000000000001, 0.15000000000000002]
+    assert a.get_ylim()[1] >= 2.2 * 1.1 - 1e-9 and a.get_shared_y_axes().joined(a, b)
+    plt.close(fig)
+    with pytest.raises(ValueError, match="kl_dims"):
+        nb07.plot_kl_by_dimension({"a": [1.0, 2.0]})
+    with pytest.raises(ValueError, match="floors"):
+        nb07.plot_kl_by_dimension(kl, floors={"c": 1.0})
