@@ -111,3 +111,44 @@ def z_path_pngs(path, dpi: int = 72) -> list[bytes]:
 
 
 __all__ += ["plot_z_path", "z_path_pngs"]
+
+
+def plot_kl_by_dimension(kl_dims: dict, *, floors: dict | None = None, axes=None, title: str = ""):
+    """Per run {name: per-epoch lists of the validation KL of each latent dimension, (E, L)}: one panel per run,
+    one thin line per dimension and the total KL (thick, black), epochs on x; panels share both axes.
+    `floors` {name: λ}: a dashed line at that run's free-bits floor λ per dimension. One legend below the panels. Returns the figure."""
+    import matplotlib.pyplot as plt
+
+    runs = {name: np.asarray(as_numpy(np.asarray(v, dtype=float)), dtype=float) for name, v in kl_dims.items()}
+    if not runs or any(a.ndim != 2 or a.shape[0] < 1 or a.shape[1] < 1 for a in runs.values()):
+        raise ValueError("kl_dims must map each run's name to per-epoch KL per dimension, shape (epochs, L) with "
+                         "epochs, L ≥ 1.")
+    floors = dict(floors or {})
+    if set(floors) - set(runs) or any(not lam > 0 for lam in floors.values()):
+        raise ValueError(f"floors must map names of runs in kl_dims ({list(runs)}) to a λ > 0, got {floors}.")
+    if axes is None:
+        fig, axes = plt.subplots(1, len(runs), figsize=(4.2 * len(runs), 3.9), sharex=True, sharey=True,
+                                 layout="constrained", squeeze=False)
+        axes = axes[0]
+    fig = axes[0].figure
+    for ax, (name, kl) in zip(axes, runs.items()):
+        epochs = np.arange(1, len(kl) + 1)
+        for j in range(kl.shape[1]):
+            ax.plot(epochs, kl[:, j], lw=1.2, marker=".", label=f"dimension {j + 1}")
+        ax.plot(epochs, kl.sum(1), lw=2.4, color="black", label="total")
+        if name in floors:
+            ax.axhline(floors[name], ls="--", lw=1.2, color="grey")
+            ax.annotate(f"floor λ = {floors[name]:g}", (epochs[-1], floors[name]), xytext=(0, -4),
+                        textcoords="offset points", ha="right", va="top", color="dimgrey")
+        ax.set(title=name, xlabel="epoch")
+    top = max(float(kl.sum(1).max()) for kl in runs.values())
+    axes[0].set_ylim(0, 1.1 * top if top > 0 else 1.0)
+    axes[0].set_ylabel("validation KL (nats per digit)")
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncols=len(labels))
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+__all__ += ["plot_kl_by_dimension"]
