@@ -20,12 +20,14 @@ def _check_k(k, name: str = "k") -> int:
 
 @torch.no_grad()
 def importance_sampled_nll(model, x: Tensor, ks=(1, 10, 100, 1000), generator: torch.Generator | None = None,
-                           batch_size: int = 20) -> dict[int, float]:
+                           batch_size: int = 2) -> dict[int, float]:
     """Estimates of −E[L_K], mean over x, for every K in `ks`, in nats per example: {K: value}.
 
     Draws max(ks) importance samples per example once; for a smaller K it averages L_K over the
     max(ks) // K disjoint groups of K draws, so every K uses the same draws and a small K is not
-    noisier than it must be. −E[L_K] decreases with K toward −log p(x); K = 1 is −ELBO.
+    noisier than it must be. −E[L_K] decreases with K toward −log p(x); K = 1 is −ELBO. The draws are made
+    `batch_size` examples at a time (`models.log_weights`); small batches keep the max(ks)·batch_size decoder
+    outputs in the CPU's cache, which makes K = 1000 on the test set several times faster than batches of 20.
     """
     ks = tuple(_check_k(k, "each K") for k in ks)
     log_w = log_weights(model, x, max(ks), generator=generator, batch_size=batch_size).double()
