@@ -52,8 +52,27 @@ def test_latent_grid_explorer_follows_z(model2):
         expected = model2.decode_mean(torch.tensor([[1.5, -1.0]]))[0]
     assert torch.allclose(explorer.state["x"], expected)
     assert list(explorer.view.marker.get_data()[0]) == [1.5] and list(explorer.view.marker.get_data()[1]) == [-1.0]
-    assert f"{np.exp(-0.5 * 3.25) / (2 * np.pi):.3f}" in explorer.readout.value
+    log_p = torch.distributions.MultivariateNormal(torch.zeros(2), torch.eye(2)).log_prob(torch.tensor([1.5, -1.0])).item()
+    assert f"log p(z) = {log_p:.2f} nats, so p(z) = {np.exp(log_p):.2e}" in explorer.readout.value
+    assert f"p(z) / peak = {np.exp(log_p) * 2 * np.pi:.1e}" in explorer.readout.value
     assert np.abs(pixels(explorer.image.value) - pixels(first)).max() > 0.05
+
+
+def test_latent_grid_readout_is_informative_far_out(model2):
+    """Far from the origin p(z) would print as 0.000: log p(z) and the share of the peak still say how low."""
+    explorer = nb06.LatentGridExplorer(model2, extent=3.5, n=5)
+    explorer.controls["z1"].value, explorer.controls["z2"].value = 3.5, 3.5
+    log_p = -12.25 - np.log(2 * np.pi)
+    assert f"log p(z) = {log_p:.2f} nats" in explorer.readout.value and "0.000" not in explorer.readout.value
+    assert f"{np.exp(-12.25):.1e}" in explorer.readout.value  # p(z) / peak = e^(−12.25)
+    assert f"1/{np.exp(12.25):,.0f} as often" in explorer.readout.value
+    explorer.controls["z1"].value, explorer.controls["z2"].value = 0.0, 0.0
+    assert "about as often" in explorer.readout.value
+    point = nb06.decode_point(model2, torch.tensor([3.5, 3.5]), peak=1 / (2 * np.pi))
+    assert point.of_peak == pytest.approx(np.exp(-12.25)) and point.density == pytest.approx(np.exp(log_p))
+    assert np.isnan(nb06.decode_point(model2, torch.tensor([0.0, 0.0])).of_peak)
+    with pytest.raises(ValueError, match="peak"):
+        nb06.decode_point(model2, torch.tensor([0.0, 0.0]), peak=0.0)
 
 
 def test_latent_grid_explorer_reads_the_density_of_the_models_own_prior():
@@ -69,7 +88,8 @@ def test_latent_grid_explorer_reads_the_density_of_the_models_own_prior():
     line = torch.stack([torch.linspace(-2.5, 2.5, 50001, dtype=torch.float64), torch.zeros(50001, dtype=torch.float64)], -1)
     peak = prior.log_prob(line).exp().max().item()  # the mixture peaks on the z₁ axis, near ±2
     assert explorer.peak == pytest.approx(peak, rel=1e-4)
-    assert explorer.readout.value == f"prior density p(z) = {density:.3f} (its peak is {peak:.3f})"
+    assert explorer.readout.value.startswith(f"log p(z) = {np.log(density):.2f} nats, so p(z) = {density:.2e} "
+                                             f"(its peak is {peak:.3f})<br>p(z) / peak = {density / peak:.1e}")
     assert nb06.prior_peak(models.VAE(2, 16).prior, 2.0) == pytest.approx(1 / (2 * np.pi))
 
 
@@ -118,7 +138,7 @@ def test_kl_warmup_is_a_smaller_beta_in_the_first_epoch():
         training.train(models.VAE(2, 8), tr, tr, epochs=1, warmup_epochs=-1, progress=False)
 
 
-def test_interpolation_explorer_draws_the_whole_path_and_refuses_one_digit_twice(model2, x):
+def test_interpolation_explorer_draws_the_whole_path_and_says_when_a_is_b(model2, x):
     explorer = nb06.InterpolationExplorer(model2, x, a=0, b=5)
     with torch.no_grad():
         mu = model2.encode(x)[0]
@@ -129,20 +149,26 @@ def test_interpolation_explorer_draws_the_whole_path_and_refuses_one_digit_twice
     before = explorer.image.value
     explorer.controls["b"].value = 0
     assert "same test digit (#0)" in explorer.readout.value and "Pick another" in explorer.readout.value
-    assert explorer.image.value == before
+    assert explorer.image.value != before  # the picture follows: B is now digit 0, the path one code
+    assert np.allclose(explorer.view.images[2].get_array(), x[0].reshape(8, 8).numpy())
+    assert torch.allclose(explorer.state["path"], explorer.state["path"][:1].expand(11, -1))
+    assert "same digit" in explorer.view.suptitle.get_text()
+    explorer.controls["b"].value = 5
+    assert "same" not in explorer.readout.value and "same" not in explorer.view.suptitle.get_text()
     with pytest.raises(ValueError, match="two different digits"):
         nb06.InterpolationExplorer(model2, x, a=3, b=3)
 
 
-def test_interpolation_explorer_by_class_refuses_the_same_example(model2, x):
+def test_interpolation_explorer_by_class_says_when_it_is_the_same_example(model2, x):
     labels = data.load_digits("test").labels[:20]
     by_class = nb06.examples_by_class(labels)
     cls = next(c for c, ix in by_class.items() if len(ix) >= 1)
     other = next(c for c in by_class if c != cls)
     explorer = nb06.InterpolationExplorer(model2, x, labels, a=by_class[cls][0], b=by_class[other][0])
+    before = explorer.image.value
     explorer.controls["class_b"].value = cls
     explorer.controls["example_b"].value = 0
-    assert "same test digit" in explorer.readout.value
+    assert "same test digit" in explorer.readout.value and explorer.image.value != before
 
 
 def test_nearest_neighbour_accuracy_matches_a_loop():

@@ -4,7 +4,7 @@ indifference to the scale of the loss (adam_parameters_after), the explorer's pi
 import pytest
 import torch
 
-from vae_course import data, models, nb06, training
+from vae_course import data, models, nb06, probability, training
 
 
 @pytest.fixture(scope="module")
@@ -126,3 +126,36 @@ def test_the_notebooks_201_grid_agrees_with_a_finer_one(model2, x_test):
     kl_coarse = nb06.grid_kl(coarse.log_q, coarse.log_post, coarse.ticks)
     kl_fine = nb06.grid_kl(fine.log_q, fine.log_post, fine.ticks)
     assert torch.allclose(kl_coarse, kl_fine, atol=1e-3)
+
+
+# ---------------------------------------------------------------- the KL of each latent dimension
+
+def test_kl_dimensions_sum_to_gaussian_kl_and_match_torch_distributions(model2, x_test):
+    torch.manual_seed(1)
+    model = models.VAE(5, 16).eval()
+    dims = nb06.summarize_kl_dimensions(model, x_test, threshold=0.05)
+    with torch.no_grad():
+        mu, log_var = model.encode(x_test)
+    assert torch.allclose(dims.kl.sum(), probability.gaussian_kl(mu, log_var).mean(), rtol=1e-5)
+    q = torch.distributions.Normal(mu, torch.exp(0.5 * log_var))
+    want = torch.distributions.kl_divergence(q, torch.distributions.Normal(0.0, 1.0)).mean(0)  # (L,)
+    assert dims.kl.shape == (5,) and torch.allclose(dims.kl, want, rtol=1e-4, atol=1e-6)
+    assert dims.active.tolist() == (want > 0.05).tolist() and dims.n_active == int((want > 0.05).sum())
+    assert dims.threshold == 0.05
+
+
+def test_kl_dimensions_find_a_collapsed_dimension():
+    """An encoder whose dimension 2 always outputs the prior, N(0, 1), has KL 0 there and is counted inactive."""
+    torch.manual_seed(0)
+    model = models.VAE(3, 16).eval()
+    x = data.load_digits("test").x[:50]
+
+    with torch.no_grad():  # μ₂ and the raw log σ₂² of the (B, 2L) output, L = 3, are 0 for every x
+        model.encoder[-1].weight[[1, 4]] = 0.0
+        model.encoder[-1].bias[[1, 4]] = 0.0
+    dims = nb06.summarize_kl_dimensions(model, x, threshold=1e-6)
+    assert dims.kl[1].abs() < 1e-7 and not dims.active[1] and dims.active[[0, 2]].all() and dims.n_active == 2
+    with pytest.raises(ValueError, match="threshold"):
+        nb06.summarize_kl_dimensions(model, x, threshold=0.0)
+    with pytest.raises(ValueError):
+        nb06.summarize_kl_dimensions(model, torch.zeros(3, 10))

@@ -46,3 +46,40 @@ def test_latent_grid_places_tiles_row_by_row_and_codes_plot():
     ax = figures.plot_codes(torch.tensor([[0.0, 1.0], [2.0, 3.0]]), torch.tensor([3, 7]), title="codes")
     assert np.allclose(ax.collections[0].get_offsets(), [[0, 1], [2, 3]]) and ax.get_xlabel() == "$z_1$"
     plt.close("all")
+
+
+def test_kl_dimensions_bars_colour_the_active_ones_and_mark_the_threshold():
+    import collections
+
+    Dims = collections.namedtuple("Dims", "kl threshold active n_active")
+    kl = torch.tensor([1.5, 0.0001, 0.02, 2.0])
+    ax = nb06.plot_kl_dimensions(Dims(kl, 0.3, kl > 0.3, 2))
+    bars = ax.patches
+    heights = {round(b.get_x() + b.get_width() / 2): b.get_height() for b in bars}
+    assert heights == pytest.approx({1: 1.5, 2: 1e-3, 3: 0.02, 4: 2.0})  # below 10⁻³ drawn at 10⁻³
+    colours = {round(b.get_x() + b.get_width() / 2): b.get_facecolor() for b in bars}
+    assert colours[1] == colours[4] != colours[2] == colours[3]
+    assert ax.get_yscale() == "log" and ax.get_lines()[0].get_ydata()[0] == 0.3
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "active: 2 of 4" in labels and "≈ prior: 2 of 4" in labels
+    assert "2 of 4" in ax.get_title() and ax.get_xlabel() and ax.get_ylabel()
+    plt.close("all")
+
+
+def test_posterior_vs_q_contours_enclose_the_stated_mass():
+    """For N(0, I) in 2-D the region holding a share m of the mass is the disc of radius √(−2 log(1 − m))."""
+    ticks = torch.linspace(-5, 5, 401, dtype=torch.float64)
+    z1, z2 = torch.meshgrid(ticks, ticks, indexing="ij")
+    log_n = -0.5 * (z1**2 + z2**2) - np.log(2 * np.pi)
+    log_q = -0.5 * ((z1 - 1) ** 2 + z2**2) / 0.25 - np.log(2 * np.pi * 0.25)  # N((1, 0), 0.5² I)
+    ax = nb06.plot_posterior_vs_q(ticks, log_n, log_q, title="t")
+    sets = [c for c in ax.collections if type(c).__name__ in ("ContourSet", "QuadContourSet")]
+    exact, q = sets[1], sets[2]  # contourf, then the posterior's lines, then q's
+    for cs, centre, scale in ((exact, 0.0, 1.0), (q, 1.0, 0.5)):
+        radii = sorted(np.hypot(p.vertices[:, 0] - centre, p.vertices[:, 1]).mean() for p in cs.get_paths() if len(p.vertices))
+        assert radii == pytest.approx([scale * np.sqrt(-2 * np.log(1 - m)) for m in (0.5, 0.9)], rel=0.02)
+    assert ax.get_aspect() == 1.0
+    legend = ax.get_legend()
+    assert legend is not None and legend.get_bbox_to_anchor().y0 < ax.get_window_extent().y0  # under the axes
+    assert nb06.plot_posterior_vs_q(ticks, log_n, log_q, legend=False).get_legend() is None
+    plt.close("all")

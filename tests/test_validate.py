@@ -119,3 +119,21 @@ def test_the_vae_loss_of_a_right_batch_is_unchanged():
     x_logits, levels, mu, log_var = _batch()
     rec = torch.nn.functional.cross_entropy(x_logits.transpose(1, 2), levels, reduction="none").sum(-1)
     assert torch.allclose(training.vae_loss(x_logits, levels, mu, log_var), (rec + probability.gaussian_kl(mu, log_var)).mean())
+
+
+@pytest.mark.parametrize("bad, count", [
+    (torch.tensor([1.0, float("nan"), 2.0]), 1),
+    (torch.tensor([float("inf"), 0.0]), 1),
+    (torch.tensor([float("inf"), float("-inf"), 3.0]), 2),  # their sum is NaN, not ±inf
+    (torch.tensor([[0.0, float("nan")], [float("-inf"), 1.0]], dtype=torch.float64), 2),
+])
+def test_tensor_finds_every_nan_and_infinity(bad, count):
+    with pytest.raises(ValueError, match=f"contains {count} NaN or infinite"):
+        v.tensor(bad, "x")
+
+
+def test_tensor_accepts_finite_values_whose_sum_overflows():
+    """The quick check sums the tensor; a sum that overflows must fall back to the exact test, not raise."""
+    big = torch.full((4,), 3e38)  # finite in float32, their sum is inf
+    assert not torch.isfinite(big.sum())
+    assert torch.equal(v.tensor(big, "x"), big)

@@ -18,7 +18,8 @@ class InterpolationExplorer(Explorer):
     without, by index. `a`, `b` are the first digits' indices. The codes μ(x) of all of them are
     computed once (`compute.posterior_means`); an update decodes one code (`compute.interpolate`).
     `.state` = dict(a, b, t, z, x_hat, path): path (11, 64), the decodings
-    at t = 0, 0.1, …, 1. A and B must differ (the readout says so when they do not).
+    at t = 0, 0.1, …, 1. When the controls pick A = B the picture still updates (every step is μ(A)) and the
+    readout says that A and B are the same digit.
     """
 
     name = "interpolation explorer"
@@ -61,15 +62,17 @@ class InterpolationExplorer(Explorer):
 
     def _draw(self, values: dict) -> tuple[bytes, str]:
         a, b, t = self._index(values, "a"), self._index(values, "b"), values["t"]
-        if a == b:
-            raise ValueError(f"digit A and digit B are the same test digit (#{a}): the path would stay at one code. "
-                             "Pick another example (or class) for B.")
         path = compute.interpolate(self.model, self.codes, a, b, t)
         if self._ends != (a, b):
             self._ends, self._path = (a, b), compute.interpolation_path(self.model, self.codes, a, b, self.view.steps)
         self.state = {"a": a, "b": b, "t": t, "z": path.z, "x_hat": path.x_hat, "path": self._path}
+        same = a == b
         self.view.draw(self.x[a], path.x_hat, self.x[b], self._path, t,
+                       "A and B are the same digit: z(t) = μ(A) for every t" if same else
                        f"t = {t:.2f}: decoded from (1 − t)·μ(A) + t·μ(B)")
+        if same:
+            return self.view.png(), (f"⚠ digit A and digit B are the same test digit (#{a}): the path stays at one code "
+                                     f"and every step decodes the same image.<br>Pick another example (or class) for B.")
         names = (f"a {values['class_a']} (#{a})", f"a {values['class_b']} (#{b})") if self.by_class else (f"#{a}", f"#{b}")
         return self.view.png(), (f"digit A {names[0]} → digit B {names[1]}, code distance ‖μ(B) − μ(A)‖ = "
                                  f"{path.distance:.2f}<br>t = {t:.2f}, ‖z(t)‖ = {path.norm:.2f}")
@@ -98,10 +101,19 @@ class LatentGridExplorer(Explorer):
         super().__init__(controls, self._draw, caption="Move through the 2-D latent space")
 
     def _draw(self, values: dict) -> tuple[bytes, str]:
-        point = compute.decode_point(self.model, torch.tensor([values["z1"], values["z2"]], dtype=torch.float32))
+        point = compute.decode_point(self.model, torch.tensor([values["z1"], values["z2"]], dtype=torch.float32),
+                                     self.peak)
         self.state = {"z": point.z, "x": point.x}
         self.view.draw(point.z, point.x, f"z = ({values['z1']:.2f}, {values['z2']:.2f})")
-        return self.view.png(), f"prior density p(z) = {point.density:.3f} (its peak is {self.peak:.3f})"
+        return self.view.png(), (f"log p(z) = {point.log_density:.2f} nats, so p(z) = {point.density:.2e} "
+                                 f"(its peak is {self.peak:.3f})<br>p(z) / peak = {point.of_peak:.1e}: "
+                                 f"the prior's draws land near this z {_times(point.of_peak)} as often "
+                                 f"as near its peak")
+
+
+def _times(share: float) -> str:
+    """How a share of the peak reads in words: 'about' near 1, else '1/20', '1/310,000'."""
+    return "about" if share > 2 / 3 else f"1/{1 / share:,.0f}"
 
 
 __all__ = ["InterpolationExplorer", "LatentGridExplorer"]

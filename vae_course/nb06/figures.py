@@ -45,27 +45,65 @@ def plot_nll_estimates(estimates: dict, baselines: dict | None = None, *, ax: Ax
 
 
 def plot_posterior_vs_q(ticks, log_post, log_q, *, ax: Axes | None = None, title: str = "",
-                        levels=(0.1, 0.5, 0.9)) -> Axes:
-    """Contours of the exact posterior p(z|x) (filled) and of the encoder's q(z|x) (lines) for one digit,
-    both given as log densities (n, n) on the grid ticks (n,) ([i, j] at z = (ticks[i], ticks[j])); the
-    contours are at `levels` × each density's peak, and the view is cut to where either has mass."""
+                        masses=(0.5, 0.9), legend: bool = True) -> Axes:
+    """The exact posterior p(z|x) (blue: filled regions and solid lines) against the encoder's q(z|x)
+    (orange, dashed) for one digit, both given as normalized log densities (n, n) on the grid ticks (n,)
+    ([i, j] at z = (ticks[i], ticks[j])). Each density's contours enclose the shares `masses` of its own
+    mass (`figures.mass_levels`), so a wider or shifted q shows as a wider or shifted orange ring; a cross
+    marks each one's peak. Equal aspect; the view is a square cut to where either has mass; the legend
+    sits under the axes (legend=False leaves it out, for a figure-wide one: `posterior_vs_q_legend`)."""
+    from ..figures import mass_levels
+
     ticks = as_numpy(ticks)
-    post, q = np.exp(as_numpy(log_post) - as_numpy(log_post).max()), np.exp(as_numpy(log_q) - as_numpy(log_q).max())
-    ax = ax_or_new(ax, figsize=(3.2, 3.2))
-    ax.contourf(ticks, ticks, post.T, levels=[*levels, 1.0001], cmap="Blues", alpha=0.8)
-    ax.contour(ticks, ticks, q.T, levels=list(levels), colors=COLORS["target"], linewidths=1.4)
-    keep = (post > 1e-3) | (q > 1e-3)
+    cell = float(ticks[1] - ticks[0]) ** 2
+    post, q = np.exp(as_numpy(log_post)), np.exp(as_numpy(log_q))
+    ax = ax_or_new(ax, figsize=(3.4, 3.8))
+    shares = sorted(masses, reverse=True)
+    lp, lq = mass_levels(post, shares, cell), mass_levels(q, shares, cell)
+    ax.contourf(ticks, ticks, post.T, levels=[*lp, post.max() * 1.0001], colors=["#c6dbef", "#6baed6"][-len(lp):])
+    ax.contour(ticks, ticks, post.T, levels=lp, colors="#08519c", linewidths=1.2)
+    ax.contour(ticks, ticks, q.T, levels=lq, colors=COLORS["target"], linewidths=2.0, linestyles="--")
+    for density, color in ((post, "#08519c"), (q, COLORS["target"])):
+        i, j = np.unravel_index(np.argmax(density), density.shape)
+        ax.plot(ticks[i], ticks[j], "+", color=color, ms=11, mew=2)
+    keep = (post > post.max() * 1e-2) | (q > q.max() * 1e-2)
     i, j = np.nonzero(keep)
     lo1, hi1, lo2, hi2 = ticks[i.min()], ticks[i.max()], ticks[j.min()], ticks[j.max()]
-    half = max(hi1 - lo1, hi2 - lo2) / 2 * 1.15
+    half = max(hi1 - lo1, hi2 - lo2, 4 * (ticks[1] - ticks[0])) / 2 * 1.2
     ax.set(xlim=((lo1 + hi1) / 2 - half, (lo1 + hi1) / 2 + half), ylim=((lo2 + hi2) / 2 - half, (lo2 + hi2) / 2 + half),
            xlabel="$z_1$", ylabel="$z_2$", title=title)
-    ax.set_aspect("equal")
+    ax.set_aspect("equal", adjustable="box")
+    if legend:
+        ax.legend(handles=posterior_vs_q_legend(masses), loc="upper center",
+                  bbox_to_anchor=(0.5, -0.2), ncol=1, frameon=False)
+    return ax
+
+
+def posterior_vs_q_legend(masses=(0.5, 0.9)) -> list:
+    """The legend handles of `plot_posterior_vs_q`: the exact posterior, the encoder's q, the peaks."""
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
-    ax.legend(handles=[Patch(color=plt.get_cmap("Blues")(0.6), label="exact p(z|x)"),
-                       Line2D([], [], color=COLORS["target"], label="encoder q(z|x)")], fontsize="small", loc="upper left")
+    shares = " and ".join(f"{m:.0%}" for m in sorted(masses))
+    return [Patch(facecolor="#6baed6", edgecolor="#08519c", label=f"exact p(z|x): regions holding {shares} of its mass"),
+            Line2D([], [], color=COLORS["target"], lw=2, ls="--", label="encoder q(z|x): the same for q"),
+            Line2D([], [], color="0.3", marker="+", ls="", ms=10, mew=2, label="each one's peak")]
+
+
+def plot_kl_dimensions(summary, *, ax: Axes | None = None, title: str = "") -> Axes:
+    """Bars of the mean KL(q(z_l|x) ‖ p(z_l)) of each latent dimension l (a `compute.KLDimensions`), the
+    active ones (above the threshold, a dotted line) in colour, the others grey; the legend counts them.
+    Log scale from 10⁻³ nats (smaller values are drawn at 10⁻³), so the near-zero ones stay visible."""
+    kl, active = np.maximum(as_numpy(summary.kl), 1e-3), as_numpy(summary.active).astype(bool)
+    ax = ax_or_new(ax, figsize=(5.4, 3.4))
+    dims = np.arange(1, len(kl) + 1)
+    ax.bar(dims[active], kl[active], color=COLORS["density"], label=f"active: {active.sum()} of {len(kl)}")
+    ax.bar(dims[~active], kl[~active], color="0.7", label=f"≈ prior: {(~active).sum()} of {len(kl)}")
+    ax.axhline(summary.threshold, color="0.2", ls=":", lw=1.5, label=f"threshold {summary.threshold:g} nats")
+    ax.set(title=title or f"KL per latent dimension: {active.sum()} of {len(kl)} carry information",
+           xlabel="latent dimension $l$", ylabel=r"mean KL$(q(z_l|x)\,\|\,p(z_l))$" + "\n(nats per digit)",
+           xticks=dims, yscale="log", ylim=(1e-3, 10 ** np.ceil(np.log10(max(kl.max(), summary.threshold) * 1.5))))
+    ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1), borderaxespad=0)
     return ax
 
 
@@ -165,4 +203,4 @@ class LatentGridFigure:
         return self.blit.png()
 
 
-__all__ = ["plot_loss_terms", "plot_nll_estimates", "plot_posterior_vs_q", "InterpolationFigure", "plot_latent_grid", "LatentGridFigure"]
+__all__ = ["plot_loss_terms", "plot_nll_estimates", "plot_posterior_vs_q", "posterior_vs_q_legend", "plot_kl_dimensions", "InterpolationFigure", "plot_latent_grid", "LatentGridFigure"]
