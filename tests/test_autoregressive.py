@@ -265,6 +265,7 @@ def test_training_improves_the_likelihood_and_same_seed_same_result():
     (lambda: ar.MaskedConvDecoder(2, z_bias="pixel"), ValueError, "z_bias"),
     (lambda: ar.MaskedConvDecoder(2, dropout=1.0), ValueError, "dropout"),
     (lambda: ar.MaskedConvDecoder(2, gated=1), TypeError, "gated"),
+    (lambda: ar.MaskedConvDecoder(2, dropout_kind="spatial"), ValueError, "dropout_kind"),
     (lambda: ar.MaskedMLPDecoder(-1), ValueError, "latent_dim"),
     (lambda: ar.MaskedConvDecoder(2).log_prob(torch.zeros(3, 64)), ValueError, "needs z"),
     (lambda: ar.MaskedConvDecoder(2).log_prob(torch.zeros(3, 64), torch.zeros(2, 2)), ValueError, "one code per digit"),
@@ -406,3 +407,36 @@ def test_the_inverse_cdf_picks_the_level_the_uniform_falls_in():
     u = torch.tensor([[0.0, 0.19, 0.21, 0.69], [0.71, 0.999, 0.5, 0.2]])
     expected = torch.tensor([[0, 0, 1, 1], [2, 2, 1, 1]]) / 2
     assert torch.equal(decoder.sample(n=2, uniforms=u), expected)
+
+
+# --- dropout kinds (the benchmark's cheaper draw; the default stays torch.nn.Dropout) ----------------------
+
+@pytest.mark.parametrize("kind", ["uniform", "channel"])
+def test_dropout_in_training_keeps_the_pixel_order(kind, gen):
+    """Dropout only zeroes units: in training mode, with every draw, pixel j still sees x_<j only."""
+    torch.manual_seed(0)
+    decoder = _randomize(ar.MaskedConvDecoder(3, channels=6, n_layers=3, kernel_size=3, first_kernel=5, gated=True,
+                                              dropout=0.3, dropout_kind=kind), gen).train()
+    for _ in range(3):
+        reach = _jacobian(decoder, _random_x(64, 17, gen), torch.randn(1, 3, generator=gen)).abs() > 0
+        assert not reach.triu().any() and reach.tril(-1).any()
+    assert decoder.logits(_random_x(64, 17, gen, b=5), torch.randn(5, 3, generator=gen)).shape == (5, 64, 17)
+
+
+@pytest.mark.parametrize("kind", ["bernoulli", "uniform", "channel"])
+def test_each_dropout_kind_keeps_the_mean_and_drops_the_fraction_asked(kind):
+    """Monte Carlo over 2·10^5 units: a fraction p is zeroed, the rest scaled by 1/(1 − p), so E[h'] = h;
+    "channel" zeroes whole maps; eval mode is the identity."""
+    torch.manual_seed(0)
+    p = 0.3
+    drop = ar.MaskedConvDecoder(1, dropout=p, dropout_kind=kind).drop.train()
+    h = torch.ones(500, 50, 8, 8)
+    out = drop(h)
+    zero = out == 0
+    assert abs(zero.float().mean().item() - p) < 0.01
+    assert torch.allclose(out[~zero], torch.full_like(out[~zero], 1 / (1 - p)))
+    assert abs(out.mean().item() - 1.0) < 0.02
+    per_map = zero.flatten(2).float().mean(-1)  # (500, 50): the zeroed fraction of each feature map
+    whole = ((per_map == 0) | (per_map == 1)).all().item()
+    assert whole == (kind == "channel")
+    assert torch.equal(drop.eval()(h), h)

