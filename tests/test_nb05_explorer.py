@@ -281,3 +281,23 @@ def test_the_explorer_picture_is_legible_at_about_800_by_500(explorer):
         assert legibility_problems(explorer.view.fig, tight=False) == [], name
     import io
     assert Image.open(io.BytesIO(explorer.image.value)).size == (800, 500)
+
+
+def test_the_training_plot_starts_at_epoch_0_and_says_where_the_untrained_point_is():
+    from types import SimpleNamespace
+
+    from vae_course.figures import legibility_problems
+
+    runs = {"pathwise": SimpleNamespace(val_loss=torch.tensor([300.0, 116.0, 112.0, 111.0], dtype=torch.float64)),
+            "score function": SimpleNamespace(val_loss=torch.tensor([300.0, 119.0, 113.0, 112.5], dtype=torch.float64))}
+    ax = nb05.plot_estimator_runs(runs)
+    for line in ax.get_lines():
+        assert line.get_xdata()[0] == 0
+    lo, hi = ax.get_ylim()
+    assert hi < 300 and lo < 111
+    notes = [t.get_text() for t in ax.texts]
+    assert any("untrained,\n300 nats" in t and "epoch 0" in t for t in notes), notes
+    assert ax.get_title() and ax.get_xlabel() == "epoch" and legibility_problems(ax.figure) == []
+    for r in runs.values():
+        r.val_loss[0] = 120.0  # an epoch 0 inside the axis needs no note
+    assert len(nb05.plot_estimator_runs(runs).texts) == 0

@@ -225,6 +225,12 @@ def plot_estimator_runs(runs: dict, *, ax: Axes | None = None, title: str = "") 
     ticks = MaxNLocator(6).tick_values(lo, hi)
     ax.set_yticks(ticks[(ticks >= lo) & (ticks <= hi)])  # no tick label beyond the axis, under the title
     ax.set_ylim(lo, hi)
+    first = max(float(as_numpy(r.val_loss)[0]) for r in runs.values())
+    if first > hi:  # the untrained model is tens of nats worse: say so where its point would be
+        ax.annotate(f"epoch 0:\nuntrained,\n{first:.0f} nats,\nabove the axis", xy=(0.02, hi),
+                    xytext=(0.02, lo + 0.04 * (hi - lo)), fontsize=9, ha="left", va="bottom",
+                    arrowprops={"arrowstyle": "-|>", "color": "0.3", "lw": 1, "shrinkA": 2, "shrinkB": 0,
+                                              "relpos": (0.1, 1.0)})
     ax.set(xlabel="epoch", ylabel="validation −ELBO (nats)",
            title=title or "Same VAE, seeds and batches; only the encoder's gradient differs")
     ax.legend(fontsize="small")
