@@ -510,8 +510,8 @@ def encoder_jacobians(model, x: Tensor) -> tuple[Tensor, Tensor]:
 def chain_rule_grad(dloss_dz: Tensor, dmu_dphi: Tensor, dsigma_dphi: Tensor, eps: Tensor) -> Tensor:
     """The encoder's gradient of a loss of z = mu + sigma·eps by the chain rule, (P,):
 
-        d loss/d phi = Σ_{b, j} d loss/d z_bj · (dz/dmu · dmu_bj/d phi + dz/dsigma · dsigma_bj/d phi),
-        with dz/dmu = 1 and dz/dsigma = eps_bj.
+        d loss/d phi = Σ_{k, j} d loss/d z_kj · (dz/dmu · dmu_kj/d phi + dz/dsigma · dsigma_kj/d phi),
+        with dz/dmu = 1 and dz/dsigma = eps_kj (k the example, j the latent dimension).
 
     dloss_dz, eps: (B, L); dmu_dphi, dsigma_dphi: (B, L, P) (`encoder_jacobians`)."""
     dloss_dz, eps = v.tensor(dloss_dz, "dloss_dz"), v.tensor(eps, "eps")
