@@ -231,3 +231,73 @@ def test_every_control_has_a_hover_text(explorer):
     """JupyterLab shows the tooltip "null" on a slider's label when none is set (seen in Chromium)."""
     for name, control in explorer.controls.items():
         assert control.tooltip and control.description, name
+
+
+def test_the_f_panel_draws_e_f_against_mu_with_the_exact_gradient_as_its_slope(explorer):
+    for name, mu, sigma in (("(z − t)²", 0.0, 1.0), ("|z − t|", -1.0, 0.7), ("step 1[z > t]", 0.5, 1.2)):
+        explorer.controls["objective"].value = name
+        explorer.controls["mu"].value, explorer.controls["sigma"].value = mu, sigma
+        view, s = explorer.view, explorer.state
+        assert np.allclose(view.mean_curve.get_ydata(), nb05.expected_value(name, torch.from_numpy(view.grid), sigma))
+        (x0, x1), (y0, y1) = view.mean_tangent.get_xdata(), view.mean_tangent.get_ydata()
+        assert (y1 - y0) / (x1 - x0) == pytest.approx(s.exact[0].item())  # the slope is ∂E[f]/∂μ
+        assert (x0 + x1) / 2 == pytest.approx(mu)
+        assert (y0 + y1) / 2 == pytest.approx(nb05.expected_value(name, mu, sigma).item())
+        assert view.mean_dot.get_xdata()[0] == pytest.approx(mu)
+
+
+def test_the_bars_sit_above_their_clouds_with_caps_and_the_reference_bar_shows_the_widening(explorer):
+    def bars():
+        out = {}
+        for i, p in enumerate(("mu", "sigma")):
+            art = explorer.view.spread[p]
+            for which in ("pathwise", "score"):
+                cloud_top = art[which].get_offsets()[:, 1].max()
+                bar, caps, ref = art[which + "_bar"], art[which + "_caps"], art[which + "_ref"]
+                assert min(bar.get_ydata()) > cloud_top and min(ref.get_ydata()) > max(bar.get_ydata())
+                mean, sd = explorer.picture.mean[which][i].item(), explorer.picture.sd[which][i].item()
+                assert np.allclose(bar.get_xdata(), [mean - sd, mean + sd])
+                assert np.allclose(caps.get_xdata(), [mean - sd, mean + sd]) and caps.get_marker() == "|"
+                out[p, which] = (np.ptp(bar.get_xdata()), np.ptp(ref.get_xdata()), ref.get_visible())
+        return out
+
+    at_1000 = bars()
+    assert not any(visible for _, _, visible in at_1000.values())  # at n = 1,000 the grey bar would be the bar
+    explorer.controls["n"].value = 100
+    at_100 = bars()
+    for key, (width, ref_width, visible) in at_100.items():
+        assert visible and ref_width == pytest.approx(at_1000[key][0])  # grey: the bar of n = 1,000
+        assert width / ref_width == pytest.approx(10**0.5, rel=0.3), key  # the colour bar is about √10 wider
+
+
+def test_the_explorer_picture_is_legible_at_about_800_by_500(explorer):
+    from PIL import Image
+
+    from vae_course.figures import legibility_problems
+
+    for name in nb05.OBJECTIVES:
+        explorer.controls["objective"].value = name
+        explorer.controls["n"].value = 100
+        assert legibility_problems(explorer.view.fig, tight=False) == [], name
+    import io
+    assert Image.open(io.BytesIO(explorer.image.value)).size == (800, 500)
+
+
+def test_the_training_plot_starts_at_epoch_0_and_says_where_the_untrained_point_is():
+    from types import SimpleNamespace
+
+    from vae_course.figures import legibility_problems
+
+    runs = {"pathwise": SimpleNamespace(val_loss=torch.tensor([300.0, 116.0, 112.0, 111.0], dtype=torch.float64)),
+            "score function": SimpleNamespace(val_loss=torch.tensor([300.0, 119.0, 113.0, 112.5], dtype=torch.float64))}
+    ax = nb05.plot_estimator_runs(runs)
+    for line in ax.get_lines():
+        assert line.get_xdata()[0] == 0
+    lo, hi = ax.get_ylim()
+    assert hi < 300 and lo < 111
+    notes = [t.get_text() for t in ax.texts]
+    assert any("untrained,\n300 nats" in t and "epoch 0" in t for t in notes), notes
+    assert ax.get_title() and ax.get_xlabel() == "epoch" and legibility_problems(ax.figure) == []
+    for r in runs.values():
+        r.val_loss[0] = 120.0  # an epoch 0 inside the axis needs no note
+    assert len(nb05.plot_estimator_runs(runs).texts) == 0

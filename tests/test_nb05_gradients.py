@@ -336,3 +336,36 @@ def test_the_chain_rule_refuses_mismatched_shapes():
         nb05.chain_rule_grad(torch.zeros(3, 2, dtype=D), j, torch.zeros(3, 2, 4, dtype=D), torch.zeros(3, 2, dtype=D))
     with pytest.raises(TypeError):
         nb05.chain_rule_grad([[0.0]], j, j, torch.zeros(3, 2, dtype=D))
+
+
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("mu, sigma", SETTINGS)
+def test_expected_value_is_quadrature_and_its_slope_is_the_exact_gradient(name, mu, sigma):
+    """E[f] against the trapezoid rule written here, and its autograd derivatives against exact_grad."""
+    u = torch.linspace(-12, 12, 200_001, dtype=D)
+    phi = torch.exp(-0.5 * u**2) / math.sqrt(2 * math.pi)
+    quad = torch.trapezoid(nb05.objective(name, mu + sigma * u)[0] * phi, u)
+    got = nb05.expected_value(name, mu, sigma)
+    assert got.shape == () and got.dtype == D
+    assert abs(got - quad) < 5e-5  # the step's jump costs the trapezoid rule up to half a cell: about 2e-5
+    assert torch.allclose(got, _expectation(name, torch.tensor(mu, dtype=D), torch.tensor(sigma, dtype=D)), atol=1e-12)
+    m = torch.tensor(mu, dtype=D, requires_grad=True)
+    (slope,) = torch.autograd.grad(nb05.expected_value(name, m, sigma), [m])
+    assert torch.allclose(slope, nb05.exact_grad(name, mu, sigma)[0], atol=1e-12)
+
+
+def test_expected_value_on_a_grid_of_means_matches_monte_carlo(gen):
+    eps = torch.randn(200_000, generator=gen, dtype=D)
+    grid = torch.tensor([-2.0, 0.0, 1.0, 2.5], dtype=D)
+    for name in NAMES:
+        curve = nb05.expected_value(name, grid, 1.3)
+        assert curve.shape == grid.shape
+        f = nb05.objective(name, grid[:, None] + 1.3 * eps)[0]
+        se = f.std(-1) / math.sqrt(len(eps))
+        assert ((curve - f.mean(-1)).abs() < 4 * se + 1e-12).all(), name
+    with pytest.raises(ValueError, match="sigma must be > 0"):
+        nb05.expected_value("(z − t)²", 0.0, 0.0)
+    with pytest.raises(TypeError, match="mu must be"):
+        nb05.expected_value("(z − t)²", [0.0, 1.0], 1.0)
+    with pytest.raises(ValueError, match="objective must be one of"):
+        nb05.expected_value("cubic", 0.0, 1.0)

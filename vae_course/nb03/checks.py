@@ -58,6 +58,8 @@ def _reparam_mistakes(mu, log_var, eps) -> dict[str, Tensor]:
         "mu + √|log_var|·eps: the square root of log σ² is not σ; σ = exp(½·log_var).":
             mu + log_var.abs().sqrt() * eps,
         "mu + eps/σ: multiply eps by σ, do not divide.": mu + eps / sigma,
+        "mu − σ·eps: the sign of eps is flipped. mu − σ·eps has the same distribution, but with the given eps "
+        "z is mu + σ·eps (dz/dσ = eps, not −eps), so every z lands on the other side of mu.": mu - sigma * eps,
         "σ·eps without mu: the samples must be shifted by the mean, z = mu + σ·eps.": sigma * eps,
         "mu + sqrt(σ)·eps = mu + exp(¼·log_var)·eps: σ = exp(½·log_var) = sqrt(exp(log_var)).":
             mu + torch.exp(0.25 * log_var) * eps,

@@ -30,6 +30,30 @@ def _samples(n: int = 8, dtype=torch.float64) -> tuple[Tensor, Tensor]:
     return ((z - 1.0) ** 2 + torch.sin(3 * z)).to(dtype), z.to(dtype)
 
 
+def _plain_terms(f, z, mu, sigma) -> dict[str, Tensor]:
+    """The estimates of Exercise 5.2, f times the score, for mu and sigma (mu, sigma may be tensors)."""
+    d = z - mu
+    return {"mu": (f * d / sigma**2).mean(-1), "sigma": (f * (d**2 / sigma**3 - 1 / sigma)).mean(-1)}
+
+
+def _batch_statistic_mistakes(wrong, f, z, mu, sigma, estimate) -> None:
+    """Add to `wrong` the answers that ignore mu or use the batch's own statistics of z where the given
+    mu and sigma belong; estimate(z, mu, sigma) → {"mu": …, "sigma": …} is the estimator with those."""
+    n = z.shape[-1]
+    cases = {
+        "z in place of z − mu: mu is ignored; the score is centred at mu, (z − mu)/σ² and "
+        "(z − mu)²/σ³ − 1/σ.": (z, 0.0, sigma),
+        "the batch's sample mean of z in place of mu: the score uses the mean mu of the distribution the z "
+        "were drawn from (an argument), not a statistic of the samples.": (z, z.mean(-1, keepdim=True), sigma),
+    }
+    if n > 1:
+        cases["the batch's sample sd of z in place of sigma: the score uses the sigma of the distribution the z "
+              "were drawn from (an argument), not the spread of the samples."] = (z, mu, z.std(-1, keepdim=True))
+    for explanation, args in cases.items():
+        for name, value in estimate(*args).items():
+            wrong[name][explanation] = value
+
+
 def _score_mistakes(f, z, mu, sigma) -> dict[str, dict[str, Tensor]]:
     d, eps = z - mu, (z - mu) / sigma
     n = z.shape[-1]
@@ -55,6 +79,13 @@ def _score_mistakes(f, z, mu, sigma) -> dict[str, dict[str, Tensor]]:
                 mean(f * (eps**2 - 1) / sigma**2),
         },
     }
+    wrong["sigma"].update({
+        "mean(f·((z − mu)²/(2σ⁴) − 1/(2σ²))): that is the score of the variance σ², not of σ; "
+        "d log p/dσ = (z − mu)²/σ³ − 1/σ (2σ times as large).": mean(f * (d**2 / (2 * sigma**4) - 1 / (2 * sigma**2))),
+        "mean(f·(1/σ − (z − mu)²/σ³)): the sign is flipped; the score of σ is (z − mu)²/σ³ − 1/σ.":
+            mean(f * (1 / sigma - d**2 / sigma**3)),
+    })
+    _batch_statistic_mistakes(wrong, f, z, mu, sigma, lambda zz, m, s: _plain_terms(f, zz, m, s))
     for name, terms in right.items():
         wrong[name]["sum instead of mean: the estimate must average over the samples."] = terms.sum(-1)
         if n != 8:
@@ -115,9 +146,10 @@ def _score_unbiased(answer):
 
 
 exercise_5_2 = Exercise("5.2", "score_function_grad", compute.score_function_grad,
-                        [_shape_check((8, 1)),
+                        [_shape_check((8,)),
                          _values_check(compute.score_function_grad, _score_mistakes, _MU, _SIGMA, 8, torch.float64),
                          _values_check(compute.score_function_grad, _score_mistakes, -1.0, 0.5, 5, torch.float32),
+                         _shape_check((1,)),  # after the values: a batch statistic of z is NaN for one sample
                          _score_unbiased])
 
 
@@ -145,7 +177,15 @@ def _loo_mistakes(f, z, mu, sigma) -> dict[str, dict[str, Tensor]]:
             "a baseline that is the sum of the other samples' f, not their mean: divide by n − 1.":
                 mean((f - (total - f)) * s),
             "sum instead of mean: the estimate must average over the samples.": ((f - loo) * s).sum(-1),
+            "a baseline averaged over the wrong axis: the other samples of a batch lie along the last "
+            "dimension (dim=-1); this one averages across the batches (dim 0).":
+                mean((f - (f.sum(0, keepdim=True) - f) / max(f.shape[0] - 1, 1)) * s),
+            "(f_i − b_i) divided by the batch's sd of f (the 'advantage normalisation' of reinforcement "
+            "learning): that rescales the gradient; use (f_i − b_i)·score_i as it is.":
+                mean((f - loo) / f.std(-1, keepdim=True) * s),
         }
+    _batch_statistic_mistakes(wrong, f, z, mu, sigma, lambda zz, m, sd: _plain_terms(f - loo, zz, m, sd))
+    for name, s in score.items():
         if n != 8:
             wrong[name][f"a baseline divided by 7: 7 = n − 1 for the 8 samples of the first example, here n = {n}; "
                         "take n from the shape of z."] = mean((f - (total - f) / 7) * s)

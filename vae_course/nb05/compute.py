@@ -71,6 +71,26 @@ def exact_grad(name: str, mu: float, sigma: float, t: float = 1.0) -> Tensor:
     return torch.stack([_phi(u) / sigma, -a * _phi(u) / sigma**2])
 
 
+def expected_value(name: str, mu, sigma: float, t: float = 1.0) -> Tensor:
+    """E_{z ~ N(mu, sigma²)}[f(z)] in closed form, float64, for a number mu (shape ()) or a tensor of
+    them (any shape: the curve of E[f] against mu at one sigma). Its derivatives are `exact_grad`.
+
+    (z − t)²: (mu − t)² + sigma²;  |z − t|: a(2Φ(a/σ) − 1) + 2σφ(a/σ), a = mu − t;  1[z > t]: Φ(a/σ).
+    """
+    v.one_of(name, "objective", tuple(OBJECTIVES))
+    sigma, t = v.scalar(sigma, "sigma", positive=True), v.scalar(t, "t")
+    if isinstance(mu, Tensor):
+        a = v.tensor(mu, "mu").double() - t
+    else:
+        a = torch.tensor(v.scalar(mu, "mu") - t, dtype=torch.float64)
+    u = a / sigma
+    if name == "(z − t)²":
+        return a**2 + sigma**2
+    if name == "|z − t|":
+        return a * torch.erf(u / _SQRT2) + 2 * sigma * _phi(u)
+    return 0.5 * (1 + torch.erf(u / _SQRT2))
+
+
 def quadrature_grad(f: Callable[[Tensor], Tensor], mu: float, sigma: float, n: int = 200_001,
                     width: float = 12.0) -> Tensor:
     """(d/d mu, d/d sigma) of E[f(z)], z ~ N(mu, sigma²), by the trapezoid rule: float64 (2,).
@@ -254,7 +274,11 @@ class ReparamPicture:
     vertical offsets of the R batch estimates (the same for every setting); mean and sd: {"pathwise",
     "score"} → (2,) the mean and sd over the batches of each estimator of (d/d mu, d/d sigma); xlim
     (2, 2): the fixed x-ranges of the two estimate panels; widening: {"pathwise", "score"} → (2,) the sd
-    over the sd of the same setting at a reference n (nan where that sd is 0).
+    over the sd of the same setting at a reference n (nan where that sd is 0); reference_mean and
+    reference_sd: {"pathwise", "score"} → (2,) the same at the reference n; mean_curve (G,): E[f(z)]
+    for z ~ N(m, sigma²) at every grid point m, the objective smoothed by the normal, as a function of
+    the mean; mean_tangent (2, 2): the end points (mu ∓ half, E ∓ half·∂E/∂mu) of its tangent at mu,
+    whose slope is the exact gradient.
     """
 
     summary: GradientSummary
@@ -271,6 +295,10 @@ class ReparamPicture:
     sd: dict
     xlim: Tensor
     widening: dict
+    reference_mean: dict
+    reference_sd: dict
+    mean_curve: Tensor
+    mean_tangent: Tensor
 
 
 def reparam_picture(s: GradientSummary, n_show: int = 24, half: float = 1.6, lim: float = 6.0,
@@ -298,10 +326,15 @@ def reparam_picture(s: GradientSummary, n_show: int = 24, half: float = 1.6, lim
     sd = {w: s.sd(w) for w in ("pathwise", "score")}
     widening = {w: torch.where(reference.sd(w) > 0, sd[w] / reference.sd(w).clamp_min(1e-300),
                                torch.full_like(sd[w], math.nan)) for w in sd}
+    at_mu, slope = expected_value(s.objective, s.mu, s.sigma, s.t), s.exact[0]
+    mean_tangent = torch.stack([torch.stack([at_mu.new_tensor(s.mu - half), at_mu - half * slope]),
+                                torch.stack([at_mu.new_tensor(s.mu + half), at_mu + half * slope])])
     return ReparamPicture(s, eps, z, f, df, grid, objective(s.objective, grid, s.t)[0],
                           torch.exp(-0.5 * ((grid - s.mu) / s.sigma) ** 2), tangents, offsets,
                           {w: s.mean(w) for w in ("pathwise", "score")}, sd,
-                          axis_range(s.objective, s.mu, s.sigma, n_axis, s.t), widening)
+                          axis_range(s.objective, s.mu, s.sigma, n_axis, s.t), widening,
+                          {w: reference.mean(w) for w in sd}, {w: reference.sd(w) for w in sd},
+                          expected_value(s.objective, grid, s.sigma, s.t), mean_tangent)
 
 
 def _term_moments(name: str, mu: float, sigma: float, t: float, n: int, width: float) -> tuple[Tensor, Tensor]:
@@ -477,8 +510,8 @@ def encoder_jacobians(model, x: Tensor) -> tuple[Tensor, Tensor]:
 def chain_rule_grad(dloss_dz: Tensor, dmu_dphi: Tensor, dsigma_dphi: Tensor, eps: Tensor) -> Tensor:
     """The encoder's gradient of a loss of z = mu + sigma·eps by the chain rule, (P,):
 
-        d loss/d phi = Σ_{b, j} d loss/d z_bj · (dz/dmu · dmu_bj/d phi + dz/dsigma · dsigma_bj/d phi),
-        with dz/dmu = 1 and dz/dsigma = eps_bj.
+        d loss/d phi = Σ_{k, j} d loss/d z_kj · (dz/dmu · dmu_kj/d phi + dz/dsigma · dsigma_kj/d phi),
+        with dz/dmu = 1 and dz/dsigma = eps_kj (k the example, j the latent dimension).
 
     dloss_dz, eps: (B, L); dmu_dphi, dsigma_dphi: (B, L, P) (`encoder_jacobians`)."""
     dloss_dz, eps = v.tensor(dloss_dz, "dloss_dz"), v.tensor(eps, "eps")
@@ -493,6 +526,6 @@ def chain_rule_grad(dloss_dz: Tensor, dmu_dphi: Tensor, dsigma_dphi: Tensor, eps
     return (dloss_dz[..., None] * dz_dphi).sum((0, 1))
 
 
-__all__ = ["encoder_jacobians", "chain_rule_grad", "ESTIMATORS", "estimator_loss", "EstimatorRun", "train_with_estimator", "encoder_gradients", "OBJECTIVES", "objective", "exact_grad", "quadrature_grad", "pathwise_grad", "score_function_grad", "score_function_grad_loo",
+__all__ = ["encoder_jacobians", "chain_rule_grad", "ESTIMATORS", "estimator_loss", "EstimatorRun", "train_with_estimator", "encoder_gradients", "OBJECTIVES", "objective", "exact_grad", "expected_value", "quadrature_grad", "pathwise_grad", "score_function_grad", "score_function_grad_loo",
            "GradientSummary", "summarize_gradients", "variance_table", "central_difference", "fixed_eps",
            "ReparamPicture", "reparam_picture", "term_sd", "estimator_expectation", "axis_range"]

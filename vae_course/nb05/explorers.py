@@ -67,7 +67,7 @@ class ReparamExplorer(Explorer):
             values["objective"], values["mu"], values["sigma"], self.eps_all[:, :self.REFERENCE_N], self.t)
         p = self.picture = compute.reparam_picture(s, self.n_show, reference=ref)
         if self.view is None:
-            self.view = ReparamFigure(p)
+            self.view = ReparamFigure(p, reference_n=self.REFERENCE_N)
         self.view.draw(p)
         return self.view.png(), self._readout(p)
 

@@ -21,26 +21,32 @@ OBJECTIVE_YLIM = {"(z − t)²": (-1.5, 30.0), "|z − t|": (-0.3, 7.5), "step 1
 
 
 class ReparamFigure:
-    """The reparameterization explorer's picture, four panels updated in place (`BlitFigure`).
+    """The reparameterization explorer's picture, four panels updated in place (`BlitFigure`), about
+    800 × 500 px.
 
     Top left: the fixed eps_i (bottom row) and z_i = mu + sigma·eps_i (top row), one colour per
-    sample, joined by a segment, under the density of N(mu, sigma²). Top right: f(z) with the same
-    samples on it and their tangents (the pathwise estimator uses the slopes, the score-function
-    estimator the heights). Bottom: the R batch estimates of d/d mu and d/d sigma of E[f(z)] from
-    both estimators, their mean ± sd, and the exact value.
+    sample, joined by a segment, under the density of N(mu, sigma²). Top right: f(z) (grey) with the
+    same samples on it and their tangents (the pathwise estimator averages the slopes, the
+    score-function estimator uses the heights), and the curve E[f(z)] against the mean mu (black) with
+    its tangent at the current mu: the exact ∂E[f]/∂mu as a slope. Bottom: the R batch estimates of
+    d/d mu and d/d sigma of E[f(z)] from both estimators (dots), above each cloud its mean ± sd as a bar
+    with caps, in grey the bar of the same setting at the reference n, and the exact value (dashed).
+    The bottom x-axes depend on (f, mu, sigma) only, so changing n changes the bars, not the axes.
     draw(picture) updates the artists from a `compute.reparam_picture(summary)`; png() returns PNG bytes.
     """
 
     ROWS = {"pathwise": 1.0, "score": 0.0}
     NAMES = {"pathwise": "pathwise", "score": "score function"}
+    BAR, REFERENCE_BAR = 0.34, 0.48  # heights of the bars above their cloud's row (the cloud spans ± jitter)
 
-    def __init__(self, picture: ReparamPicture, figsize=(8.0, 4.6), dpi=100):
+    def __init__(self, picture: ReparamPicture, figsize=(8.0, 5.0), dpi=100, reference_n: int = 1000):
         from matplotlib.collections import LineCollection
+        from matplotlib.lines import Line2D
 
         s = picture.summary
-        self.n_show = len(picture.eps)
+        self.n_show, self.reference_n = len(picture.eps), reference_n
         fig = Figure(figsize=figsize, dpi=dpi)
-        fig.subplots_adjust(left=0.12, right=0.97, top=0.93, bottom=0.1, hspace=0.62, wspace=0.26)
+        fig.subplots_adjust(left=0.12, right=0.98, top=0.9, bottom=0.165, hspace=0.7, wspace=0.25)
         ax_move, ax_f, ax_mu, ax_sigma = (fig.add_subplot(2, 2, k) for k in (1, 2, 3, 4))
         self.axes = {"move": ax_move, "f": ax_f, "mu": ax_mu, "sigma": ax_sigma}
         eps = as_numpy(picture.eps)
@@ -64,24 +70,43 @@ class ReparamFigure:
         self.f_dots = ax_f.scatter(eps, np.zeros_like(eps), c=colors, s=30, zorder=5, edgecolors="black",
                                    linewidths=0.5)
         ax_f.add_collection(self.tangents)
+        (self.mean_curve,) = ax_f.plot(self.grid, np.zeros_like(self.grid), color="black", lw=1.4, zorder=6,
+                                       label="E[f(z)] against μ")
+        (self.mean_tangent,) = ax_f.plot([0, 0], [0, 0], color="#c0392b", lw=2.6, zorder=7,
+                                         label="its slope at μ: ∂E[f]/∂μ")
+        (self.mean_dot,) = ax_f.plot([0], [0], "o", color="#c0392b", ms=6, mec="black", mew=0.8, zorder=8)
         ax_f.axvline(s.t, color="0.5", lw=1, ls="--")
-        ax_f.set(xlim=lim, xlabel="$z$", ylabel="$f(z)$")
+        ax_f.set(xlim=lim, xlabel="$z$ (black curve: the mean μ)", ylabel="$f(z)$, $E[f]$")
+        # no legend: blitting draws the moving curves over it; the title names the colours instead
         self.spread = {}
         jitter = as_numpy(picture.jitter)
         for p, ax in (("mu", ax_mu), ("sigma", ax_sigma)):
             art = {"jitter": jitter}
             for which, y in self.ROWS.items():
                 color = COLORS["density"] if which == "pathwise" else COLORS["target"]
-                art[which] = ax.scatter(np.zeros_like(jitter), y + jitter, s=6, color=color, alpha=0.35)
-                (art[which + "_bar"],) = ax.plot([0, 0], [y, y], color=color, lw=4, solid_capstyle="butt")
-                (art[which + "_mean"],) = ax.plot([0], [y], "|", color="black", ms=18, mew=2)
-            (art["exact"],) = ax.plot([0, 0], [-0.5, 1.5], color="black", ls="--", lw=1.5, label="exact")
-            ax.set(ylim=(-0.5, 1.5), yticks=[0, 1], yticklabels=["score\nfunction", "pathwise"], xlim=(-1, 1),
+                art[which] = ax.scatter(np.zeros_like(jitter), y + jitter, s=6, color=color, alpha=0.3, zorder=2)
+                # the bar sits above its cloud, with caps at mean ± sd and a tick at the mean
+                (art[which + "_bar"],) = ax.plot([0, 0], [y + self.BAR] * 2, color=color, lw=3, zorder=4,
+                                                 solid_capstyle="butt")
+                (art[which + "_caps"],) = ax.plot([0, 0], [y + self.BAR] * 2, ls="none", marker="|", ms=13, mew=2.2,
+                                                  color=color, zorder=4)
+                (art[which + "_mean"],) = ax.plot([0], [y + self.BAR], "|", color="black", ms=9, mew=1.6, zorder=5)
+                (art[which + "_ref"],) = ax.plot([0, 0], [y + self.REFERENCE_BAR] * 2, color="0.45", lw=1.6,
+                                                 marker="|", ms=8, mew=1.6, zorder=3)
+            (art["exact"],) = ax.plot([0, 0], [-0.5, 1.75], color="black", ls="--", lw=1.5, zorder=3)
+            ax.set(ylim=(-0.35, 1.7), yticks=[0, 1], yticklabels=["score\nfunction", "pathwise"], xlim=(-1, 1),
                    xlabel=r"estimate of $\partial E[f(z)]/\partial\mu$" if p == "mu"
                    else r"estimate of $\partial E[f(z)]/\partial\sigma$")
-            ax.legend(loc="upper right", fontsize="small")
             self.spread[p] = art
-        dynamic = [self.segments, self.z_dots, self.density, self.mu_line, self.f_line, self.f_dots, self.tangents]
+        handles = [Line2D([], [], ls="none", marker="o", ms=4, color="0.4", alpha=0.6, label="a batch's estimate"),
+                   Line2D([], [], color="0.2", lw=3, marker="|", ms=11, mew=2, label="mean ± sd"),
+                   Line2D([], [], color="0.45", lw=1.6, marker="|", ms=8, mew=1.6,
+                          label=f"mean ± sd at n = {reference_n:,}"),
+                   Line2D([], [], color="black", ls="--", lw=1.5, label="exact")]
+        fig.legend(handles=handles, loc="lower center", ncol=4, fontsize=9, frameon=False, handlelength=1.8,
+                   columnspacing=1.6, bbox_to_anchor=(0.55, 0.0))
+        dynamic = [self.segments, self.z_dots, self.density, self.mu_line, self.f_line, self.f_dots, self.tangents,
+                   self.mean_curve, self.mean_tangent, self.mean_dot]
         dynamic += [a for art in self.spread.values() for k, a in art.items() if k != "jitter"]
         self.blit = BlitFigure(fig, dynamic)
         self.fig, self._objective, self._static = fig, None, None
@@ -102,23 +127,33 @@ class ReparamFigure:
             self.blit.invalidate()
         self.f_dots.set_offsets(np.c_[z, f])
         self.tangents.set_segments(as_numpy(picture.tangents))
+        self.mean_curve.set_ydata(as_numpy(picture.mean_curve))
+        tangent = as_numpy(picture.mean_tangent)
+        self.mean_tangent.set_data(tangent[:, 0], tangent[:, 1])
+        self.mean_dot.set_data([tangent[:, 0].mean()], [tangent[:, 1].mean()])
         n, r = s.eps.shape[1], s.eps.shape[0]
         if (s.objective, n) != self._static:
             self._static = (s.objective, n)
-            ax["f"].set_title(f"f(z) = {s.objective} and its slopes at the samples", fontsize=10)
+            ax["f"].set_title(f"f(z) = {s.objective} (grey), slopes at the samples;\n"
+                              f"E[f] against μ (black), its slope at μ (red)", fontsize=9.5)
             for p, sym in (("mu", "μ"), ("sigma", "σ")):
                 ax[p].set_title(f"∂E[f]/∂{sym}: {r} batches of n = {n:,}\n"
-                                f"bar = mean ± sd; x-axis fixed for f, μ, σ", fontsize=9)
+                                f"(x-axis fixed while n changes)", fontsize=9.5)
             self.blit.invalidate()
         xlim = as_numpy(picture.xlim)
+        show_reference = n != self.reference_n
         for i, p in enumerate(("mu", "sigma")):
             art, axp = self.spread[p], ax[p]
             for which, y in self.ROWS.items():
                 est = as_numpy(getattr(s, which)[:, i])
                 mean, sd = float(picture.mean[which][i]), float(picture.sd[which][i])
                 art[which].set_offsets(np.c_[est, y + art["jitter"]])
-                art[which + "_bar"].set_data([mean - sd, mean + sd], [y, y])
-                art[which + "_mean"].set_data([mean], [y])
+                art[which + "_bar"].set_xdata([mean - sd, mean + sd])
+                art[which + "_caps"].set_xdata([mean - sd, mean + sd])
+                art[which + "_mean"].set_data([mean], [y + self.BAR])
+                ref_mean, ref_sd = float(picture.reference_mean[which][i]), float(picture.reference_sd[which][i])
+                art[which + "_ref"].set_xdata([ref_mean - ref_sd, ref_mean + ref_sd])
+                art[which + "_ref"].set_visible(show_reference)
             exact = float(s.exact[i])
             art["exact"].set_xdata([exact, exact])
             if tuple(axp.get_xlim()) != tuple(xlim[i]):
@@ -190,6 +225,12 @@ def plot_estimator_runs(runs: dict, *, ax: Axes | None = None, title: str = "") 
     ticks = MaxNLocator(6).tick_values(lo, hi)
     ax.set_yticks(ticks[(ticks >= lo) & (ticks <= hi)])  # no tick label beyond the axis, under the title
     ax.set_ylim(lo, hi)
+    first = max(float(as_numpy(r.val_loss)[0]) for r in runs.values())
+    if first > hi:  # the untrained model is tens of nats worse: say so where its point would be
+        ax.annotate(f"epoch 0:\nuntrained,\n{first:.0f} nats,\nabove the axis", xy=(0.02, hi),
+                    xytext=(0.02, lo + 0.04 * (hi - lo)), fontsize=9, ha="left", va="bottom",
+                    arrowprops={"arrowstyle": "-|>", "color": "0.3", "lw": 1, "shrinkA": 2, "shrinkB": 0,
+                                              "relpos": (0.1, 1.0)})
     ax.set(xlabel="epoch", ylabel="validation −ELBO (nats)",
            title=title or "Same VAE, seeds and batches; only the encoder's gradient differs")
     ax.legend(fontsize="small")
