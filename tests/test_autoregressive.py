@@ -43,6 +43,8 @@ DECODERS = {
     "conv, residual": lambda L: ar.MaskedConvDecoder(L, channels=6, n_layers=3, kernel_size=3, residual=True),
     "conv, gated": lambda L: ar.MaskedConvDecoder(L, channels=6, n_layers=3, kernel_size=3, first_kernel=5,
                                                   gated=True),
+    "conv, 3x3 then 1x1, z through a hidden layer": lambda L: ar.MaskedConvDecoder(
+        L, channels=6, n_layers=4, kernel_size=(3, 1, 1), first_kernel=3, gated=True, z_hidden=8),
 }
 
 
@@ -92,6 +94,39 @@ def test_z_reaches_every_pixel_and_the_first_pixel_depends_on_z_only(name, gen):
     assert (dz.abs().sum(-1) > 0).all()
 
 
+def test_a_3x3_first_layer_then_1x1_layers_sees_exactly_the_four_causal_neighbours(gen):
+    """kernel_size per layer: 1×1 type-B layers widen nothing, so pixel (r, c) sees (r−1, c−1..c+1) and (r, c−1)."""
+    decoder = _randomize(ar.MaskedConvDecoder(2, channels=5, n_layers=3, kernel_size=[1, 1], first_kernel=3,
+                                              gated=True), gen)  # gated: no unit is dead at this x
+    assert [conv.kernel_size for conv in decoder.convs] == [(3, 3), (1, 1), (1, 1)]
+    reach = _jacobian(decoder, _random_x(64, 17, gen), torch.randn(1, 2, generator=gen)).abs() > 0
+    expected = torch.zeros(64, 64, dtype=torch.bool)
+    for r, c in itertools.product(range(8), range(8)):
+        for dr, dc in ((-1, -1), (-1, 0), (-1, 1), (0, -1)):
+            if 0 <= r + dr < 8 and 0 <= c + dc < 8:
+                expected[8 * r + c, 8 * (r + dr) + c + dc] = True
+    assert torch.equal(reach, expected)
+    # one size for all and the same size per layer build the same network
+    one, each = (ar.MaskedConvDecoder(2, channels=5, n_layers=3, kernel_size=k, first_kernel=3) for k in (3, (3, 3)))
+    assert [c.kernel_size for c in one.convs] == [c.kernel_size for c in each.convs] == [(3, 3)] * 3
+
+
+def test_z_hidden_makes_every_bias_linear_in_one_shared_relu_layer_of_z(gen):
+    """z_hidden = H: the decoder equals the linear-z decoder of latent_dim H fed u = relu(W z + c)."""
+    hidden = _randomize(ar.MaskedConvDecoder(3, channels=4, n_layers=3, kernel_size=3, first_kernel=3, gated=True,
+                                             z_hidden=7), gen)
+    linear = ar.MaskedConvDecoder(7, channels=4, n_layers=3, kernel_size=3, first_kernel=3, gated=True)
+    state = {k: p for k, p in hidden.state_dict().items() if not k.startswith("z_net")}
+    linear.load_state_dict(state)  # same keys and shapes: only z_net is extra
+    x, z = _random_x(64, 17, gen, b=4), torch.randn(4, 3, generator=gen)
+    w, c = hidden.z_net[0].weight, hidden.z_net[0].bias
+    u = torch.relu(z @ w.T + c)
+    assert u.min() == 0 and u.max() > 0  # the relu acts
+    torch.testing.assert_close(hidden.logits(x, z), linear.logits(x, u))
+    assert not torch.allclose(hidden.logits(x, z), hidden.logits(x, -z))
+    assert ar.MaskedConvDecoder(0, z_hidden=7).z_net is None  # no latent: nothing to map
+
+
 def test_an_off_by_one_mask_is_caught(gen, monkeypatch):
     """Mutation: a type-A mask that lets the centre through (x_j sees itself) fails the autograd test."""
     monkeypatch.setattr(ar, "raster_mask", lambda k, t: _off_by_one(k))
@@ -121,6 +156,8 @@ TINY = {
                                                      first_kernel=3, residual=True),
     "conv, gated": lambda L: ar.MaskedConvDecoder(L, channels=4, image_side=2, n_levels=3, kernel_size=3,
                                                   first_kernel=3, gated=True),
+    "conv, kernels per layer, z hidden": lambda L: ar.MaskedConvDecoder(
+        L, channels=4, image_side=2, n_levels=3, kernel_size=(3, 1), first_kernel=3, gated=True, z_hidden=5),
 }
 
 
@@ -266,6 +303,10 @@ def test_training_improves_the_likelihood_and_same_seed_same_result():
     (lambda: ar.MaskedConvDecoder(2, dropout=1.0), ValueError, "dropout"),
     (lambda: ar.MaskedConvDecoder(2, gated=1), TypeError, "gated"),
     (lambda: ar.MaskedConvDecoder(2, dropout_kind="spatial"), ValueError, "dropout_kind"),
+    (lambda: ar.MaskedConvDecoder(2, n_layers=3, kernel_size=(3,)), ValueError, "one per layer after the first (2"),
+    (lambda: ar.MaskedConvDecoder(2, n_layers=3, kernel_size=(3, 2)), ValueError, "odd"),
+    (lambda: ar.MaskedConvDecoder(2, z_hidden=-1), ValueError, "z_hidden"),
+    (lambda: ar.MaskedConvDecoder(2, z_hidden=True), ValueError, "z_hidden"),
     (lambda: ar.MaskedMLPDecoder(-1), ValueError, "latent_dim"),
     (lambda: ar.MaskedConvDecoder(2).log_prob(torch.zeros(3, 64)), ValueError, "needs z"),
     (lambda: ar.MaskedConvDecoder(2).log_prob(torch.zeros(3, 64), torch.zeros(2, 2)), ValueError, "one code per digit"),

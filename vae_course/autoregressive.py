@@ -255,8 +255,9 @@ class MaskedConvDecoder(_ARDecoder):
     """A PixelCNN-style decoder: masked convolutions over the 8×8 image, z as a bias in every layer.
 
     Layer 1: MaskedConv2d(1 → channels, first_kernel, "A"); layers 2..n_layers: MaskedConv2d(channels →
-    channels, kernel_size, "B"), each followed by + bias(z), relu, dropout; then a 1×1 convolution to 17
-    logits per pixel, + bias(z). z_bias="position": bias(z) = A z reshaped to (channels, 8, 8), a bias for
+    channels, kernel_size, "B") (kernel_size: one size for all, or a list of n_layers − 1 sizes, one per layer,
+    e.g. (3, 1): a 1×1 layer mixes channels at a position and widens nothing), each followed by + bias(z),
+    relu, dropout; then a 1×1 convolution to 17 logits per pixel, + bias(z). z_bias="position": bias(z) = A z reshaped to (channels, 8, 8), a bias for
     every position and channel (z can say where strokes go); "channel": one bias per channel, the same at
     every position (with it the decoder learns to ignore z: the latent collapses). Every layer also has a
     learned bias per position and channel that does not depend on z (with latent_dim = 0 it is all it has).
@@ -267,12 +268,15 @@ class MaskedConvDecoder(_ARDecoder):
     dropout_kind: "bernoulli" (torch.nn.Dropout, the default); "uniform", the same element-wise dropout with
     the kept units drawn as u ≥ dropout from uniforms u (the same distribution, about 2.5× cheaper on a CPU
     than torch's Bernoulli draws); "channel", whole feature maps dropped per digit (torch.nn.Dropout2d).
+    z_hidden: 0 (the default) maps z linearly to the biases; H > 0 first maps z through one hidden layer,
+    u = relu(W z + c) of H units, shared by all layers, and every layer's bias(z) is linear in u (a small MLP
+    decoder of z whose output is the biases: z can shape them non-linearly, as a plain VAE's decoder would).
     """
 
     def __init__(self, latent_dim: int, channels: int = 32, n_layers: int = 3, kernel_size: int = 5,
                  first_kernel: int = 15, dropout: float = 0.0, z_bias: str = "position",
                  image_side: int = IMAGE_SIDE, n_levels: int = N_LEVELS, residual: bool = False,
-                 gated: bool = False, dropout_kind: str = "bernoulli"):
+                 gated: bool = False, dropout_kind: str = "bernoulli", z_hidden: int = 0):
         super().__init__()
         self.side = s = v.count(image_side, "image_side", minimum=2)
         self._init(latent_dim, dropout, s * s, n_levels)
@@ -286,13 +290,21 @@ class MaskedConvDecoder(_ARDecoder):
         self.gated = gated
         nn = torch.nn
         wide = 2 * channels if gated else channels  # a gated layer computes a and g
+        kernels = list(kernel_size) if isinstance(kernel_size, (list, tuple)) else [kernel_size] * (n_layers - 1)
+        if len(kernels) != n_layers - 1:
+            raise ValueError(f"kernel_size must be one odd size or one per layer after the first ({n_layers - 1} "
+                             f"for n_layers = {n_layers}), got {len(kernels)} sizes: {kernel_size!r}.")
         self.convs = nn.ModuleList([MaskedConv2d(1, wide, first_kernel, "A")] +
-                                   [MaskedConv2d(channels, wide, kernel_size, "B") for _ in range(n_layers - 1)])
+                                   [MaskedConv2d(channels, wide, k, "B") for k in kernels])
         self.out = nn.Conv2d(channels, self.n_levels, 1)
         widths = [wide] * n_layers + [self.n_levels]
         self.position_bias = nn.ParameterList(nn.Parameter(torch.zeros(c, s, s)) for c in widths)
         per = s * s if z_bias == "position" else 1
-        self.z_in = (nn.ModuleList(nn.Linear(self.latent_dim, c * per, bias=False) for c in widths)
+        self.z_hidden = v.count(z_hidden, "z_hidden", minimum=0)
+        self.z_net = (nn.Sequential(nn.Linear(self.latent_dim, self.z_hidden), nn.ReLU())
+                      if self.latent_dim and self.z_hidden else None)
+        z_width = self.z_hidden or self.latent_dim
+        self.z_in = (nn.ModuleList(nn.Linear(z_width, c * per, bias=False) for c in widths)
                      if self.latent_dim else None)
         self.dropout_kind = v.one_of(dropout_kind, "dropout_kind", DROPOUT_KINDS)
         self.drop = (nn.Dropout(self.dropout) if dropout_kind == "bernoulli" else
@@ -307,6 +319,8 @@ class MaskedConvDecoder(_ARDecoder):
 
     def _logits(self, x: Tensor, z: Tensor) -> Tensor:
         h = x.reshape(-1, 1, self.side, self.side)
+        if self.z_net is not None:
+            z = self.z_net(z)  # (B, z_hidden): what every layer's bias(z) is linear in
         for i, conv in enumerate(self.convs):
             pre = conv(h) + self._bias(i, z)
             if self.gated:
