@@ -164,6 +164,21 @@ MUTATIONS = [
         "    return jacobian(mu), jacobian(log_var)\n",
         ("tests/test_nb05_gradients.py::test_the_chain_rule_into_the_encoder_is_autograd_and_finite_differences_on_a_tiny_encoder",),
     ),
+    # A check cell run after its exercise cell failed must not test the definition left over from before.
+    Mutation(
+        "s1", "the checkers testing a stale definition when the exercise cell's last run stopped early",
+        "vae_course/checking.py",
+        "        return _stale(fn, names, reference)\n",
+        "        return None\n",
+        ("tests/test_checks_ipython.py::test_a_failed_exercise_cell_is_named_in_an_ipython_shell",),
+    ),
+    Mutation(
+        "s2", "a later error inside a function of the exercise cell taken for the cell's own run failing",
+        "vae_course/checking.py",
+        '        if code.co_name == "<module>" and entry',
+        "        if entry",
+        ("tests/test_checks_ipython.py::test_a_failed_exercise_cell_is_named_in_an_ipython_shell",),
+    ),
 ]
 
 

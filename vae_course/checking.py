@@ -9,6 +9,9 @@ otherwise the reference, so that "Restart and Run All" still reaches the end.
     ✗ Exercise 1.1: <what differs, in words>
 
 The rules every check follows, so that a verdict is never a misdiagnosis:
+- under IPython it first makes sure the function is what the exercise cell last defined: when a cell
+  defining that name ran later and stopped (a syntax error, an error before its `def`), the old
+  definition is not checked, and the verdict names the error (`stale_definition`);
 - it computes its expected values (and its table of known mistakes) before it calls the learner;
 - it calls the learner's function through `Answer`, which hands it copies of the inputs, says so
   when the function changes an input in place, and tells the stub's own
@@ -277,6 +280,96 @@ def _describe_error(err: BaseException) -> str:
     return text + (f" ({'; '.join(where)})" if where else "")
 
 
+# ---------------------------------------------------------------- a definition older than the exercise cell's last run
+#
+# When the exercise cell fails (a syntax error, or an error raised before its `def` line runs), the
+# function's name still holds the previous definition (the stub, an earlier attempt, or the reference
+# a check put in place). IPython keeps every cell it ran in its history (`In`), and the source of the
+# cell a function was defined in (linecache); from these a check can tell that a cell defining the
+# name ran after the function it was given, and why that run stopped. Outside IPython there is no
+# history and nothing is reported.
+
+
+def _shell():
+    """The running IPython shell (a Jupyter kernel, nbval's or nbgrader's kernel), else None."""
+    ipython = sys.modules.get("IPython")  # not imported: no shell is running, and importing it costs seconds
+    try:
+        return ipython.get_ipython() if ipython is not None else None
+    except Exception:  # noqa: BLE001  an odd IPython: behave as outside it
+        return None
+
+
+def _normal(source: str) -> str:
+    return "\n".join(line.rstrip() for line in source.splitlines()).strip()
+
+
+def _defined_in(fn, parsed: list[str]) -> int | None:
+    """The index in IPython's history of the last cell whose source is the one `fn` was compiled from."""
+    code = getattr(inspect.unwrap(fn), "__code__", None) if callable(fn) else None
+    entry = linecache.cache.get(code.co_filename) if code is not None else None
+    if not entry or len(entry) < 3:
+        return None
+    source = _normal("".join(entry[2]))
+    return next((k for k in range(len(parsed) - 1, 0, -1) if _normal(parsed[k]) == source), None)
+
+
+def _why_stopped(shell, k: int, parsed: str) -> str | None:
+    """Why history cell `k` (source `parsed`) stopped before its `def`, or None when it is not known to have failed."""
+    try:
+        compile(parsed, f"<cell {k}>", "exec")
+    except SyntaxError as err:
+        text = (err.text or "").strip()
+        return (f"{type(err).__name__} at line {err.lineno}: {err.msg}" + (f", in `{text}`" if text else ""))
+    except Exception:  # noqa: BLE001  (ValueError for a null byte, say): IPython's own compile decides below
+        pass
+    error = getattr(sys, "last_value", None)
+    tb = getattr(error, "__traceback__", None)
+    line = None
+    while tb is not None:  # cell k's own top-level code in the traceback of the last error IPython showed
+        code = tb.tb_frame.f_code  # (not a function defined in cell k and called later from another cell)
+        entry = linecache.cache.get(code.co_filename)
+        if code.co_name == "<module>" and entry and len(entry) >= 3 and _normal("".join(entry[2])) == _normal(parsed):
+            line = tb.tb_lineno
+            break
+        tb = tb.tb_next
+    recorded = getattr(getattr(shell, "history_manager", None), "exceptions", None)  # IPython ≥ 9 keeps each cell's
+    recorded = recorded.get(k) if isinstance(recorded, dict) else None
+    if line is not None:
+        return f"{type(error).__name__} at line {line}" + (f": {error}" if str(error) else "")
+    if recorded:
+        return f"{recorded.get('ename', 'an error')}" + (f": {recorded['evalue']}" if recorded.get("evalue") else "")
+    return None
+
+
+def stale_definition(fn, names: list[str], reference: bool) -> str | None:
+    """Why `fn` is not what the learner's exercise cell last defined, or None when it is (or nobody can tell).
+
+    Under IPython: a cell that defines one of `names` (`def name(` at the start of a line) ran after the
+    cell `fn` comes from (for the course's `reference`, at any time), and that run failed: a syntax
+    error, or an error before its `def` line. The text names the error and its line.
+    """
+    try:
+        return _stale(fn, names, reference)
+    except Exception:  # noqa: BLE001  an IPython whose history looks different: report nothing rather than fail
+        return None
+
+
+def _stale(fn, names: list[str], reference: bool) -> str | None:
+    shell = _shell()
+    history = getattr(shell, "history_manager", None)
+    parsed, raw = getattr(history, "input_hist_parsed", None), getattr(history, "input_hist_raw", None)
+    if not parsed or not raw or len(parsed) != len(raw):
+        return None
+    since = 0 if reference else _defined_in(fn, parsed)
+    if since is None:
+        return None
+    defines = re.compile(r"^(?:async[ \t]+)?def[ \t]+(?:" + "|".join(map(re.escape, names)) + r")[ \t]*\(", re.M)
+    later = [k for k in range(since + 1, len(raw)) if defines.search(raw[k] or "")]
+    if not later:
+        return None
+    return _why_stopped(shell, later[-1], parsed[later[-1]])
+
+
 @dataclass
 class Exercise:
     """An exercise: its number, the learner's function name, the reference and the checks.
@@ -323,7 +416,16 @@ class Exercise:
     def _verdict(self, fn, time_limit: float | None, mode: str | None, names: dict | None = None) -> tuple[str, bool]:
         """The line to print, and whether the notebook goes on with `fn` (else with the reference)."""
         head, fallback = f"Exercise {self.number}", fallback_line(self.function)
-        if self.number in getattr(fn, "__vc_reference_for__", ()):
+        is_reference = self.number in getattr(fn, "__vc_reference_for__", ())
+        name = self.function if is_reference else learner_name(fn, self.function, names)
+        stopped = stale_definition(fn, list(dict.fromkeys([self.function, name])), is_reference)
+        if stopped:
+            held = ("the course's reference that an earlier run of this check put in place" if is_reference
+                    else "your previous definition")
+            return (f"✗ {head}: your exercise cell did not run to the end ({stopped}); fix it and run it "
+                    f"again, then this cell. Until then `{name}` is {held}, which this check does not test."
+                    f"\n{fallback}"), False
+        if is_reference:
             if mode:  # a fresh top-to-bottom run: the answer cell handed over the package's reference itself
                 return (f"✗ {head}: `{self.function}` is the course's reference solution itself, not a function "
                         f"written in the exercise cell.\n{fallback}"), False
@@ -334,7 +436,6 @@ class Exercise:
             return f"✗ {head}: expected the function `{self.function}`, got {type(fn).__name__}.\n{fallback}", False
         limit = self.time_limit if time_limit is None else time_limit
         clock = _Clock(limit)
-        name = learner_name(fn, self.function, names)
         answer = Answer(fn, name, self.params, clock)
         try:
             with clock:
