@@ -1141,3 +1141,65 @@ def test_float32_results_get_float32_tolerance_and_float64_results_do_not():
     with pytest.raises(checking.CheckFailed, match="the values differ"):
         checking.matches(off, right, "x")
     checking.matches(off.float(), right, "x")
+
+
+def _calls_of_the_reference(number, capsys):
+    """How many times the checker calls an answer, and the (arguments, result) of each call of the reference."""
+    reference, seen = REFERENCES[number], []
+
+    def recording(*args):
+        out = reference(*args)
+        seen.append(([a.detach().clone() if isinstance(a, torch.Tensor) else a for a in args], out))
+        return out
+    passes(number, recording, capsys)
+    return seen
+
+
+def _off(out):
+    """A result with the same shape and dtype but other numbers (a 0/1 mask gets one entry flipped)."""
+    if isinstance(out, tuple):
+        return tuple(_off(o) for o in out)
+    if out.numel() and ((out == 0) | (out == 1)).all():
+        out = out.clone()
+        out.view(-1)[0] = 1 - out.view(-1)[0]
+        return out
+    return out * 1.01 + 0.01
+
+
+@pytest.mark.parametrize("number", NUMBERS)
+def test_an_answer_wrong_at_any_one_call_fails(number, capsys):
+    """Checks that look only at a result's shape or a property (an area, monotonicity, connectivity) do not let
+    an answer be wrong there: after the checks, every result is compared with the reference's."""
+    reference, n = REFERENCES[number], len(_calls_of_the_reference(number, capsys))
+    for i in range(n):
+        calls = []
+
+        def wrong_once(*args, i=i, calls=calls):
+            calls.append(1)
+            out = reference(*args)
+            return _off(out) if len(calls) - 1 == i else out
+        wrong_once.__name__ = CASES[number].checker.function
+        fails(number, wrong_once, "", capsys)
+
+
+def _same_arguments(args, seen_args):
+    def same(a, b):
+        if isinstance(a, torch.Tensor) != isinstance(b, torch.Tensor):
+            return False
+        if isinstance(a, torch.Tensor):
+            return a.shape == b.shape and a.dtype == b.dtype and torch.equal(a.detach(), b)
+        return a == b
+    return len(args) == len(seen_args) and all(same(a, b) for a, b in zip(args, seen_args))
+
+
+@pytest.mark.parametrize("number", NUMBERS)
+def test_an_answer_that_recognises_the_checkers_inputs_fails(number, capsys):
+    """A table of the right results at the checker's own inputs, and wrong numbers anywhere else."""
+    reference, seen = REFERENCES[number], _calls_of_the_reference(number, capsys)
+
+    def table(*args):
+        out = reference(*args)
+        return out if any(_same_arguments(args, s) for s, _ in seen) else _off(out)
+    out = fails(number, table, "at inputs like those of the first check but not the same (each number moved by "
+                               "less than 0.1%", capsys)
+    assert "it cannot recognise the checker's inputs" in out

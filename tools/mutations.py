@@ -179,6 +179,21 @@ MUTATIONS = [
         "        if entry",
         ("tests/test_checks_ipython.py::test_a_failed_exercise_cell_is_named_in_an_ipython_shell",),
     ),
+    # An answer right only where the checks compare numbers, or only at the checker's fixed inputs.
+    Mutation(
+        "s3", "the results of shape and property checks never compared with the reference's",
+        "vae_course/checking.py",
+        "    for k, (args, out) in enumerate(answer.calls):\n",
+        "    for k, (args, out) in [c for c in enumerate(answer.calls) if c[0] == unseen]:\n",
+        ("tests/test_checks.py::test_an_answer_wrong_at_any_one_call_fails",),
+    ),
+    Mutation(
+        "s4", "the checkers calling the answer at their fixed inputs only",
+        "vae_course/checking.py",
+        "                unseen = _call_at_unseen_inputs(answer) if self.every_call else None\n",
+        "                unseen = None\n",
+        ("tests/test_checks.py::test_an_answer_that_recognises_the_checkers_inputs_fails",),
+    ),
 ]
 
 

@@ -119,6 +119,7 @@ class Answer:
 
     def __init__(self, fn: Callable, function: str, params: list[str], clock: "_Clock"):
         self.fn, self.function, self.params, self.clock = fn, function, params, clock
+        self.calls: list[tuple[tuple, object]] = []  # (the checker's arguments, the answer's result) of every call
 
     def run(self, f: Callable, *args, **kwargs):
         """Run learner code `f` (the function, or autograd calling its backward) under the time limit."""
@@ -137,6 +138,7 @@ class Answer:
         copies = [a.clone() if isinstance(a, Tensor) else a for a in args]
         versions = [c._version if isinstance(c, Tensor) else None for c in copies]
         out = self.run(self.fn, *copies)
+        self.calls.append((args, out))
         for i, (a, c, v) in enumerate(zip(args, copies, versions)):
             if isinstance(c, Tensor) and (c._version != v or not _same(a, c)):
                 name = self.params[i] if i < len(self.params) else f"argument {i + 1}"
@@ -382,6 +384,7 @@ class Exercise:
     reference: Callable
     checks: list[Callable[[Answer], None]]
     time_limit: float = TIME_LIMIT
+    every_call: bool = True  # after the checks, compare the result of every call with the reference's
 
     def __post_init__(self):
         # Mark the reference, so that re-running a check cell after a fallback is recognised
@@ -441,6 +444,9 @@ class Exercise:
             with clock:
                 for check in self.checks:
                     check(answer)
+                unseen = _call_at_unseen_inputs(answer) if self.every_call else None
+            if self.every_call:  # the reference's own computations, outside the answer's time limit
+                _every_call_matches(answer, self.reference, unseen)
         except _NotAttempted as stub:
             said = "" if str(stub) in ("", head) else f"({str(stub)!r})"
             return (f"… {head} not attempted yet: `{name}` still raises NotImplementedError{said}.\n"
@@ -469,6 +475,72 @@ class Exercise:
         raise ExerciseNotPassed(
             f"Exercise {self.number} is not passed (the line above says why), so under nbgrader ({mode}) this "
             f"check cell fails and scores 0 points. The cells after it use the reference solution.") from None
+
+
+def _described_call(params: list[str], args: tuple) -> str:
+    """'u of shape (2, 3), rate = 1': the arguments of one call, for a message."""
+    parts = []
+    for name, a in zip(params, args):
+        if isinstance(a, Tensor):
+            parts.append(f"{name} of shape {shape_text(a.shape)}" + in_dtype(a.dtype) if a.is_floating_point()
+                         else f"{name} of shape {shape_text(a.shape)}")
+        else:
+            parts.append(f"{name} = {a!r}" if not isinstance(a, float) else f"{name} = {a:g}")
+    return ", ".join(parts)
+
+
+def _every_call_matches(answer: Answer, reference: Callable, unseen: int | None = None) -> None:
+    """Fail unless every result the checks received matches the reference's on the same arguments.
+
+    Some checks look at a result's shape or at a property (an area of 1, monotonicity, which pixel an
+    output can see) without comparing its numbers; an answer must not be right only at the inputs whose
+    numbers are compared. Results the checks accepted in another form (a (1,) tensor for a number, say)
+    are compared in the reference's shape.
+    """
+    for k, (args, out) in enumerate(answer.calls):
+        try:
+            _matches_reference(answer, reference, args, out)
+        except CheckFailed as failure:
+            if k != unseen:
+                raise
+            how = "each number moved by less than 0.1%" + (", integers shuffled" if any(
+                isinstance(a, Tensor) and not a.is_floating_point() and a.numel() > 1 for a in args) else "")
+            raise CheckFailed(f"at inputs like those of the first check but not the same ({how}), your result is "
+                              f"wrong: {failure} An answer must compute its result from its inputs; it cannot "
+                              f"recognise the checker's inputs.") from None
+
+
+def _matches_reference(answer: Answer, reference: Callable, args: tuple, out) -> None:
+    """Fail unless `out` (one call's result, a tensor or a tuple of them) matches the reference's at `args`."""
+    with torch.no_grad():
+        expected = reference(*args)
+    pairs = list(zip(out, expected)) if isinstance(expected, tuple) and isinstance(out, tuple) else [(out, expected)]
+    floats = [a.dtype for a in args if isinstance(a, Tensor) and a.is_floating_point()]
+    dtype = min(floats, key=lambda d: torch.finfo(d).bits) if floats else torch.float64
+    for got, exp in pairs:
+        if isinstance(got, Tensor) and isinstance(exp, Tensor) and got.numel() == exp.numel():
+            matches(got.detach().reshape(exp.shape), exp, _described_call(answer.params, args), dtype=dtype)
+
+
+def _call_at_unseen_inputs(answer: Answer) -> int | None:
+    """Call the answer once more, at inputs it has not seen: the first call's, each float moved by < 0.1% and the
+    entries of each integer tensor shuffled; return the index of that call in `answer.calls` (None: no call).
+
+    The moves are drawn afresh on every run, so an answer that recognises the checker's fixed inputs (a table
+    of the expected numbers) cannot pass; an answer that computes its result passes whatever they are.
+    """
+    if not answer.calls:
+        return None
+    gen = torch.Generator().manual_seed(int.from_bytes(os.urandom(4), "little"))
+
+    def moved(a):
+        if not isinstance(a, Tensor) or a.numel() < 2 and not a.is_floating_point():
+            return a
+        if a.is_floating_point():
+            return a.detach() * (1 + 1e-3 * torch.rand(a.shape, generator=gen, dtype=torch.float64)).to(a.dtype)
+        return a.flatten()[torch.randperm(a.numel(), generator=gen)].reshape(a.shape)  # integers (levels, degrees): shuffled
+    answer(*(moved(a) for a in answer.calls[0][0]))
+    return len(answer.calls) - 1
 
 
 def in_dtype(dtype: torch.dtype) -> str:
