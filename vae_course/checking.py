@@ -16,6 +16,9 @@ The rules every check follows, so that a verdict is never a misdiagnosis:
 - it calls the learner's function through `Answer`, which hands it copies of the inputs, says so
   when the function changes an input in place, and tells the stub's own
   `NotImplementedError("Exercise N.M")` apart from any error an attempt raises;
+- after its checks, every result it received is compared with the reference's at the same inputs (a
+  check that looks only at a shape or a property cannot let wrong numbers through), and the answer is
+  called once more at inputs moved afresh on every run, so that it cannot recognise the fixed ones;
 - the whole run has a time limit, and `SystemExit` is reported like any other error;
 - an error in the checker's own code is reported as the checker's fault, not the learner's.
 
