@@ -128,6 +128,13 @@ def _mc_inplace(log_lik):
     log_lik -= m
     return m.squeeze(-1) + torch.log(torch.exp(log_lik).mean(-1))
 
+
+def _by_global_max(log_lik):
+    """The stabilising max taken once over the whole batch, not per data point."""
+    m = log_lik.max()
+    return m + torch.log(torch.exp(log_lik - m).mean(-1))
+
+
 # ---------------------------------------------------------------- 2.2 importance sampling
 
 def _is(l, p, q):
@@ -269,6 +276,12 @@ def _loss_no_grad_rec(xl, lv, mu, log_var):
     return (rec + _kl(mu, log_var)).mean()
 
 
+def _bce_on_the_mean(xl, lv):
+    """A Bernoulli likelihood of the grey values: BCE of the decoded mean image against levels/16, per digit."""
+    p, x = (xl.softmax(-1) * torch.linspace(0, 1, 17, dtype=xl.dtype)).sum(-1), lv / 16
+    return -(x * p.log() + (1 - x) * (1 - p).log()).sum(-1)
+
+
 def _loss_inplace_log_softmax(xl, lv, mu, log_var):
     xl.sub_(xl.logsumexp(-1, keepdim=True))  # an in-place log_softmax of the logits
     return (-xl.gather(-1, lv.unsqueeze(-1)).squeeze(-1).sum(-1) + _kl(mu, log_var)).mean()
@@ -386,6 +399,9 @@ CASES = {
                 "the ½ in the exponent is missing (and √(2π) became √π"),
                (lambda x, a, b: torch.log(_phi((x - b) / a) / abs(a)), "the log-density"),
                (lambda x, a, b: _phi(x / a - b) / abs(a), "subtract b before dividing"),
+               (lambda x, a, b: _phi(x / a) / abs(a), "b is ignored"),
+               (lambda x, a, b: _phi((x - b) / a**2) / abs(a), "divides by the scale |a|, not by a²"),
+               (lambda x, a, b: _phi((x - b) / a**2) / a**2, "both use the scale |a|"),
                (lambda x, a, b: torch.exp(-0.5 * ((x - b) / a) ** 2) / 2.5 / abs(a), "the values differ: at x = ")],
         inplace=(_affine_inplace, "x"),
         detached=(lambda x, a, b: (_phi((x - b) / a) / abs(a)).detach(), PASS),
@@ -415,6 +431,16 @@ CASES = {
                (lambda x, mu, sigma: _phi((torch.log(x) + mu) / sigma) / (sigma * x), "subtract μ"),
                (lambda x, mu, sigma: _phi(torch.log(x) / sigma - mu) / (sigma * x), "subtract μ before dividing"),
                (lambda x, mu, sigma: torch.log(_lognormal(x, mu, sigma)), "the log-density"),
+               (lambda x, mu, sigma: _phi((torch.log(x) - mu) / sigma), "with no Jacobian factor at all"),
+               (lambda x, mu, sigma: _phi((torch.log(x) - mu) / sigma) * sigma / x, "divide by σ, do not multiply"),
+               (lambda x, mu, sigma: _phi((torch.log(x) - mu) / sigma) * sigma * x, "the Jacobian factor is 1/(σx)"),
+               (lambda x, mu, sigma: _phi((torch.log(x) - mu) / sigma) / (sigma * torch.exp(x)),
+                "you took exp(x) instead of x"),
+               (lambda x, mu, sigma: _phi((torch.log(x) - mu) / sigma) / (torch.log(x) - mu),
+                "evaluated at z = g⁻¹(x); the factor is 1/(σx)"),
+               (lambda x, mu, sigma: _phi((torch.log(x) - mu) / sigma**2) / (sigma * x), "not with the variance σ²"),
+               (lambda x, mu, sigma: _phi((torch.log(x) - mu) / sigma**2) / (sigma**2 * x), "σ² is used in place of σ twice"),
+               (lambda x, mu, sigma: D.LogNormal(mu, math.sqrt(sigma)).log_prob(x).exp(), "sigma treated as the variance"),
                (lambda x, mu, sigma: _lognormal(x, mu, sigma) * 1.01, "the values differ: at x = ")],
         inplace=(_lognormal_inplace, "x"),
         detached=(lambda x, mu, sigma: _lognormal(x, mu, sigma).detach(), PASS),
@@ -465,6 +491,10 @@ CASES = {
                (lambda l: l.mean(-1), "Jensen's inequality"),
                (lambda l: l.max(-1).values, "the largest log-likelihood alone"),
                (lambda l: torch.logsumexp(l, -1) - l.shape[-1], "subtract log K, not K"),
+               (lambda l: torch.logsumexp(l, -1) + math.log(l.shape[-1]), "log K is subtracted, not added"),
+               (_by_global_max, "one max over all of log_lik (log_lik.max()) does"),
+               (lambda l: l.max() + torch.log(torch.exp(l - l.max()).sum(-1)) - math.log(l.shape[-1]),
+                "Subtract a max per data point, log_lik.max(dim=-1, keepdim=True)"),
                (lambda l: torch.logsumexp(l, -1) / l.shape[-1], "not a division"),
                (lambda l: torch.logsumexp(l, -1) - math.log(l.shape[0]),
                 "logsumexp − log B with B = 3, the number of data points"),
@@ -533,6 +563,14 @@ CASES = {
                (lambda z, mu, lv: _density_per_dim(z, mu, lv).sum(0), "sum over the wrong axis"),
                (lambda z, mu, lv: _density_per_dim(z, mu, lv), "one number per dimension"),
                (lambda z, mu, lv: _density(z, mu, lv).sum(), "you return one number"),
+               (lambda z, mu, lv: D.Normal(mu, lv).log_prob(z).sum(-1),
+                "Normal(loc, scale) takes the standard deviation σ = exp(½·log_var) as its scale"),
+               (lambda z, mu, lv: D.Normal(mu, lv.exp()).log_prob(z).sum(-1), "whose standard deviation is σ²"),
+               (lambda z, mu, lv: D.Normal(mu, lv.abs()).log_prob(z).sum(-1), "whose standard deviation is |log_var|"),
+               (lambda z, mu, lv: D.MultivariateNormal(mu, torch.diag_embed(_sigma(lv))).log_prob(z),
+                "whose variance is σ = exp(½·log_var)"),
+               (lambda z, mu, lv: D.MultivariateNormal(mu, torch.diag_embed(lv)).log_prob(z),
+                "torch.distributions rejected a parameter (Expected parameter covariance_matrix"),
                (lambda z, mu, lv: _density(z, mu, lv) + 0.01, "the values differ")],
         inplace=(_density_inplace, "z"),
         detached=(lambda z, mu, lv: _density(z, mu, lv).detach(), "no gradient reaches `z`, `mu`, `log_var`"),
@@ -554,6 +592,8 @@ CASES = {
                 "σ is used in place of σ² in both terms"),
                (lambda mu, lv: (0.5 * (mu**2 + lv.exp() ** 2 - torch.log(lv.exp() ** 2) - 1)).sum(-1),
                 "exp(log_var) is σ², not σ"),
+               (lambda mu, lv: (0.5 * (lv.exp() - lv - 1)).sum(-1), "without μ²"),
+               (lambda mu, lv: (0.5 * mu**2).sum(-1), "as if σ = 1 (log_var ignored)"),
                (lambda mu, lv: D.kl_divergence(D.Normal(mu, lv.exp()), D.Normal(0.0, 1.0)).sum(-1),
                 "torch.distributions.Normal gets exp(log_var) as its scale"),
                (lambda mu, lv: (0.5 * (mu**2 + lv.exp() - _sigma(lv) - 1)).sum(-1), "σ is used where log σ² belongs"),
@@ -684,6 +724,15 @@ CASES = {
                (lambda xl, lv, mu, log_var: (_rec(xl, lv).sum(-1) + (0.5 * (log_var + (1 + mu**2) / log_var.exp() - 1))
                                              .sum(-1)).mean(), "the reversed KL"),
                (lambda xl, lv, mu, log_var: (_rec(xl, lv).sum(-1) + _kl(mu, log_var)).sum(), "a sum over the batch"),
+               (lambda xl, lv, mu, log_var: (_rec(xl, lv).sum(-1) + 0.5 * (log_var.exp() - log_var - 1).sum(-1))
+                .mean(), "in the KL term, ½(σ² − log σ² − 1) without μ²"),
+               (lambda xl, lv, mu, log_var: (_rec(xl, lv).sum(-1) + 0.5 * (mu**2).sum(-1)).mean(),
+                "in the KL term, ½μ², as if σ = 1 (log_var ignored)"),
+               (lambda xl, lv, mu, log_var: (F.binary_cross_entropy_with_logits(xl, lv / 16, reduction="none").sum(-1)
+                                             + _kl(mu, log_var)).mean(),
+                "must be the same as input size (torch.Size([5, 64, 17]))”: binary cross-entropy on the grey values"),
+               (lambda xl, lv, mu, log_var: (_bce_on_the_mean(xl, lv) + _kl(mu, log_var)).mean(),
+                "your values match binary cross-entropy on the grey values x = levels/16"),
                (lambda xl, lv, mu, log_var: (F.cross_entropy(xl, lv, reduction="none").sum(-1)
                                              + _kl(mu, log_var)).mean(), "the logits went in untransposed"),
                (lambda xl, lv, mu, log_var: _rec(xl, lv).sum(-1) + _kl(mu, log_var), "it should return one number"),
@@ -711,7 +760,12 @@ CASES = {
                (lambda i, o, strict: (_gt(i, o) if strict else _ge(i, o))[:, :-1], "it should return (len(out_degrees)"),
                (lambda i, o, strict: 2 * (_gt(i, o) if strict else _ge(i, o)), "values other than 0 and 1"),
                (lambda i, o, strict: _gt(i, o) if strict else _ge(i, o) * (o[:, None] > 1), "cannot see pixel 1"),
-               (lambda i, o, strict: (_gt(i, o) if strict else _ge(i, o)).tolist(), "returned list")],
+               (lambda i, o, strict: (_gt(i, o) if strict else _ge(i, o)).tolist(), "returned list"),
+               (lambda i, o, strict: o[:, None] > i[None, :] if strict else o[:, None] >= i[None, :],
+                "returned a tensor of dtype torch.bool; the mask multiplies nn.Linear's weight"),
+               (lambda i, o, strict: (_gt(i, o) if strict else _ge(i, o)).long(),
+                "returned a tensor of dtype torch.int64; the mask multiplies nn.Linear's weight"),
+               (lambda i, o, strict: (_gt(i, o) if strict else _ge(i, o)).int(), "`.float()` turns it into the mask")],
         inplace=(_made_inplace, "in_degrees"),
         detached=(lambda i, o, strict: (_gt(i, o) if strict else _ge(i, o)).detach(), PASS),
         hard_coded=(lambda i, o, strict: (_gt(i, o) if strict else _ge(i, o)).reshape(7, 5),
@@ -1101,3 +1155,65 @@ def test_float32_results_get_float32_tolerance_and_float64_results_do_not():
     with pytest.raises(checking.CheckFailed, match="the values differ"):
         checking.matches(off, right, "x")
     checking.matches(off.float(), right, "x")
+
+
+def _calls_of_the_reference(number, capsys):
+    """How many times the checker calls an answer, and the (arguments, result) of each call of the reference."""
+    reference, seen = REFERENCES[number], []
+
+    def recording(*args):
+        out = reference(*args)
+        seen.append(([a.detach().clone() if isinstance(a, torch.Tensor) else a for a in args], out))
+        return out
+    passes(number, recording, capsys)
+    return seen
+
+
+def _off(out):
+    """A result with the same shape and dtype but other numbers (a 0/1 mask gets one entry flipped)."""
+    if isinstance(out, tuple):
+        return tuple(_off(o) for o in out)
+    if out.numel() and ((out == 0) | (out == 1)).all():
+        out = out.clone()
+        out.view(-1)[0] = 1 - out.view(-1)[0]
+        return out
+    return out * 1.01 + 0.01
+
+
+@pytest.mark.parametrize("number", NUMBERS)
+def test_an_answer_wrong_at_any_one_call_fails(number, capsys):
+    """Checks that look only at a result's shape or a property (an area, monotonicity, connectivity) do not let
+    an answer be wrong there: after the checks, every result is compared with the reference's."""
+    reference, n = REFERENCES[number], len(_calls_of_the_reference(number, capsys))
+    for i in range(n):
+        calls = []
+
+        def wrong_once(*args, i=i, calls=calls):
+            calls.append(1)
+            out = reference(*args)
+            return _off(out) if len(calls) - 1 == i else out
+        wrong_once.__name__ = CASES[number].checker.function
+        fails(number, wrong_once, "", capsys)
+
+
+def _same_arguments(args, seen_args):
+    def same(a, b):
+        if isinstance(a, torch.Tensor) != isinstance(b, torch.Tensor):
+            return False
+        if isinstance(a, torch.Tensor):
+            return a.shape == b.shape and a.dtype == b.dtype and torch.equal(a.detach(), b)
+        return a == b
+    return len(args) == len(seen_args) and all(same(a, b) for a, b in zip(args, seen_args))
+
+
+@pytest.mark.parametrize("number", NUMBERS)
+def test_an_answer_that_recognises_the_checkers_inputs_fails(number, capsys):
+    """A table of the right results at the checker's own inputs, and wrong numbers anywhere else."""
+    reference, seen = REFERENCES[number], _calls_of_the_reference(number, capsys)
+
+    def table(*args):
+        out = reference(*args)
+        return out if any(_same_arguments(args, s) for s, _ in seen) else _off(out)
+    out = fails(number, table, "at inputs like those of the first check but not the same (each number moved by "
+                               "less than 0.1%", capsys)
+    assert "it cannot recognise the checker's inputs" in out

@@ -164,6 +164,36 @@ MUTATIONS = [
         "    return jacobian(mu), jacobian(log_var)\n",
         ("tests/test_nb05_gradients.py::test_the_chain_rule_into_the_encoder_is_autograd_and_finite_differences_on_a_tiny_encoder",),
     ),
+    # A check cell run after its exercise cell failed must not test the definition left over from before.
+    Mutation(
+        "s1", "the checkers testing a stale definition when the exercise cell's last run stopped early",
+        "vae_course/checking.py",
+        "        return _stale(fn, names, reference)\n",
+        "        return None\n",
+        ("tests/test_checks_ipython.py::test_a_failed_exercise_cell_is_named_in_an_ipython_shell",),
+    ),
+    Mutation(
+        "s2", "a later error inside a function of the exercise cell taken for the cell's own run failing",
+        "vae_course/checking.py",
+        '        if code.co_name == "<module>" and entry',
+        "        if entry",
+        ("tests/test_checks_ipython.py::test_a_failed_exercise_cell_is_named_in_an_ipython_shell",),
+    ),
+    # An answer right only where the checks compare numbers, or only at the checker's fixed inputs.
+    Mutation(
+        "s3", "the results of shape and property checks never compared with the reference's",
+        "vae_course/checking.py",
+        "    for k, (args, out) in enumerate(answer.calls):\n",
+        "    for k, (args, out) in [c for c in enumerate(answer.calls) if c[0] == unseen]:\n",
+        ("tests/test_checks.py::test_an_answer_wrong_at_any_one_call_fails",),
+    ),
+    Mutation(
+        "s4", "the checkers calling the answer at their fixed inputs only",
+        "vae_course/checking.py",
+        "                unseen = _call_at_unseen_inputs(answer) if self.every_call else None\n",
+        "                unseen = None\n",
+        ("tests/test_checks.py::test_an_answer_that_recognises_the_checkers_inputs_fails",),
+    ),
 ]
 
 

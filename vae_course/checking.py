@@ -9,10 +9,16 @@ otherwise the reference, so that "Restart and Run All" still reaches the end.
     ✗ Exercise 1.1: <what differs, in words>
 
 The rules every check follows, so that a verdict is never a misdiagnosis:
+- under IPython it first makes sure the function is what the exercise cell last defined: when a cell
+  defining that name ran later and stopped (a syntax error, an error before its `def`), the old
+  definition is not checked, and the verdict names the error (`stale_definition`);
 - it computes its expected values (and its table of known mistakes) before it calls the learner;
 - it calls the learner's function through `Answer`, which hands it copies of the inputs, says so
   when the function changes an input in place, and tells the stub's own
   `NotImplementedError("Exercise N.M")` apart from any error an attempt raises;
+- after its checks, every result it received is compared with the reference's at the same inputs (a
+  check that looks only at a shape or a property cannot let wrong numbers through), and the answer is
+  called once more at inputs moved afresh on every run, so that it cannot recognise the fixed ones;
 - the whole run has a time limit, and `SystemExit` is reported like any other error;
 - an error in the checker's own code is reported as the checker's fault, not the learner's.
 
@@ -65,7 +71,8 @@ def learner_name(fn, function: str, names: dict | None = None) -> str:
     return function
 
 
-TIME_LIMIT = 5.0  # seconds for all calls of one checker run together
+TIME_LIMIT = 15.0  # wall-clock seconds for all calls of one checker run together: an endless loop is
+# stopped, while a correct answer on a slow or busy laptop (the checks take about a second of CPU at most) is not
 
 
 _STUB = re.compile(r"Exercise \d+\.\d+")
@@ -116,6 +123,7 @@ class Answer:
 
     def __init__(self, fn: Callable, function: str, params: list[str], clock: "_Clock"):
         self.fn, self.function, self.params, self.clock = fn, function, params, clock
+        self.calls: list[tuple[tuple, object]] = []  # (the checker's arguments, the answer's result) of every call
 
     def run(self, f: Callable, *args, **kwargs):
         """Run learner code `f` (the function, or autograd calling its backward) under the time limit."""
@@ -134,6 +142,7 @@ class Answer:
         copies = [a.clone() if isinstance(a, Tensor) else a for a in args]
         versions = [c._version if isinstance(c, Tensor) else None for c in copies]
         out = self.run(self.fn, *copies)
+        self.calls.append((args, out))
         for i, (a, c, v) in enumerate(zip(args, copies, versions)):
             if isinstance(c, Tensor) and (c._version != v or not _same(a, c)):
                 name = self.params[i] if i < len(self.params) else f"argument {i + 1}"
@@ -277,6 +286,96 @@ def _describe_error(err: BaseException) -> str:
     return text + (f" ({'; '.join(where)})" if where else "")
 
 
+# ---------------------------------------------------------------- a definition older than the exercise cell's last run
+#
+# When the exercise cell fails (a syntax error, or an error raised before its `def` line runs), the
+# function's name still holds the previous definition (the stub, an earlier attempt, or the reference
+# a check put in place). IPython keeps every cell it ran in its history (`In`), and the source of the
+# cell a function was defined in (linecache); from these a check can tell that a cell defining the
+# name ran after the function it was given, and why that run stopped. Outside IPython there is no
+# history and nothing is reported.
+
+
+def _shell():
+    """The running IPython shell (a Jupyter kernel, nbval's or nbgrader's kernel), else None."""
+    ipython = sys.modules.get("IPython")  # not imported: no shell is running, and importing it costs seconds
+    try:
+        return ipython.get_ipython() if ipython is not None else None
+    except Exception:  # noqa: BLE001  an odd IPython: behave as outside it
+        return None
+
+
+def _normal(source: str) -> str:
+    return "\n".join(line.rstrip() for line in source.splitlines()).strip()
+
+
+def _defined_in(fn, parsed: list[str]) -> int | None:
+    """The index in IPython's history of the last cell whose source is the one `fn` was compiled from."""
+    code = getattr(inspect.unwrap(fn), "__code__", None) if callable(fn) else None
+    entry = linecache.cache.get(code.co_filename) if code is not None else None
+    if not entry or len(entry) < 3:
+        return None
+    source = _normal("".join(entry[2]))
+    return next((k for k in range(len(parsed) - 1, 0, -1) if _normal(parsed[k]) == source), None)
+
+
+def _why_stopped(shell, k: int, parsed: str) -> str | None:
+    """Why history cell `k` (source `parsed`) stopped before its `def`, or None when it is not known to have failed."""
+    try:
+        compile(parsed, f"<cell {k}>", "exec")
+    except SyntaxError as err:
+        text = (err.text or "").strip()
+        return (f"{type(err).__name__} at line {err.lineno}: {err.msg}" + (f", in `{text}`" if text else ""))
+    except Exception:  # noqa: BLE001  (ValueError for a null byte, say): IPython's own compile decides below
+        pass
+    error = getattr(sys, "last_value", None)
+    tb = getattr(error, "__traceback__", None)
+    line = None
+    while tb is not None:  # cell k's own top-level code in the traceback of the last error IPython showed
+        code = tb.tb_frame.f_code  # (not a function defined in cell k and called later from another cell)
+        entry = linecache.cache.get(code.co_filename)
+        if code.co_name == "<module>" and entry and len(entry) >= 3 and _normal("".join(entry[2])) == _normal(parsed):
+            line = tb.tb_lineno
+            break
+        tb = tb.tb_next
+    recorded = getattr(getattr(shell, "history_manager", None), "exceptions", None)  # IPython ≥ 9 keeps each cell's
+    recorded = recorded.get(k) if isinstance(recorded, dict) else None
+    if line is not None:
+        return f"{type(error).__name__} at line {line}" + (f": {error}" if str(error) else "")
+    if recorded:
+        return f"{recorded.get('ename', 'an error')}" + (f": {recorded['evalue']}" if recorded.get("evalue") else "")
+    return None
+
+
+def stale_definition(fn, names: list[str], reference: bool) -> str | None:
+    """Why `fn` is not what the learner's exercise cell last defined, or None when it is (or nobody can tell).
+
+    Under IPython: a cell that defines one of `names` (`def name(` at the start of a line) ran after the
+    cell `fn` comes from (for the course's `reference`, at any time), and that run failed: a syntax
+    error, or an error before its `def` line. The text names the error and its line.
+    """
+    try:
+        return _stale(fn, names, reference)
+    except Exception:  # noqa: BLE001  an IPython whose history looks different: report nothing rather than fail
+        return None
+
+
+def _stale(fn, names: list[str], reference: bool) -> str | None:
+    shell = _shell()
+    history = getattr(shell, "history_manager", None)
+    parsed, raw = getattr(history, "input_hist_parsed", None), getattr(history, "input_hist_raw", None)
+    if not parsed or not raw or len(parsed) != len(raw):
+        return None
+    since = 0 if reference else _defined_in(fn, parsed)
+    if since is None:
+        return None
+    defines = re.compile(r"^(?:async[ \t]+)?def[ \t]+(?:" + "|".join(map(re.escape, names)) + r")[ \t]*\(", re.M)
+    later = [k for k in range(since + 1, len(raw)) if defines.search(raw[k] or "")]
+    if not later:
+        return None
+    return _why_stopped(shell, later[-1], parsed[later[-1]])
+
+
 @dataclass
 class Exercise:
     """An exercise: its number, the learner's function name, the reference and the checks.
@@ -289,6 +388,7 @@ class Exercise:
     reference: Callable
     checks: list[Callable[[Answer], None]]
     time_limit: float = TIME_LIMIT
+    every_call: bool = True  # after the checks, compare the result of every call with the reference's
 
     def __post_init__(self):
         # Mark the reference, so that re-running a check cell after a fallback is recognised
@@ -323,7 +423,16 @@ class Exercise:
     def _verdict(self, fn, time_limit: float | None, mode: str | None, names: dict | None = None) -> tuple[str, bool]:
         """The line to print, and whether the notebook goes on with `fn` (else with the reference)."""
         head, fallback = f"Exercise {self.number}", fallback_line(self.function)
-        if self.number in getattr(fn, "__vc_reference_for__", ()):
+        is_reference = self.number in getattr(fn, "__vc_reference_for__", ())
+        name = self.function if is_reference else learner_name(fn, self.function, names)
+        stopped = stale_definition(fn, list(dict.fromkeys([self.function, name])), is_reference)
+        if stopped:
+            held = ("the course's reference that an earlier run of this check put in place" if is_reference
+                    else "your previous definition")
+            return (f"✗ {head}: your exercise cell did not run to the end ({stopped}); fix it and run it "
+                    f"again, then this cell. Until then `{name}` is {held}, which this check does not test."
+                    f"\n{fallback}"), False
+        if is_reference:
             if mode:  # a fresh top-to-bottom run: the answer cell handed over the package's reference itself
                 return (f"✗ {head}: `{self.function}` is the course's reference solution itself, not a function "
                         f"written in the exercise cell.\n{fallback}"), False
@@ -334,12 +443,14 @@ class Exercise:
             return f"✗ {head}: expected the function `{self.function}`, got {type(fn).__name__}.\n{fallback}", False
         limit = self.time_limit if time_limit is None else time_limit
         clock = _Clock(limit)
-        name = learner_name(fn, self.function, names)
         answer = Answer(fn, name, self.params, clock)
         try:
             with clock:
                 for check in self.checks:
                     check(answer)
+                unseen = _call_at_unseen_inputs(answer) if self.every_call else None
+            if self.every_call:  # the reference's own computations, outside the answer's time limit
+                _every_call_matches(answer, self.reference, unseen)
         except _NotAttempted as stub:
             said = "" if str(stub) in ("", head) else f"({str(stub)!r})"
             return (f"… {head} not attempted yet: `{name}` still raises NotImplementedError{said}.\n"
@@ -368,6 +479,72 @@ class Exercise:
         raise ExerciseNotPassed(
             f"Exercise {self.number} is not passed (the line above says why), so under nbgrader ({mode}) this "
             f"check cell fails and scores 0 points. The cells after it use the reference solution.") from None
+
+
+def _described_call(params: list[str], args: tuple) -> str:
+    """'u of shape (2, 3), rate = 1': the arguments of one call, for a message."""
+    parts = []
+    for name, a in zip(params, args):
+        if isinstance(a, Tensor):
+            parts.append(f"{name} of shape {shape_text(a.shape)}" + in_dtype(a.dtype) if a.is_floating_point()
+                         else f"{name} of shape {shape_text(a.shape)}")
+        else:
+            parts.append(f"{name} = {a!r}" if not isinstance(a, float) else f"{name} = {a:g}")
+    return ", ".join(parts)
+
+
+def _every_call_matches(answer: Answer, reference: Callable, unseen: int | None = None) -> None:
+    """Fail unless every result the checks received matches the reference's on the same arguments.
+
+    Some checks look at a result's shape or at a property (an area of 1, monotonicity, which pixel an
+    output can see) without comparing its numbers; an answer must not be right only at the inputs whose
+    numbers are compared. Results the checks accepted in another form (a (1,) tensor for a number, say)
+    are compared in the reference's shape.
+    """
+    for k, (args, out) in enumerate(answer.calls):
+        try:
+            _matches_reference(answer, reference, args, out)
+        except CheckFailed as failure:
+            if k != unseen:
+                raise
+            how = "each number moved by less than 0.1%" + (", integers shuffled" if any(
+                isinstance(a, Tensor) and not a.is_floating_point() and a.numel() > 1 for a in args) else "")
+            raise CheckFailed(f"at inputs like those of the first check but not the same ({how}), your result is "
+                              f"wrong: {failure} An answer must compute its result from its inputs; it cannot "
+                              f"recognise the checker's inputs.") from None
+
+
+def _matches_reference(answer: Answer, reference: Callable, args: tuple, out) -> None:
+    """Fail unless `out` (one call's result, a tensor or a tuple of them) matches the reference's at `args`."""
+    with torch.no_grad():
+        expected = reference(*args)
+    pairs = list(zip(out, expected)) if isinstance(expected, tuple) and isinstance(out, tuple) else [(out, expected)]
+    floats = [a.dtype for a in args if isinstance(a, Tensor) and a.is_floating_point()]
+    dtype = min(floats, key=lambda d: torch.finfo(d).bits) if floats else torch.float64
+    for got, exp in pairs:
+        if isinstance(got, Tensor) and isinstance(exp, Tensor) and got.numel() == exp.numel():
+            matches(got.detach().reshape(exp.shape), exp, _described_call(answer.params, args), dtype=dtype)
+
+
+def _call_at_unseen_inputs(answer: Answer) -> int | None:
+    """Call the answer once more, at inputs it has not seen: the first call's, each float moved by < 0.1% and the
+    entries of each integer tensor shuffled; return the index of that call in `answer.calls` (None: no call).
+
+    The moves are drawn afresh on every run, so an answer that recognises the checker's fixed inputs (a table
+    of the expected numbers) cannot pass; an answer that computes its result passes whatever they are.
+    """
+    if not answer.calls:
+        return None
+    gen = torch.Generator().manual_seed(int.from_bytes(os.urandom(4), "little"))
+
+    def moved(a):
+        if not isinstance(a, Tensor) or a.numel() < 2 and not a.is_floating_point():
+            return a
+        if a.is_floating_point():
+            return a.detach() * (1 + 1e-3 * torch.rand(a.shape, generator=gen, dtype=torch.float64)).to(a.dtype)
+        return a.flatten()[torch.randperm(a.numel(), generator=gen)].reshape(a.shape)  # integers (levels, degrees): shuffled
+    answer(*(moved(a) for a in answer.calls[0][0]))
+    return len(answer.calls) - 1
 
 
 def in_dtype(dtype: torch.dtype) -> str:

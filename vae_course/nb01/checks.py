@@ -89,6 +89,12 @@ def _affine_mistakes(x: Tensor, a: float, b: float) -> dict[str, Tensor]:
         "the log-density: return p_X(x) itself (take exp).": torch.log(_phi(t) / abs(a)),
         "φ((x + b)/a)/|a|: the inverse of g is (x − b)/a.": _phi((x + b) / a) / abs(a),
         "φ(x/a − b)/|a|: subtract b before dividing by a, t = (x − b)/a.": _phi(x / a - b) / abs(a),
+        "φ(x/a)/|a|: b is ignored. The map g(z) = a·z + b also shifts, so its inverse is (x − b)/a and the "
+        "density is centred on b.": _phi(x / a) / abs(a),
+        "φ((x − b)/a²)/|a|: the standardisation divides by the scale |a|, not by a².":
+            _phi((x - b) / a**2) / abs(a),
+        "φ((x − b)/a²)/a²: a² is the variance of X; the standardisation and the Jacobian both use the scale |a|.":
+            _phi((x - b) / a**2) / a**2,
     }
 
 
@@ -146,6 +152,22 @@ def _lognormal_mistakes(x: Tensor, mu: float, sigma: float) -> dict[str, Tensor]
         "φ(log(x)/σ − μ)/(σx): subtract μ before dividing by σ, z = (log x − μ)/σ.":
             _phi(torch.log(x) / sigma - mu) / (sigma * x),
         "the log-density: return p_X(x) itself (take exp).": torch.log(_phi(t) / (sigma * x)),
+        "φ((log x − μ)/σ) with no Jacobian factor at all: the change of variables divides by the slope of "
+        "g(z) = exp(μ + σz) at z = g⁻¹(x), which is σx, so p_X(x) = φ(t)/(σx).": _phi(t),
+        "φ(t)·σ/x: divide by σ, do not multiply (the slope of g is σx, and the density is divided by it).":
+            _phi(t) * sigma / x,
+        "φ(t)·σx: the Jacobian factor is 1/(σx), not σx (divide by the slope of g, do not multiply).":
+            _phi(t) * sigma * x,
+        "φ(t)/(σ·exp(x)): the slope of g is g'(z) = σ·exp(μ + σz) at z = g⁻¹(x), which is σx; you took "
+        "exp(x) instead of x.": _phi(t) / (sigma * torch.exp(x)),
+        "φ(t)/(σ·z) with z = (log x − μ)/σ: the slope of g is σ·exp(μ + σz) = σx, evaluated at z = g⁻¹(x); "
+        "the factor is 1/(σx).": _phi(t) / (sigma * t),
+        "φ((log x − μ)/σ²)/(σx): standardise with σ, not with the variance σ².":
+            _phi((torch.log(x) - mu) / sigma**2) / (sigma * x),
+        "φ((log x − μ)/σ²)/(σ²x): σ² is used in place of σ twice; sigma is the standard deviation of log X, "
+        "σ itself.": _phi((torch.log(x) - mu) / sigma**2) / (sigma**2 * x),
+        "sigma treated as the variance, φ((log x − μ)/√σ)/(√σ·x): sigma is the standard deviation of log X.":
+            _phi((torch.log(x) - mu) / math.sqrt(sigma)) / (math.sqrt(sigma) * x),
     }
 
 

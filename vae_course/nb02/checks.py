@@ -11,20 +11,36 @@ from torch import Tensor
 from ..checking import (
     CheckFailed,
     Exercise,
+    close,
     in_dtype,
     matches,
     returns_tensor,
     seeded,
     shape_text,
+    tolerance,
 )
 from . import compute
 
 _K = 7  # the number of draws of the first checks; later checks use other K
 
 
-def _log_lik(shift: float, shape, dtype=torch.float64) -> Tensor:
-    """Log-likelihoods spread over a few nats around `shift`, fixed."""
-    return (shift + 3.0 * torch.randn(*shape, generator=seeded(21), dtype=torch.float64)).to(dtype)
+def _log_lik(shift, shape, dtype=torch.float64) -> Tensor:
+    """Log-likelihoods spread over a few nats around `shift` (a number, or one per row), fixed."""
+    centre = torch.tensor(shift, dtype=torch.float64)[:, None] if isinstance(shift, tuple) else shift
+    return (centre + 3.0 * torch.randn(*shape, generator=seeded(21), dtype=torch.float64)).to(dtype)
+
+
+def _around(shift) -> str:
+    """'around -2', or for one shift per row 'with rows around -1, 450 and -450'."""
+    if not isinstance(shift, tuple):
+        return f"around {shift:g}"
+    return "with rows around " + ", ".join(f"{s:g}" for s in shift[:-1]) + f" and {shift[-1]:g}"
+
+
+def _global_max(log_lik: Tensor) -> Tensor:
+    """The stabilised mean of exp with one max for the whole batch: rows far below that max underflow to −inf."""
+    m = log_lik.max()
+    return m + torch.log(torch.exp(log_lik - m).mean(-1))
 
 
 def _mistakes(log_lik: Tensor) -> dict[str, Tensor]:
@@ -37,6 +53,7 @@ def _mistakes(log_lik: Tensor) -> dict[str, Tensor]:
         "the largest log-likelihood alone: logsumexp subtracts the max for stability, then adds it back to "
         "log Σ exp(log_lik − max).": log_lik.max(-1).values,
         "logsumexp − K: subtract log K, not K.": lse - k,
+        "logsumexp + log K: the mean divides the sum by K, so log K is subtracted, not added.": lse + math.log(k),
         "logsumexp / K: the mean inside the log becomes − log K outside it, not a division.": lse / k,
     }
     if log_lik.ndim == 2 and log_lik.shape[0] != k:
@@ -72,26 +89,36 @@ def _shape_problem(got: Tensor, log_lik: Tensor) -> str | None:
 
 
 def _verdict(got: Tensor, expected: Tensor, wrong: dict, shape_problem: str | None, underflow: str, what: str,
-             shift: float, dtype) -> None:
+             shift, dtype, inf_mistakes: dict[str, Tensor] | None = None) -> None:
     """The steps both estimators' checks share: the shape first, then −inf from an underflowing exp
-    (with the exercise's own advice), then the value against the reference and the table of mistakes."""
+    (a known mistake of `inf_mistakes` by name, else the exercise's own advice), then the value against the
+    reference and the table of mistakes."""
     if shape_problem:
         raise CheckFailed(shape_problem)
     if torch.isinf(got).any():
-        raise CheckFailed(f"for log-likelihoods around {shift:g} you return −inf: {underflow}")
+        for explanation, wrong_inf in (inf_mistakes or {}).items():
+            finite = ~torch.isinf(wrong_inf)
+            if torch.equal(torch.isinf(got), ~finite) and close(got[finite], wrong_inf[finite], tolerance(dtype)):
+                raise CheckFailed(f"for {what}{in_dtype(dtype)} you return {got.detach().tolist()}: {explanation}")
+        raise CheckFailed(f"for log-likelihoods {_around(shift)} you return −inf: {underflow}")
     matches(got, expected, f"{what}{in_dtype(dtype)}", wrong, dtype=dtype)
 
 
-def _check(shape, shift: float, dtype=torch.float64):
+def _check(shape, shift, dtype=torch.float64):
     def check(answer):
         log_lik = _log_lik(shift, shape, dtype)
         expected, wrong = compute.mc_log_px(log_lik.double()), _mistakes(log_lik.double())
+        inf_mistakes = {} if log_lik.ndim < 2 else {
+            "the rows whose log-likelihoods lie far below the largest of the whole batch come out −inf. That is "
+            "what one max over all of log_lik (log_lik.max()) does: exp(log_lik − max) underflows to 0 for those "
+            "rows. Subtract a max per data point, log_lik.max(dim=-1, keepdim=True), or use torch.logsumexp(log_lik, "
+            "dim=-1), which does that for you.": _global_max(log_lik.double())}
         got = returns_tensor(answer(log_lik), answer.function)
         _verdict(got, expected, wrong, _shape_problem(got, log_lik),
-                 f"exp({shift:g}) underflows to 0 in floating point, so log(mean(exp(...))) = log 0. Use "
-                 f"torch.logsumexp, which subtracts the largest value before exp.",
-                 f"log_lik of shape {shape_text(shape)} around {shift:g}", shift, dtype)
-    check.__name__ = f"shape {shape} around {shift:g}"
+                 f"exp({min(shift) if isinstance(shift, tuple) else shift:g}) underflows to 0 in floating point, so "
+                 f"log(mean(exp(...))) = log 0. Use torch.logsumexp, which subtracts the largest value before exp.",
+                 f"log_lik of shape {shape_text(shape)} {_around(shift)}", shift, dtype, inf_mistakes)
+    check.__name__ = f"shape {shape} {_around(shift)}"
     return check
 
 
@@ -104,7 +131,7 @@ def _single_draw(answer):
 
 
 exercise_2_1 = Exercise("2.1", "mc_log_px", compute.mc_log_px,
-                        [_check((_K,), -2.0), _check((3, _K), -1.0),
+                        [_check((_K,), -2.0), _check((3, _K), (-1.0, 450.0, -450.0)),
                          _check((1, 50), -1000.0, torch.float32), _single_draw])
 
 

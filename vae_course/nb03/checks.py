@@ -168,7 +168,35 @@ def _density_mistakes(z, mu, log_var) -> dict[str, Tensor]:
         "the density itself, not its log: return the log-density (no exp).": per_dim.sum(-1).exp(),
         "−½·log 2π once, not once per dimension: each of the L dimensions has its own normalizer.":
             (per_dim + 0.5 * _LOG_2PI).sum(-1) - 0.5 * _LOG_2PI,
+        "a Gaussian whose standard deviation is σ² = exp(log_var) (torch.distributions.Normal(mu, "
+        "log_var.exp()), say): Normal's scale is the standard deviation σ = exp(½·log_var).":
+            (-0.5 * (_LOG_2PI + (z - mu) ** 2 / torch.exp(2 * log_var)) - log_var).sum(-1),
+        "a Gaussian whose variance is σ = exp(½·log_var) (a covariance_matrix of diag(σ), say): the variance is "
+        "σ² = exp(log_var), so the covariance matrix is torch.diag_embed(log_var.exp()).":
+            (-0.5 * (_LOG_2PI + 0.5 * log_var + (z - mu) ** 2 / torch.exp(0.5 * log_var))).sum(-1),
+        "a Gaussian whose standard deviation is |log_var| (Normal(mu, log_var.abs()), say): the standard "
+        "deviation is σ = exp(½·log_var).":
+            (-0.5 * (_LOG_2PI + (z - mu) ** 2 / log_var**2) - log_var.abs().log()).sum(-1),
     }
+
+
+def _named_constraint_errors(check):
+    """`check`, with torch.distributions' "to satisfy the constraint" error of a wrongly given scale named."""
+    def named(answer):
+        try:
+            return check(answer)
+        except _AnswerRaised as raised:
+            text = str(raised.error).split("\n")[0]
+            if not isinstance(raised.error, ValueError) or "to satisfy the constraint" not in text:
+                raise
+            raise CheckFailed(
+                f"torch.distributions rejected a parameter ({text.split(' of distribution')[0]} … "
+                f"{text.split('to satisfy the constraint ')[-1].split(',')[0]}). Normal(loc, scale) takes the "
+                f"standard deviation σ = exp(½·log_var) as its scale, which is positive; log_var itself is negative "
+                f"wherever σ < 1. (MultivariateNormal's covariance_matrix is torch.diag_embed(log_var.exp()).) "
+                f"torch.distributions is a fine way to write this answer, with the right scale.") from None
+    named.__name__ = check.__name__
+    return named
 
 
 def _density_shape(answer):
@@ -219,8 +247,9 @@ def _density_normalised(answer):
 
 
 exercise_3_2 = Exercise("3.2", "diag_gaussian_log_density", probability.diag_gaussian_log_prob,
-                        [_density_shape, _density_values(35, 5, 3, (), torch.float64),
-                         _density_values(36, 3, 4, (4,), torch.float32), _density_normalised])
+                        [_named_constraint_errors(check) for check in (
+                            _density_shape, _density_values(35, 5, 3, (), torch.float64),
+                            _density_values(36, 3, 4, (4,), torch.float32), _density_normalised)])
 
 
 __all__ = ["exercise_3_1", "exercise_3_2"]

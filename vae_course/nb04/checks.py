@@ -51,6 +51,10 @@ def kl_mistakes(mu: Tensor, log_var: Tensor) -> dict[str, Tensor]:
             (0.5 * (mu**2 + log_var**2 - torch.log(log_var**2) - 1)).sum(-1),
         "μ² + σ² − log σ² − 1 without the factor ½.": (2 * per_dim).sum(-1),
         "½(μ + σ² − log σ² − 1): μ must be squared.": (0.5 * (mu + var - log_var - 1)).sum(-1),
+        "½(σ² − log σ² − 1) without μ²: a code away from the prior's centre must cost nats too; the μ² term "
+        "pulls μ toward 0.": (0.5 * (var - log_var - 1)).sum(-1),
+        "½μ², as if σ = 1 (log_var ignored): the σ² − log σ² − 1 part is what keeps σ from collapsing to 0 and "
+        "is 0 only at σ = 1.": (0.5 * mu**2).sum(-1),
         "a mean over the latent dimensions: the KL of independent dimensions is their sum.": per_dim.mean(-1),
         "½(μ² + σ² − log σ²) without the −1: each dimension is off by ½, and the KL at μ = 0, σ = 1 "
         "must be 0.": (0.5 * (mu**2 + var - log_var)).sum(-1),

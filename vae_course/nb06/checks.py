@@ -57,6 +57,7 @@ def _mistakes(x_logits, levels, mu, log_var) -> dict[str, Tensor]:
         "grow with the batch size).": (rec_sum + kl).sum(),
         "probabilities instead of log-probabilities: −p(x|z) with softmax, not −log p(x|z) with log_softmax.":
             (-F.softmax(x_logits, -1).gather(-1, levels.unsqueeze(-1)).squeeze(-1).sum(-1) + kl).mean(),
+        _BCE: (_bce_rec(x_logits, levels) + kl).mean(),
     }
     for explanation, wrong_kl in kl_mistakes(mu, log_var).items():
         wrong.setdefault(f"in the KL term, {explanation}", (rec_sum + wrong_kl).mean())
@@ -66,12 +67,25 @@ def _mistakes(x_logits, levels, mu, log_var) -> dict[str, Tensor]:
     return wrong
 
 
+_BCE = ("binary cross-entropy on the grey values x = levels/16 (a Bernoulli likelihood, as for black-and-white "
+        "digits): these pixels take one of 17 grey levels, and the decoder gives 17 logits per pixel, so p(x|z) is "
+        "categorical: −log p(x|z) = F.cross_entropy(x_logits.transpose(1, 2), levels, reduction=\"none\").sum(-1).")
+
+
+def _bce_rec(x_logits: Tensor, levels: Tensor) -> Tensor:
+    """The Bernoulli slip: binary cross-entropy of the decoded mean grey value against levels/16, per digit (B,)."""
+    x_hat = (F.softmax(x_logits, -1) * torch.arange(_K, dtype=x_logits.dtype)).sum(-1) / (_K - 1)
+    return F.binary_cross_entropy(x_hat, levels.to(x_logits.dtype) / (_K - 1), reduction="none").sum(-1)
+
+
 def _call(answer, args):
     """The answer's value; an error of F.cross_entropy on logits whose 17 levels are not on axis 1 is named."""
     try:
         return answer(*args)
     except _AnswerRaised as raised:
         text = str(raised.error)
+        if isinstance(raised.error, ValueError) and "must be the same as input size" in text:  # F.binary_cross_entropy*
+            raise CheckFailed(f"your function raised “{text}”: {_BCE}") from None
         if isinstance(raised.error, (RuntimeError, ValueError)) and "target size" in text.lower():
             batch = len(args[1])
             raise CheckFailed(

@@ -35,6 +35,11 @@ def _mask_call(answer, in_degrees, out_degrees, strict) -> Tensor:
     if isinstance(out, Tensor) and out.is_floating_point() and out.ndim == 2 and torch.isnan(out).any():
         k, d = (int(i) for i in torch.isnan(out.detach()).nonzero()[0])  # named here: checking's _index is slow in 2-D
         raise CheckFailed(f"`made_mask` returned NaN at index ({k}, {d}); a mask holds only 0 and 1.")
+    if isinstance(out, Tensor) and not out.is_floating_point() and not out.is_complex():
+        raise CheckFailed(f"`made_mask` returned a tensor of dtype {out.dtype}; the mask multiplies nn.Linear's "
+                          f"weight (`weight * mask`), whose dtype is floating-point, so return floats 0. and 1.: "
+                          f"a comparison such as `out_degrees[:, None] >= in_degrees[None, :]` gives torch.bool, "
+                          f"and `.float()` turns it into the mask.")
     out = returns_tensor(out, "made_mask")
     want = (len(out_degrees), len(in_degrees))
     if tuple(out.shape) == want[::-1] and want[0] != want[1]:
