@@ -81,11 +81,23 @@ def test_nearest_code_same_label_is_the_share_a_loop_finds():
     (lambda: nb00.nearest_code_same_label(torch.zeros(5), torch.zeros(5)), "mu must be (N, L)"),
     (lambda: nb00.nearest_code_same_label(torch.zeros(5, 2), torch.zeros(4)), "labels (N,)"),
     (lambda: nb00.preview_vae(torch.Generator(), epochs=0), "epochs"),
+    (lambda: nb00.preview_vae(torch.Generator(), n_grid=1), "n_grid"),
+    (lambda: nb00.latent_grid(5, 0.0), "lim must be > 0"),
 ])
 def test_bad_input_to_the_preview_gets_a_clear_message(call, words):
     with pytest.raises(ValueError) as info:
         call()
     assert words in str(info.value)
+
+
+def test_latent_grid_is_read_like_an_image_top_left_first():
+    z = nb00.latent_grid(3, 2.0)
+    # row by row from the top left: z2 = 2, 0, -2 down the rows, z1 = -2, 0, 2 along each
+    want = torch.tensor([[z1, z2] for z2 in (2.0, 0.0, -2.0) for z1 in (-2.0, 0.0, 2.0)])
+    assert torch.equal(z, want)
+    big = nb00.latent_grid(7, 2.1)
+    assert big.shape == (49, 2) and big.abs().max() == pytest.approx(2.1)
+    assert torch.allclose(big[:, 0].reshape(7, 7).diff(dim=1), torch.tensor(0.7))  # even steps
 
 
 def test_chance_same_label_is_the_share_of_random_labels_a_simulation_finds():
@@ -102,18 +114,21 @@ def test_chance_same_label_is_the_share_of_random_labels_a_simulation_finds():
 
 
 def test_the_preview_returns_what_its_figure_draws_and_the_figure_is_legible():
-    s = nb00.preview_vae(torch.Generator().manual_seed(0), epochs=2, n_samples=9)
-    assert s.originals.shape == s.reconstructions.shape == (10, 64) and s.samples.shape == (9, 64)
+    s = nb00.preview_vae(torch.Generator().manual_seed(0), epochs=2, n_grid=5)
+    assert s.originals.shape == s.reconstructions.shape == (10, 64) and s.grid_images.shape == (25, 64)
     assert s.shown_labels.tolist() == list(range(10))  # one test digit per class, in order
     assert s.mu.shape == (447, 2) and s.labels.shape == (447,) and 0 <= s.same_class_share <= 1
-    assert s.sample_z.shape == (9, 2) and 0.09 < s.chance_share < 0.11
-    assert ((s.samples >= 0) & (s.samples <= 1)).all()
+    assert s.grid_z.shape == (25, 2) and 0.09 < s.chance_share < 0.11
+    assert ((s.grid_images >= 0) & (s.grid_images <= 1)).all()
     fig = nb00.plot_preview(s)
     assert figures.legibility_problems(fig) == []
     ax_rec, ax_map = fig.subfigs[0].axes[0], fig.subfigs[1].axes[0]
     assert [t.get_text() for t in ax_rec.get_yticklabels()] == ["original", "rebuilt"]
     legend = [t.get_text() for t in ax_map.get_legend().get_texts()]
     assert [f"digit {c}" for c in range(10)] == [t for t in legend if t.startswith("digit")]
-    assert "z drawn for panel 3" in legend
+    assert "grid of panel 3" in legend
+    ax_new = fig.subfigs[1].axes[1]  # the decoded grid: its ticks are the grid's z values, z2 falling down the rows
+    assert [t.get_text() for t in ax_new.get_xticklabels()] == ["-2.1", "-1.05", "0", "1.05", "2.1"]
+    assert [t.get_text() for t in ax_new.get_yticklabels()] == ["2.1", "1.05", "0", "-1.05", "-2.1"]
     with pytest.raises(ValueError, match="at most 10"):
         nb00.preview_vae(torch.Generator(), n_shown=11)

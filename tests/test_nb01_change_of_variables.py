@@ -295,3 +295,25 @@ def test_bad_input_to_the_fan_density_gets_a_clear_message(call, words):
     with pytest.raises(ValueError) as info:
         call()
     assert words in str(info.value)
+
+
+def test_the_hand_check_of_exercise_1_3_tells_each_slip_apart():
+    # notebook 01 quotes these numbers for mu = 0, sigma = 0.5, x = e: the right density and four slips
+    x, sigma = torch.tensor(math.e, dtype=F64), 0.5
+    right = torch.distributions.LogNormal(0.0, sigma).log_prob(x).exp()
+    phi = torch.distributions.Normal(0.0, 1.0).log_prob
+    z = torch.log(x) / sigma
+    slips = {"no ÷σ in the inverse": phi(torch.log(x)).exp() / (sigma * x), "σ alone": phi(z).exp() / sigma,
+             "x alone": phi(z).exp() / x, "no factor": phi(z).exp()}
+    assert round(right.item(), 4) == 0.0397
+    assert {k: round(val.item(), 4) for k, val in slips.items()} == {
+        "no ÷σ in the inverse": 0.1780, "σ alone": 0.1080, "x alone": 0.0199, "no factor": 0.0540}
+    assert nb01.lognormal_density(x, 0.0, sigma).item() == pytest.approx(right.item())
+
+
+def test_describe_pairing_names_the_pairs_and_refuses_a_non_permutation():
+    assert nb01.describe_pairing(torch.tensor([2, 0, 1])) == "X̂1–X3, X̂2–X1, X̂3–X2"
+    best, _ = nb01.best_pairing(torch.eye(3)[[1, 2, 0]].double(), torch.eye(3).double())
+    assert nb01.describe_pairing(best) == "X̂1–X2, X̂2–X3, X̂3–X1"  # each image with its own copy
+    with pytest.raises(ValueError, match="permutation"):
+        nb01.describe_pairing(torch.tensor([0, 0, 1]))

@@ -22,17 +22,18 @@ def normal_density(x: Tensor) -> Tensor:
 class PreviewSummary(NamedTuple):
     """What the preview shows. originals, reconstructions: (R, 64) test digits (the first of each class
     0, 1, …, in that order) and their decodings from μ(x); shown_labels (R,) their classes; mu (N, 2) and
-    labels (N,): the codes of every test digit; sample_z (S, 2): draws z ~ N(0, I); samples (S, 64): their
-    mean images E[x|z]; same_class_share: the share of test digits whose nearest other code has their label;
-    chance_share: the share that labels drawn independently with the test set's class frequencies would give."""
+    labels (N,): the codes of every test digit; grid_z (G·G, 2): a G × G grid of points of the map, row by row from the top left
+    (z₂ falling, z₁ rising), and grid_images (G·G, 64) their mean images; same_class_share: the share of
+    test digits whose nearest other code has their label; chance_share: the share that labels drawn
+    independently with the test set's class frequencies would give."""
 
     originals: Tensor
     reconstructions: Tensor
     shown_labels: Tensor
     mu: Tensor
     labels: Tensor
-    sample_z: Tensor
-    samples: Tensor
+    grid_z: Tensor
+    grid_images: Tensor
     same_class_share: float
     chance_share: float
 
@@ -57,14 +58,25 @@ def nearest_code_same_label(mu: Tensor, labels: Tensor) -> float:
     return (labels[d.argmin(1)] == labels).double().mean().item()
 
 
+def latent_grid(n: int, lim: float) -> Tensor:
+    """An n × n grid of points over [−lim, lim]² (n·n, 2), row by row from the top left as an image is
+    read: z₂ falls from lim to −lim down the rows, z₁ rises from −lim to lim along each row."""
+    n, lim = v.count(n, "n", minimum=2), v.scalar(lim, "lim", positive=True)
+    t = torch.linspace(-lim, lim, n)
+    z2, z1 = torch.meshgrid(t.flip(0), t, indexing="ij")
+    return torch.stack([z1.flatten(), z2.flatten()], dim=1)
+
+
 def preview_vae(generator: torch.Generator, epochs: int = 100, warmup: int = 10, lr: float = 3e-3, n_shown: int = 10,
-                n_samples: int = 16) -> PreviewSummary:
+                n_grid: int = 7, grid_lim: float = 2.1) -> PreviewSummary:
     """Train a VAE with 2 latent dimensions (hidden layers of 128) on the 1,000 training digits for `epochs`
-    epochs, the KL's weight rising from 0 over the first `warmup` (about 5 s of CPU), then encode the test digits, rebuild the first test digit of each of the
-    classes 0 … n_shown − 1 (n_shown ≤ 10), and decode n_samples draws of N(0, I)."""
+    epochs, the KL's weight rising from 0 over the first `warmup` (most of notebook 00's running time), then
+    encode the test digits, rebuild the first test digit of each of the classes 0 … n_shown − 1 (n_shown ≤ 10),
+    and decode an n_grid × n_grid grid of points over [−grid_lim, grid_lim]², the square where N(0, I) puts
+    most of its draws."""
     v.count(epochs, "epochs")
     v.count(n_shown, "n_shown")
-    v.count(n_samples, "n_samples")
+    grid_z = latent_grid(v.count(n_grid, "n_grid", minimum=2), v.scalar(grid_lim, "grid_lim", positive=True))
     if n_shown > 10:
         raise ValueError(f"n_shown must be at most 10 (one test digit per class 0–9); got {n_shown}.")
     train, val, test = (data.load_digits(s) for s in ("train", "val", "test"))
@@ -75,10 +87,11 @@ def preview_vae(generator: torch.Generator, epochs: int = 100, warmup: int = 10,
     with models.evaluating(model), torch.no_grad():
         mu = model.encode(test.x)[0]
         recon = model.reconstruct(test.x[shown])
-        z = model.prior.sample(n_samples, generator=generator, dtype=mu.dtype)
-        samples = model.decode_mean(z)
-    return PreviewSummary(test.x[shown], recon, test.labels[shown], mu, test.labels, z, samples,
+        grid_z = grid_z.to(mu.dtype)
+        grid_images = model.decode_mean(grid_z)
+    return PreviewSummary(test.x[shown], recon, test.labels[shown], mu, test.labels, grid_z, grid_images,
                           nearest_code_same_label(mu, test.labels), chance_same_label(test.labels))
 
 
-__all__ = ["normal_density", "PreviewSummary", "nearest_code_same_label", "chance_same_label", "preview_vae"]
+__all__ = ["normal_density", "PreviewSummary", "latent_grid", "nearest_code_same_label", "chance_same_label",
+           "preview_vae"]

@@ -55,6 +55,14 @@ def best_pairing(x_hat: Tensor, x: Tensor) -> tuple[Tensor, float]:
     return pairing, pairing_cost(x_hat, x, pairing)
 
 
+def describe_pairing(pairing) -> str:
+    """A pairing (K,) written out: pairing[k] = j pairs X̂_(k+1) with X_(j+1), e.g. [2, 0, 1] → 'X̂1–X3, X̂2–X1, X̂3–X2'."""
+    pairing = torch.as_tensor(pairing)
+    if pairing.dim() != 1 or pairing.is_floating_point() or sorted(pairing.tolist()) != list(range(len(pairing))):
+        raise ValueError(f"pairing must be a permutation of 0..K-1 as a (K,) integer tensor; got {pairing.tolist()}.")
+    return ", ".join(f"X̂{k + 1}–X{j + 1}" for k, j in enumerate(pairing.tolist()))
+
+
 def random_pairing_costs(x_hat: Tensor, x: Tensor, n: int, generator: torch.Generator | None = None) -> Tensor:
     """`pairing_cost` under n random permutations: (n,)."""
     n = v.count(n, "n")
@@ -540,7 +548,7 @@ def sample_moments(samples: Tensor) -> tuple[float, float]:
     return samples.mean().item(), samples.std().item()
 
 
-__all__ = ["squared_distances", "pairing_cost", "best_pairing", "random_pairing_costs", "sorted_distance",
+__all__ = ["squared_distances", "pairing_cost", "best_pairing", "describe_pairing", "random_pairing_costs", "sorted_distance",
            "marginal_distances", "shuffle_columns", "nearest_distances", "sorted_distance_trials",
            "neighbour_correlation", "SOURCES", "source_log_prob", "source_icdf",
            "sample_source", "Map", "MAPS", "Pushforward", "wasserstein_1d", "exponential_icdf",

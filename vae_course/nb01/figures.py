@@ -148,14 +148,15 @@ def plot_generation_flow(z, x_hat, x) -> Figure:
 
 def plot_pairing_costs(random_costs, identity_cost: float, best_cost: float, *,
                        ax: Axes | None = None) -> Axes:
-    """Histogram of pairing costs over random pairings, with the k-with-k and the best pairing."""
-    ax = ax_or_new(ax)
-    ax.hist(as_numpy(random_costs), bins=30, color=COLORS["samples"], label="random pairings")
+    """Histogram of pairing costs over random pairings, with the k-with-k and the best pairing; the legend
+    beside the axes, off the bars."""
+    ax = ax_or_new(ax, figsize=(8.4, 3.6))
+    ax.hist(as_numpy(random_costs), bins=30, color=COLORS["samples"], label=f"{len(random_costs):,} random pairings")
     ax.axvline(identity_cost, color=COLORS["density"], lw=2, label=r"$\hat X_k$ with $X_k$")
     ax.axvline(best_cost, color=COLORS["target"], lw=2, ls="--", label="best pairing")
-    ax.set(title="The 'error' depends on a pairing that nothing fixes",
+    ax.set(title="The 'error' of the same six images depends on a pairing that nothing fixes",
            xlabel=r"mean $\|\hat X_k - X_{\pi(k)}\|^2$ over the six pairs", ylabel="number of pairings")
-    _legend_above_the_data(ax)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="medium")  # beside the axes, off the bars
     return ax
 
 
@@ -169,18 +170,31 @@ def plot_grid_warp(z_cells, x_cells, log_det, z_samples, x_samples) -> Figure:
     from matplotlib.collections import PolyCollection
     from matplotlib.colors import LogNorm
 
-    fig, (ax_z, ax_x) = plt.subplots(1, 2, figsize=(8.4, 4.0), layout="constrained")
+    fig, (ax_z, ax_x) = plt.subplots(1, 2, figsize=(9.0, 4.3), layout="constrained")
     det = np.exp(as_numpy(log_det))
     norm = LogNorm(det.min(), det.max())
-    ax_z.add_collection(PolyCollection(as_numpy(z_cells), facecolors="0.93", edgecolors="0.45", lw=0.6))
-    cells = PolyCollection(as_numpy(x_cells), array=det, cmap="viridis", norm=norm, edgecolors="0.3", lw=0.6)
-    ax_x.add_collection(cells)
+    z_cells, x_cells = as_numpy(z_cells), as_numpy(x_cells)
+    cmap = plt.get_cmap("viridis")
+    light = [tuple(0.45 * np.array(cmap(norm(d))[:3]) + 0.55) for d in det]  # pale: the draws stay visible
+    for ax, outlines in ((ax_z, z_cells), (ax_x, x_cells)):
+        ax.add_collection(PolyCollection(outlines, facecolors=light, edgecolors="0.35", lw=0.6))
+    centre = z_cells.mean(axis=1)  # two cells of the row nearest z2 = 0: one near the inner edge, the outermost
+    row = np.flatnonzero(np.isclose(np.abs(centre[:, 1]), np.abs(centre[:, 1]).min()) & (centre[:, 1] >= 0))
+    row = row[np.argsort(det[row])]
+    inner, outer = int(row[len(row) // 4]), int(row[-1])
+    for i, color in ((inner, COLORS["target"]), (outer, COLORS["density"])):
+        for ax, outlines in ((ax_z, z_cells), (ax_x, x_cells)):
+            ax.add_collection(PolyCollection(outlines[i:i + 1], facecolors="none", edgecolors=color, lw=2.2,
+                                             zorder=4))
     for ax, pts in ((ax_z, z_samples), (ax_x, x_samples)):
         pts = as_numpy(pts)
-        ax.scatter(pts[:, 0], pts[:, 1], s=4, color=COLORS["target"], zorder=3, label=f"the same {len(pts)} draws")
+        ax.scatter(pts[:, 0], pts[:, 1], s=5, color="0.1", zorder=3, label=f"the same {len(pts)} draws")
         ax.autoscale_view()
         ax.set_aspect("equal")
         ax.grid(False)
+    from matplotlib.ticker import MultipleLocator
+
+    ax_x.xaxis.set_major_locator(MultipleLocator(1.0))
     for ax in (ax_z, ax_x):  # only ticks inside the view: none left over beyond the limits
         ax.set_xlim(ax.get_xlim())
         ax.set_ylim(ax.get_ylim())
@@ -188,9 +202,17 @@ def plot_grid_warp(z_cells, x_cells, log_det, z_samples, x_samples) -> Figure:
             ticks = axis.get_ticklocs()
             axis.set_ticks(ticks[(ticks >= lo) & (ticks <= hi)])
     ax_z.set(title="z: a regular grid, every cell the same area", xlabel="$z_1$", ylabel="$z_2$")
-    ax_x.set(title="x = g(z): squeezed at the inner edge, stretched outside", xlabel="$x_1$", ylabel="$x_2$")
-    ax_z.legend(loc="lower left", fontsize="small", framealpha=0.9, frameon=True)
-    fig.colorbar(cells, ax=ax_x, label=r"area change $|\det J_g(z)|$")
+    ax_x.set(title="x = g(z): cells squeezed or stretched", xlabel="$x_1$", ylabel="$x_2$")
+    from matplotlib.lines import Line2D
+
+    marks = [Line2D([], [], color=COLORS["target"], lw=2.2, label="a cell near the inner edge, and its image"),
+             Line2D([], [], color=COLORS["density"], lw=2.2, label="a cell at the outer edge, and its image")]
+    ax_z.legend(handles=ax_z.get_legend_handles_labels()[0] + marks, loc="upper center",
+                bbox_to_anchor=(0.5, -0.14), fontsize="small", ncols=1)  # below the grid, off the data
+    from matplotlib.cm import ScalarMappable
+
+    key = ScalarMappable(norm=norm, cmap=cmap)
+    fig.colorbar(key, ax=ax_x, label=r"area change $|\det J_g(z)|$", alpha=0.45)
     fig.suptitle(r"In 2-D the factor $|g'(z)|$ becomes $|\det J_g(z)|$: where cells shrink, the draws crowd")
     return fig
 
