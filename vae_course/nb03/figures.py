@@ -249,11 +249,16 @@ def plot_q_against_posterior(grid, x, picks: dict, *, window: float = 3.0) -> Fi
         ax_x.imshow(x[k].reshape(8, 8), **IMAGE_KW)
         ax_x.set(xticks=[], yticks=[], title="the digit $x$")
         post = np.exp(as_numpy(grid.log_post[k])).reshape(n, n)
-        q = np.exp(as_numpy(grid.log_q[k])).reshape(n, n)
         cell = float(grid.cell)
-        post_levels, q_levels = mass_levels(post, MASSES, cell), mass_levels(q, MASSES, cell)
+        post_levels = mass_levels(post, MASSES, cell)
         ax.contourf(ticks, ticks, post, levels=[*post_levels, 1.01 * post.max()], colors=["#9ecae1", "#3182bd"])
-        ax.contour(ticks, ticks, q, levels=q_levels, colors="#d95f02", linewidths=[1.2, 2.2])
+        # q is a diagonal normal: its regions of 86% and 39% mass are exactly its 2σ and 1σ ellipses, drawn
+        # as curves rather than as contours of the grid (which would be polygons for a narrow q)
+        mu_q, sigma_q = as_numpy(grid.mu[k]), np.exp(0.5 * as_numpy(grid.log_var[k]))
+        _ellipse_collection(np.stack([mu_q, mu_q]), np.stack([sigma_q, sigma_q]) * np.array([[2.0], [1.0]]),
+                            "none", 1.0, ax, edgecolors="#d95f02", linewidths=[1.2, 2.2])
+        ax.xaxis.set_major_locator(plt.MaxNLocator(5))
+        ax.yaxis.set_major_locator(plt.MaxNLocator(5))
         mean = means[k]
         ax.set(xlim=(mean[0] - half, mean[0] + half), ylim=(mean[1] - half, mean[1] + half),
                aspect="equal", xlabel="$z_1$", ylabel="$z_2$",
@@ -264,9 +269,8 @@ def plot_q_against_posterior(grid, x, picks: dict, *, window: float = 3.0) -> Fi
     handles = [Patch(color="#3182bd", label="exact $p(z|x)$: 39% of its mass"), Patch(color="#9ecae1", label="exact $p(z|x)$: 86%"),
                Line2D([], [], color="#d95f02", lw=2.2, label="encoder $q(z|x)$: 39%"),
                Line2D([], [], color="#d95f02", lw=1.2, label="encoder $q(z|x)$: 86%")]
-    fig.legend(handles=handles, loc="outside lower center", ncols=4, fontsize="small", title_fontsize="medium", title="The exact posterior $p(z|x) = p(x|z)\\,p(z)/p(x)$ on a grid (blue) and the encoder's Gaussian $q(z|x)$ (orange),\n"
-               "both drawn at equal mass: the smallest regions holding 39% and 86% (for a normal, its 1σ and 2σ ellipses);\n"
-               f"every panel at the same scale, {2 * half:.2g} wide, centred on its p(z|x)")
+    fig.legend(handles=handles, loc="outside lower center", ncols=4, fontsize="small", title_fontsize="medium", title="The exact posterior $p(z|x) = p(x|z)\\,p(z)/p(x)$ on a grid (blue), the encoder's Gaussian $q(z|x)$ (orange), at equal mass:\n"
+               f"the smallest regions holding 39% and 86% (a normal's 1σ and 2σ ellipses); all panels at one scale, {2 * half:.2g} wide")
     return fig
 
 
