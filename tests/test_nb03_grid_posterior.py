@@ -34,6 +34,16 @@ def test_log_px_matches_the_trapezoid_quadrature_of_notebook_06(trained, x, grid
     assert torch.allclose(grid.log_px, nb06.log_marginal_quadrature(trained, x), atol=2e-3)
 
 
+
+def test_the_notebooks_coarser_grid_gives_the_same_numbers(trained, x, grid):
+    """Notebook 03 uses 121 points a side (spacing 0.067): log p(x) still matches notebook 06's trapezoid
+    quadrature, and the KL and non-normality match the default 161-point grid's."""
+    coarse = nb03.grid_posterior(trained, x, n=121)
+    assert torch.allclose(coarse.log_px, nb06.log_marginal_quadrature(trained, x), atol=2e-3)
+    assert torch.allclose(coarse.kl_q_post, grid.kl_q_post, atol=5e-3)
+    assert torch.allclose(coarse.non_gaussian, grid.non_gaussian, atol=5e-3)
+    assert torch.allclose(coarse.post_cov, grid.post_cov, atol=1e-4)
+
 def test_posterior_is_a_density_and_q_is_the_encoder(trained, x, grid):
     assert torch.allclose((grid.log_post.exp() * grid.cell).sum(-1), torch.ones(len(x), dtype=torch.float64))
     mu, log_var = trained.encode(x)
@@ -135,3 +145,33 @@ def test_figures_are_legible(grid, x):
     plt.close(ax.figure)
     with pytest.raises(ValueError, match="row 9"):
         nb03.plot_q_against_posterior(grid, x, {"a": 9})
+
+
+def test_q_against_posterior_panels_share_one_scale(grid, x):
+    """Every panel is as wide as every other, centred on its own posterior mean, and holds q's 2σ ellipse."""
+    matplotlib.use("Agg")
+    fig = nb03.plot_q_against_posterior(grid, x, {"a": 0, "b": 3, "c": 5})
+    panels = [ax for ax in fig.axes if ax.get_xlabel() == "$z_1$"]
+    assert len(panels) == 3
+    widths = {round(float(ax.get_xlim()[1] - ax.get_xlim()[0]), 9) for ax in panels}
+    heights = {round(float(ax.get_ylim()[1] - ax.get_ylim()[0]), 9) for ax in panels}
+    assert len(widths) == 1 and widths == heights
+    for ax, k in zip(panels, (0, 3, 5)):
+        assert sum(ax.get_xlim()) / 2 == pytest.approx(float(grid.post_mean[k, 0]))
+        assert sum(ax.get_ylim()) / 2 == pytest.approx(float(grid.post_mean[k, 1]))
+        sigma = grid.log_var[k].mul(0.5).exp()
+        lo, hi = grid.mu[k] - 2 * sigma, grid.mu[k] + 2 * sigma
+        assert ax.get_xlim()[0] <= lo[0] and hi[0] <= ax.get_xlim()[1]
+        assert ax.get_ylim()[0] <= lo[1] and hi[1] <= ax.get_ylim()[1]
+    plt.close(fig)
+
+
+def test_aggregate_posterior_is_shaded_at_equal_mass(grid):
+    """The shaded regions of the aggregate posterior hold 99%, 86% and 39% of its mass (summed on the grid)."""
+    matplotlib.use("Agg")
+    q = grid.log_q[:3].exp().mean(0)
+    ax = nb03.plot_aggregate_posterior(grid.ticks, q, grid.log_q[0].exp())
+    filled = next(c for c in ax.collections if hasattr(c, "levels") and len(c.levels) == 4)
+    held = [float((q * grid.cell)[q >= level].sum()) for level in filled.levels[:3]]
+    assert held == pytest.approx([0.99, 0.86, 0.39], abs=0.01)
+    plt.close(ax.figure)

@@ -220,34 +220,47 @@ def plot_per_sample_flow(x, mu, log_var, z, x_hat, *, labels=None, pairing=None,
     return fig
 
 
-def plot_q_against_posterior(grid, x, picks: dict, *, window: float = 4.0) -> Figure:
+def plot_q_against_posterior(grid, x, picks: dict, *, window: float = 3.0) -> Figure:
     """For each digit picked, the exact posterior p(z|x) (shaded, from a `GridPosterior`) with the
     encoder's q(z|x) over it (contours at the same levels), and the digit itself.
 
     grid: a `vae_course.nb03.GridPosterior` of N digits; x (N, 64) those digits; picks: {title: row};
-    window: the view spans post_mean ± window·(the posterior's largest standard deviation).
+    window: every panel is centred on its posterior's mean and spans the same width, so that the
+    panels share one scale: ± window·(the largest posterior standard deviation of the picks), widened
+    if needed so that every q's 2σ ellipse fits too.
     """
     x = as_numpy(x)
     if not picks:
         raise ValueError("picks must name at least one digit: {title: row of the grid}.")
+    for k in picks.values():
+        if not 0 <= k < len(x):
+            raise ValueError(f"row {k} is not one of the {len(x)} digits of the grid.")
     n = len(grid.ticks)
     ticks = as_numpy(grid.ticks)
+    means = {k: as_numpy(grid.post_mean[k]) for k in picks.values()}
+    sds = [np.sqrt(np.linalg.eigvalsh(as_numpy(grid.post_cov[k])).max()) for k in picks.values()]
+    reach = [np.abs(as_numpy(grid.mu[k]) - means[k]).max() + 2.2 * np.exp(0.5 * as_numpy(grid.log_var[k])).max()
+             for k in picks.values()]
+    half = float(max(window * max(sds), max(reach)))
     fig = plt.figure(figsize=(5.6 * len(picks), 5.0), layout="constrained")
     cols = fig.add_gridspec(1, 2 * len(picks), width_ratios=[1, 3.2] * len(picks))
     for j, (title, k) in enumerate(picks.items()):
-        if not 0 <= k < len(x):
-            raise ValueError(f"row {k} is not one of the {len(x)} digits of the grid.")
         ax_x, ax = fig.add_subplot(cols[0, 2 * j]), fig.add_subplot(cols[0, 2 * j + 1])
         ax_x.imshow(x[k].reshape(8, 8), **IMAGE_KW)
         ax_x.set(xticks=[], yticks=[], title="the digit $x$")
         post = np.exp(as_numpy(grid.log_post[k])).reshape(n, n)
-        q = np.exp(as_numpy(grid.log_q[k])).reshape(n, n)
         cell = float(grid.cell)
-        post_levels, q_levels = mass_levels(post, MASSES, cell), mass_levels(q, MASSES, cell)
+        post_levels = mass_levels(post, MASSES, cell)
         ax.contourf(ticks, ticks, post, levels=[*post_levels, 1.01 * post.max()], colors=["#9ecae1", "#3182bd"])
-        ax.contour(ticks, ticks, q, levels=q_levels, colors="#d95f02", linewidths=[1.2, 2.2])
-        mean, sd = as_numpy(grid.post_mean[k]), np.sqrt(np.linalg.eigvalsh(as_numpy(grid.post_cov[k])).max())
-        ax.set(xlim=(mean[0] - window * sd, mean[0] + window * sd), ylim=(mean[1] - window * sd, mean[1] + window * sd),
+        # q is a diagonal normal: its regions of 86% and 39% mass are exactly its 2σ and 1σ ellipses, drawn
+        # as curves rather than as contours of the grid (which would be polygons for a narrow q)
+        mu_q, sigma_q = as_numpy(grid.mu[k]), np.exp(0.5 * as_numpy(grid.log_var[k]))
+        _ellipse_collection(np.stack([mu_q, mu_q]), np.stack([sigma_q, sigma_q]) * np.array([[2.0], [1.0]]),
+                            "none", 1.0, ax, edgecolors="#d95f02", linewidths=[1.2, 2.2])
+        ax.xaxis.set_major_locator(plt.MaxNLocator(5))
+        ax.yaxis.set_major_locator(plt.MaxNLocator(5))
+        mean = means[k]
+        ax.set(xlim=(mean[0] - half, mean[0] + half), ylim=(mean[1] - half, mean[1] + half),
                aspect="equal", xlabel="$z_1$", ylabel="$z_2$",
                title=f"{title}\nKL(q ‖ p(z|x)) = {float(grid.kl_q_post[k]):.2f} nats")
     from matplotlib.lines import Line2D
@@ -256,31 +269,40 @@ def plot_q_against_posterior(grid, x, picks: dict, *, window: float = 4.0) -> Fi
     handles = [Patch(color="#3182bd", label="exact $p(z|x)$: 39% of its mass"), Patch(color="#9ecae1", label="exact $p(z|x)$: 86%"),
                Line2D([], [], color="#d95f02", lw=2.2, label="encoder $q(z|x)$: 39%"),
                Line2D([], [], color="#d95f02", lw=1.2, label="encoder $q(z|x)$: 86%")]
-    fig.legend(handles=handles, loc="outside lower center", ncols=4, fontsize="small", title_fontsize="medium", title="The exact posterior $p(z|x) = p(x|z)\\,p(z)/p(x)$ on a grid (blue) and the encoder's Gaussian $q(z|x)$ (orange),\nboth drawn at equal mass: the smallest regions holding 39% and 86% (for a normal, its 1σ and 2σ ellipses)")
+    fig.legend(handles=handles, loc="outside lower center", ncols=4, fontsize="small", title_fontsize="medium", title="The exact posterior $p(z|x) = p(x|z)\\,p(z)/p(x)$ on a grid (blue), the encoder's Gaussian $q(z|x)$ (orange), at equal mass:\n"
+               f"the smallest regions holding 39% and 86% (a normal's 1σ and 2σ ellipses); all panels at one scale, {2 * half:.2g} wide")
     return fig
 
 
 def plot_aggregate_posterior(ticks, q_agg, prior, *, ax: Axes | None = None) -> Axes:
-    """The aggregate posterior (1/N) Σ_k q(z|x_k) (shaded) with the prior's contours at the same levels.
+    """The aggregate posterior (1/N) Σ_k q(z|x_k) against the prior, both at equal mass: shaded, the
+    smallest regions that hold 39%, 86% and 99% of the aggregate posterior; orange, the prior's 39% and
+    86% regions (its 1σ and 2σ circles). Where the prior's circles hold white, the prior puts mass
+    the data's codes never use.
 
     ticks (n,): the grid axis; q_agg, prior: (n·n,) densities on the grid `torch.meshgrid(ticks, ticks,
     indexing="ij")` flattened with z₁ varying fastest (as `vae_course.nb03.GridPosterior`).
     """
+    from matplotlib.patches import Patch
+
     ticks = as_numpy(ticks)
     n = len(ticks)
     q_agg, prior = as_numpy(q_agg).reshape(n, n), as_numpy(prior).reshape(n, n)
     if ax is None:
-        ax = plt.subplots(figsize=(5.4, 4.6), layout="constrained")[1]
+        ax = plt.subplots(figsize=(5.6, 5.4), layout="constrained")[1]
     cell = float((ticks[1] - ticks[0]) ** 2)
-    shade = ax.contourf(ticks, ticks, q_agg, levels=12, cmap="Blues")
+    shades = ["#c6dbef", "#6baed6", "#08519c"]                          # 99%, 86%, 39%: light to dark
+    q_levels = mass_levels(q_agg, (0.99, *MASSES), cell)
+    ax.contourf(ticks, ticks, q_agg, levels=[*q_levels, 1.01 * q_agg.max()], colors=shades)
     ax.contour(ticks, ticks, prior, levels=mass_levels(prior, MASSES, cell), colors="#d95f02",
-               linewidths=[1.2, 2.2])
-    ax.plot([], [], color="#d95f02", lw=2.2, label="prior: 39% of its mass (1σ)")
-    ax.plot([], [], color="#d95f02", lw=1.2, label="prior: 86% (2σ)")
-    ax.legend(loc="upper right", fontsize="small", framealpha=0.9)
-    ax.figure.colorbar(shade, ax=ax, label="aggregate posterior density")
+               linewidths=[1.8, 3.0])
+    handles = [Patch(color=c, label=f"aggregate posterior: {m}") for c, m in zip(shades[::-1], ("39%", "86%", "99%"))]
+    handles += [plt.Line2D([], [], color="#d95f02", lw=3.0, label="prior: 39% (1σ)"),
+                plt.Line2D([], [], color="#d95f02", lw=1.8, label="prior: 86% (2σ)")]
+    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.13), ncols=2, fontsize="small",
+              title="the smallest regions holding this share of the mass", title_fontsize="small")
     ax.set(aspect="equal", xlabel="$z_1$", ylabel="$z_2$")
-    ax.set_title("The average of all q(z|x) over the training digits\n(shaded) against the prior (orange)", pad=12)
+    ax.set_title("The average of all q(z|x) over the training digits\n(blue) against the prior (orange)", pad=12)
     return ax
 
 
