@@ -196,7 +196,9 @@ class ZPath(NamedTuple):
     """Codes along one latent direction, and what an autoregressive VAE does there (all precomputed):
     ts (T,): steps along dimension `dim`; z (T, L) = z0 + t·e_dim; samples (T, n, 64): x ~ p(x|z) with the
     same pixel noise (one uniform per pixel, from one generator seed per column) at every step; log_prior
-    (T,): log p(z); nll (T,): −log p(x|z) of the digit x the path starts from (exact), in nats; dim; x (64,) that digit."""
+    (T,): log p(z); nll (T,): −log p(x|z) of the digit x the path starts from (exact), in nats; dim; x (64,) that digit;
+    kl: KL(q(z|x) ‖ p(z)) of that digit's posterior in nats (closed form; NaN for a prior without one; one number for the whole path: the KL
+    belongs to the posterior q(z|x), not to one point z of the path)."""
 
     ts: Tensor
     z: Tensor
@@ -205,6 +207,7 @@ class ZPath(NamedTuple):
     nll: Tensor
     dim: int
     x: Tensor
+    kl: float
 
 
 @torch.no_grad()
@@ -226,7 +229,8 @@ def z_path(model, x: Tensor, ts, dim: int | None = None, n: int = 8, seed: int =
         raise ValueError(f"dim must be below the model's {latent_dim} latent dimensions, got {dim}.")
     n, seed = v.count(n, "n"), v.count(seed, "seed", minimum=0)
     with evaluating(model):
-        mu, _ = model.encode(x)
+        mu, log_var = model.encode(x)
+        kl = model.prior.kl(mu, log_var) if hasattr(model.prior, "kl") else torch.full((1,), float("nan"))
         z = mu.repeat(len(ts), 1)
         z[:, dim] += ts
         # column k's pixel noise: 64 uniforms from seed + k, the same at every step (one batched pass of 64 draws)
@@ -235,7 +239,7 @@ def z_path(model, x: Tensor, ts, dim: int | None = None, n: int = 8, seed: int =
         samples = model.sample_x(z.repeat_interleave(n, 0), uniforms=u.repeat(len(ts), 1)).reshape(len(ts), n, -1)
         nll = -model.log_likelihood(x.expand(len(ts), -1), z)
         log_prior = model.prior.log_prob(z)
-    return ZPath(ts, z, samples, log_prior, nll, dim, x[0])
+    return ZPath(ts, z, samples, log_prior, nll, dim, x[0], float(kl[0]))
 
 
 __all__ += ["ZPath", "z_path"]
