@@ -21,6 +21,7 @@ own process with `--threads` torch threads (the CPU times stay per process). Mod
 from __future__ import annotations
 
 import argparse
+import json
 import multiprocessing
 import statistics
 import time
@@ -89,6 +90,24 @@ def run(name: str, seed: int, k: int, threads: int = 1) -> dict:
     return out
 
 
+def write_results(path, rows: dict, medians: dict, k: int, seeds, threads: int, command: str = "",
+                  date: str = "", cpu: str = "") -> None:
+    """Write the results as `vae_course/nb07/benchmark.json` holds them (notebook 07 prints them from there, and
+    tests/test_nb07_benchmark.py checks README's table against that file): per model the test −log p(x) of every
+    seed and the medians (nll, neg_elbo, kl, cpu, seconds), two decimals; intro_dgm's quoted figures."""
+    models = {name: {"nll_by_seed": [round(r["nll"], 2) for r in rows[name]],
+                     "median": {key: round(medians[name][key], 2) for key in ("nll", "neg_elbo", "kl", "cpu", "seconds")}}
+              for name in medians}
+    references = {f"intro_dgm {name}": {"nll": nll, "seconds": seconds, "source": "issue 16"}
+                  for name, (nll, seconds) in INTRO_DGM.items()}
+    out = {"about": "Results of benchmarks/train_vae.py (write_results); README's benchmark table shows the same numbers.",
+           "command": command, "date": date, "cpu": cpu, "threads": threads, "k": k, "seeds": list(seeds),
+           "models": models, "references": references}
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(out, f, indent=2, ensure_ascii=False)
+        f.write("\n")
+
+
 def _run(task: tuple) -> dict:
     return run(*task)
 
@@ -100,6 +119,8 @@ def main() -> None:
     parser.add_argument("--models", nargs="+", choices=list(CONFIGS), default=["ar", "ar_nolatent", "vae", "mixture"])
     parser.add_argument("--k", type=int, default=1000, help="importance samples per test digit")
     parser.add_argument("--jobs", type=int, default=1, help="(model, seed) runs at a time, one process each")
+    parser.add_argument("--write-results", metavar="FILE",
+                        help="also write the results as JSON (vae_course/nb07/benchmark.json: what notebook 07 prints)")
     args = parser.parse_args()
     if args.jobs < 1:
         parser.error(f"--jobs must be a positive whole number, got {args.jobs}")
@@ -139,6 +160,15 @@ def main() -> None:
     if "ar" in medians and "ar_nolatent" in medians:
         gain = medians["ar_nolatent"]["nll"] - medians["ar"]["nll"]
         print(f"  the latent buys {gain:.2f} nats over the same decoder without one")
+    if args.write_results:
+        import platform
+        import sys
+
+        write_results(args.write_results, rows, medians, args.k, args.seeds, args.threads,
+                      command=" ".join(["benchmarks/train_vae.py", *sys.argv[1:]]),
+                      date=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+                      cpu=f"{platform.processor() or platform.machine()}; torch {torch.__version__}")
+        print(f"results written to {args.write_results}")
 
 
 if __name__ == "__main__":

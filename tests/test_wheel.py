@@ -87,10 +87,14 @@ def test_wheel_holds_every_module_and_the_solved_notebooks_and_nothing_else(inst
     modules = {p.relative_to(ROOT).as_posix() for p in (ROOT / "vae_course").rglob("*.py") if "__pycache__" not in p.parts}
     solved = {f"vae_course/solutions/{p.name}" for p in (ROOT / "notebooks" / "solutions").glob("*.ipynb")}
     assert len(solved) >= 7
+    data = {p.relative_to(ROOT).as_posix() for p in (ROOT / "vae_course").rglob("*.json")}
+    assert "vae_course/nb07/benchmark.json" in data
     assert modules - names == set(), "modules missing from the wheel (a subpackage not listed in pyproject.toml?)"
     assert solved - names == set(), "solved notebooks missing from the wheel"
+    assert data - names == set(), "package data missing from the wheel (listed in pyproject's package-data?)"
     payload = {n for n in names if ".dist-info/" not in n}
-    assert payload == modules | solved, f"unexpected files in the wheel: {sorted(payload - modules - solved)}"
+    expected = modules | solved | data
+    assert payload == expected, f"unexpected files in the wheel: {sorted(payload - expected)}"
 
 
 def test_wheel_requires_only_the_run_dependencies_and_names_the_extras(installed):
@@ -125,6 +129,15 @@ def test_installed_package_comes_from_the_fresh_venv_and_finds_its_solved_notebo
     assert Path(module).resolve().is_relative_to(venv_dir), f"vae_course imported from {module}, not the fresh venv"
     assert Path(solutions).resolve().is_relative_to(venv_dir)
     assert int(count) == len(list((ROOT / "notebooks" / "solutions").glob("*.ipynb")))
+
+
+def test_installed_package_reads_the_benchmarks_results(installed):
+    out = _run(installed, installed["python"], "-c",
+               "import vae_course as vc; print(vc.nb07.benchmark_results()['models']['ar']['median']['nll'])")
+    assert out.returncode == 0, out.stderr
+    import json
+    want = json.loads((ROOT / "vae_course" / "nb07" / "benchmark.json").read_text())["models"]["ar"]["median"]["nll"]
+    assert float(out.stdout) == want
 
 
 BLOCK = """

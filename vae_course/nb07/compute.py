@@ -196,7 +196,9 @@ class ZPath(NamedTuple):
     """Codes along one latent direction, and what an autoregressive VAE does there (all precomputed):
     ts (T,): steps along dimension `dim`; z (T, L) = z0 + t·e_dim; samples (T, n, 64): x ~ p(x|z) with the
     same pixel noise (one uniform per pixel, from one generator seed per column) at every step; log_prior
-    (T,): log p(z); nll (T,): −log p(x|z) of the digit x the path starts from (exact), in nats; dim; x (64,) that digit."""
+    (T,): log p(z); nll (T,): −log p(x|z) of the digit x the path starts from (exact), in nats; dim; x (64,) that digit;
+    kl: KL(q(z|x) ‖ p(z)) of that digit's posterior in nats (closed form; NaN for a prior without one; one number for the whole path: the KL
+    belongs to the posterior q(z|x), not to one point z of the path)."""
 
     ts: Tensor
     z: Tensor
@@ -205,6 +207,7 @@ class ZPath(NamedTuple):
     nll: Tensor
     dim: int
     x: Tensor
+    kl: float
 
 
 @torch.no_grad()
@@ -226,7 +229,8 @@ def z_path(model, x: Tensor, ts, dim: int | None = None, n: int = 8, seed: int =
         raise ValueError(f"dim must be below the model's {latent_dim} latent dimensions, got {dim}.")
     n, seed = v.count(n, "n"), v.count(seed, "seed", minimum=0)
     with evaluating(model):
-        mu, _ = model.encode(x)
+        mu, log_var = model.encode(x)
+        kl = model.prior.kl(mu, log_var) if hasattr(model.prior, "kl") else torch.full((1,), float("nan"))
         z = mu.repeat(len(ts), 1)
         z[:, dim] += ts
         # column k's pixel noise: 64 uniforms from seed + k, the same at every step (one batched pass of 64 draws)
@@ -235,7 +239,65 @@ def z_path(model, x: Tensor, ts, dim: int | None = None, n: int = 8, seed: int =
         samples = model.sample_x(z.repeat_interleave(n, 0), uniforms=u.repeat(len(ts), 1)).reshape(len(ts), n, -1)
         nll = -model.log_likelihood(x.expand(len(ts), -1), z)
         log_prior = model.prior.log_prob(z)
-    return ZPath(ts, z, samples, log_prior, nll, dim, x[0])
+    return ZPath(ts, z, samples, log_prior, nll, dim, x[0], float(kl[0]))
 
 
 __all__ += ["ZPath", "z_path"]
+
+
+# ---------------------------------------------------------------- the benchmark's results, as data
+# benchmarks/train_vae.py trains the full-length models (minutes); notebook 07 reads their numbers from this
+# file instead of quoting them in markdown, and tests/test_nb07_benchmark.py checks README's table against it.
+
+BENCHMARK_FILE = "benchmark.json"
+BENCHMARK_FIELDS = ("nll", "neg_elbo", "kl", "cpu", "seconds")
+BENCHMARK_LABELS = {"ar": "masked conv + z (ar)", "ar_nolatent": "same decoder, no latent", "vae": "VAE of 06 (vae)",
+                    "mixture": "VAE, mixture prior"}
+
+
+def benchmark_results(path=None) -> dict:
+    """The benchmark's results (`vae_course/nb07/benchmark.json`, written by benchmarks/train_vae.py's
+    `write_results`), checked: {"models": {name: {"nll_by_seed": [...], "median": {nll, neg_elbo, kl, cpu,
+    seconds}}}, "references": {name: {"nll": ...}}, "k", "seeds", "cpu", "date", "command", ...}.
+    Nats per test digit; cpu and seconds: training CPU time and wall time in seconds. path: another file."""
+    import json
+    from importlib import resources
+
+    if path is None:
+        text = resources.files(__package__).joinpath(BENCHMARK_FILE).read_text(encoding="utf-8")
+    else:
+        from pathlib import Path
+        text = Path(path).read_text(encoding="utf-8")
+    results = json.loads(text)
+    if not isinstance(results, dict) or not isinstance(results.get("models"), dict) or not results["models"]:
+        raise ValueError("a benchmark file holds {'models': {name: {...}}, ...}; this one has no models.")
+    for name, row in results["models"].items():
+        median = row.get("median") if isinstance(row, dict) else None
+        if not isinstance(median, dict) or set(BENCHMARK_FIELDS) - set(median) or not row.get("nll_by_seed"):
+            raise ValueError(f"benchmark model {name!r} needs nll_by_seed and a median with {BENCHMARK_FIELDS}.")
+    return results
+
+
+def benchmark_summary(models=None, results: dict | None = None, references: bool = True) -> str:
+    """A printable table of the benchmark: per model (all, or the names in `models`, in that order) the median
+    test −log p(x), −ELBO, KL and training CPU over the seeds; then (references=True) the quoted references."""
+    results = benchmark_results() if results is None else results
+    names = list(results["models"]) if models is None else list(models)
+    unknown = [n for n in names if n not in results["models"]]
+    if unknown:
+        raise ValueError(f"no benchmark model {unknown}; the file has {list(results['models'])}.")
+    seeds = results.get("seeds", [])
+    lines = [f"benchmark (benchmarks/train_vae.py): median of {len(seeds)} seeds, test −log p(x) with "
+             f"K = {results.get('k')}, nats per digit; run {results.get('date', '?')}",
+             f"{'model':>26} {'−log p(x)':>10} {'−ELBO':>8} {'KL':>6} {'training CPU':>13}"]
+    for n in names:
+        m = results["models"][n]["median"]
+        elbo = "(exact)" if m["kl"] == 0 and m["neg_elbo"] == m["nll"] else f"{m['neg_elbo']:.2f}"
+        lines.append(f"{BENCHMARK_LABELS.get(n, n):>26} {m['nll']:10.2f} {elbo:>8} {m['kl']:6.2f} {m['cpu']:11.1f} s")
+    if references:
+        for n, r in results.get("references", {}).items():
+            lines.append(f"{n:>26} {r['nll']:10.2f}   (quoted)")
+    return "\n".join(lines)
+
+
+__all__ += ["benchmark_results", "benchmark_summary", "BENCHMARK_FILE"]

@@ -34,8 +34,10 @@ class ZPathExplorer(Explorer):
         i = self.step = values["t"]
         p = self.path
         readout = (f"z = μ(x) {float(p.ts[i]):+.1f}·e{p.dim + 1}<br>"
-                   f"−log p(x | z) of the digit: {float(p.nll[i]):.1f} nats<br>"
-                   f"−log p(z): {-float(p.log_prior[i]):.1f} nats")
+                   f"−log p(x | z), how well this one z explains the test digit x: {float(p.nll[i]):.1f} nats<br>"
+                   f"−log p(z), the prior's cost of this one z: {-float(p.log_prior[i]):.1f} nats<br>"
+                   f"KL(q(z | x) ‖ p(z)), what the ELBO charges for the digit's whole posterior "
+                   f"(the same at every step): {p.kl:.1f} nats")
         return self.pngs[i], readout
 
 

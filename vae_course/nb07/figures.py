@@ -77,37 +77,58 @@ def plot_kernel_mask(mask, *, ax: Axes | None = None, title: str = "") -> Axes:
 __all__ += ["plot_kernel_mask"]
 
 
-def plot_z_path(path, step: int, fig=None):
-    """The explorer's picture for step `step` of a `ZPath`: the digit the path starts from and the n samples
-    x ~ p(x|z) at that step (top), −log p(x|z) and −log p(z) along the path with the step marked (bottom)."""
-    import matplotlib.pyplot as plt
+def _sample_title(path, t: float) -> str:
+    return f"samples x ~ p(x | z = μ(x) + t·e{path.dim + 1}), same pixel noise; t = {t:+.1f}"
 
+
+def _draw_z_path(path, step: int, fig):
+    """plot_z_path's drawing; returns (fig, the samples' image, their axes, the step's vertical line)."""
     from ..figures import image_grid
 
-    fig = fig or plt.figure(figsize=(8.4, 4.4))
-    top, bottom = fig.subplots(2, 1, gridspec_kw={"height_ratios": [1, 1.5]})
+    samples = as_numpy(path.samples[step])
+    grid = fig.add_gridspec(2, 2, height_ratios=[1, 1.5], width_ratios=[1.4, len(samples)])
+    digit, top, bottom = fig.add_subplot(grid[0, 0]), fig.add_subplot(grid[0, 1]), fig.add_subplot(grid[1, :])
     t = float(path.ts[step])
-    images = np.concatenate([as_numpy(path.x)[None], as_numpy(path.samples[step])])
-    image_grid(images, len(images), ax=top,
-               title=f"x (framed), then x ~ p(x | z = μ(x) + t·e{path.dim + 1}), same pixel noise; t = {t:.1f}")
-    top.add_patch(Rectangle((-0.5, -0.5), 8, 8, fill=False, edgecolor=COLORS["target"], lw=2.5))
+    image_grid(as_numpy(path.x)[None], 1, ax=digit, title="test digit x")
+    digit.add_patch(Rectangle((-0.5, -0.5), 8, 8, fill=False, edgecolor=COLORS["target"], lw=2.5))
+    image_grid(samples, len(samples), ax=top, title=_sample_title(path, t))
     ts = as_numpy(path.ts)
     bottom.plot(ts, as_numpy(path.nll), "o-", color=COLORS["density"], label=r"$-\log p(x \mid z)$ of the digit x")
     bottom.plot(ts, -as_numpy(path.log_prior), "s--", color=COLORS["target"], label=r"$-\log p(z)$")
-    bottom.axvline(t, color="0.4", ls=":")
+    line = bottom.axvline(t, color="0.4", ls=":")
     bottom.set(xlabel=f"step t along $z_{path.dim + 1}$", ylabel="nats", title="How well this z explains x, and its prior cost")
     bottom.legend(fontsize=10, loc="center")
-    fig.tight_layout()
-    return fig
+    fig.set_layout_engine("constrained")
+    return fig, top.images[0], top, line
+
+
+def plot_z_path(path, step: int, fig=None):
+    """The explorer's picture for step `step` of a `ZPath`: the test digit the path starts from (top left, framed,
+    in its own panel) and the n samples x ~ p(x|z) at that step (top right), −log p(x|z) and −log p(z) along the
+    path with the step marked (bottom)."""
+    import matplotlib.pyplot as plt
+
+    return _draw_z_path(path, step, fig or plt.figure(figsize=(8.4, 4.4)))[0]
 
 
 def z_path_pngs(path, dpi: int = 72) -> list[bytes]:
-    """One PNG per step of a `ZPath` (`plot_z_path`), drawn once for the explorer."""
+    """One PNG per step of a `ZPath` (the picture of `plot_z_path`): one figure, laid out once; each step swaps
+    the samples' pixels, the title and the step's line, and saves."""
     import matplotlib.pyplot as plt
 
-    from ..figures import png_of
+    from ..figures import png_of, tile_images
 
-    return [png_of(plot_z_path(path, i, plt.figure(figsize=(8.4, 4.4))), dpi) for i in range(len(path.ts))]
+    fig, image, top, line = _draw_z_path(path, 0, plt.figure(figsize=(8.4, 4.4)))
+    pngs = []
+    for i in range(len(path.ts)):
+        samples, t = as_numpy(path.samples[i]), float(path.ts[i])
+        image.set_data(tile_images(samples, len(samples), 1))
+        top.set_title(_sample_title(path, t))
+        line.set_xdata([t, t])
+        pngs.append(png_of(fig, dpi, close=False))
+        fig.set_layout_engine("none")  # keep the first step's layout: every step the same frame, and no re-layout
+    plt.close(fig)
+    return pngs
 
 
 __all__ += ["plot_z_path", "z_path_pngs"]
