@@ -287,3 +287,76 @@ def test_summary_carries_the_held_out_bound_only_when_asked(gen):
     assert s.val_neg_elbo == pytest.approx(nb04.neg_elbo(model, x[:10], eps_val))
     with pytest.raises(ValueError, match="together"):
         nb04.summarize_model("m", *args, x_val=x[:10])
+
+
+def test_calibrated_radius_leaves_the_share_and_agrees_with_the_2d_formula(gen):
+    z = torch.randn(4000, 2, generator=gen, dtype=torch.float64)
+    perfect = torch.randn(1000, 2, generator=gen, dtype=torch.float64)
+    r = nb04.calibrated_radius(z, perfect, share=0.05)
+    assert nb04.unvisited_share(z, perfect, r) == pytest.approx(0.05, abs=1e-3)
+    # the small-ball formula of unvisited_radius, an independent derivation, in 2 dimensions
+    assert r == pytest.approx(nb04.unvisited_radius(1000, 0.05), rel=0.08)
+    # a fresh perfect sample at that radius leaves about the same share (a calibration, not an overfit)
+    fresh = [nb04.unvisited_share(z, torch.randn(1000, 2, generator=gen, dtype=torch.float64), r) for _ in range(5)]
+    assert sum(fresh) / 5 == pytest.approx(0.05, abs=0.01)
+    z8, perfect8 = torch.randn(2000, 8, generator=gen), torch.randn(1000, 8, generator=gen)
+    r8 = nb04.calibrated_radius(z8, perfect8, share=0.2)
+    assert r8 > 5 * r and nb04.unvisited_share(z8, perfect8, r8) == pytest.approx(0.2, abs=1e-3)
+    with pytest.raises(ValueError, match="shapes"):
+        nb04.calibrated_radius(z8, perfect)
+    with pytest.raises(ValueError, match="strictly between"):
+        nb04.calibrated_radius(z, perfect, share=0.0)
+
+
+class _Lookup(models.VAE):
+    """A 'decoder' that returns a fixed image per prior draw: decode_mean(z) = images[z[:, 0]]."""
+
+    def __init__(self, images, codes):
+        super().__init__(latent_dim=codes.shape[1], hidden=4)
+        self.images, self.codes = images, codes
+
+    def encode(self, x):
+        return self.codes[: len(x)], torch.full_like(self.codes[: len(x)], -30.0)
+
+    def decode_mean(self, z):
+        return self.images[z[:, 0].long()]
+
+
+def test_summarize_generations_counts_classes_by_the_nearest_training_digit(gen):
+    x = torch.rand(30, 64, generator=gen)
+    labels = torch.arange(30) % 3  # 10 digits of each of 3 classes
+    # decodings: near-copies of digits 0, 1, 4 and 7 (classes 0, 1, 1, 1) plus a little noise
+    picks = torch.tensor([0, 1, 4, 7])
+    images = (x[picks] + 0.01 * torch.rand(4, 64, generator=gen)).clamp(0, 1)
+    codes = torch.zeros(30, 2)
+    codes[:, 1] = torch.arange(30.0)  # trained-on points along z_2; two prior draws near them, two far (z_2 = 50)
+    model = _Lookup(images, codes)
+    z = torch.tensor([[0.0, 0.2], [1.0, 0.2], [2.0, 50.0], [3.0, 50.0]])
+    s = nb04.summarize_generations("m", model, x, labels, z, torch.zeros(30, 2), radius=1.5, n_classes=3)
+    assert s.nearest.tolist() == picks.tolist() and s.classes.tolist() == [0, 1, 1, 1]
+    assert s.class_shares.tolist() == [0.25, 0.75, 0.0] and s.data_shares.tolist() == pytest.approx([1 / 3] * 3)
+    # total variation, by hand: ½(|¼ − ⅓| + |¾ − ⅓| + |0 − ⅓|) = 5/12
+    assert s.class_gap == pytest.approx(5 / 12) and s.top_share == 0.75
+    assert s.unvisited == 0.5 and s.samples.shape == (4, 64)
+    # samples that mirror the data's own mix have no gap
+    even = nb04.summarize_generations("e", _Lookup(x[:3], codes), x, labels, torch.tensor([[0.0, 0], [1, 0], [2, 0]]),
+                                      torch.zeros(30, 2), radius=2.5, n_classes=3)
+    assert even.class_gap == pytest.approx(0.0) and even.unvisited == 0.0
+
+
+def test_summarize_generations_rejects_bad_input(gen):
+    vae = models.VAE(latent_dim=8, hidden=8)
+    x, z, eps = torch.rand(20, 64, generator=gen), torch.randn(5, 8, generator=gen), torch.zeros(20, 8)
+    labels = torch.arange(20) % 10
+    with pytest.raises(ValueError, match="labels must be 20 whole numbers"):
+        nb04.summarize_generations("v", vae, x, labels.float(), z, eps, 1.0)
+    with pytest.raises(ValueError, match="labels must be 20 whole numbers in 0..9"):
+        nb04.summarize_generations("v", vae, x, labels + 5, z, eps, 1.0)
+    with pytest.raises(TypeError, match="labels must be a torch.Tensor"):
+        nb04.summarize_generations("v", vae, x, list(range(20)), z, eps, 1.0)
+    with pytest.raises(ValueError, match=r"z must have shape \(M, 8\)"):
+        nb04.summarize_generations("v", vae, x, labels, torch.randn(5, 2), eps, 1.0)
+    with pytest.raises(ValueError, match="one draw per training digit"):
+        nb04.summarize_generations("v", vae, x, labels, z, torch.zeros(3, 20, 8), 1.0)
+    with pytest.raises(ValueError, match="radius"):
+        nb04.summarize_generations("v", vae, x, labels, z, eps, 0.0)

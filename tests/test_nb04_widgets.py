@@ -104,3 +104,50 @@ def test_plots_are_titled_and_labelled(summaries):
     ax = nb04.plot_kl_per_dimension({"8-D": torch.rand(8), "2-D": torch.rand(2)})
     assert list(ax.get_xticks()) == list(range(8))
     plt.close("all")
+
+
+def test_plot_generations_shows_each_models_draws_and_the_class_mix():
+    gen = torch.Generator().manual_seed(4)
+    x = torch.randint(0, 17, (60, 64), generator=gen).float() / 16
+    labels = torch.arange(60) % 10
+    z, eps = torch.randn(50, 8, generator=gen), torch.randn(60, 8, generator=gen)
+    torch.manual_seed(0)
+    out = [nb04.summarize_generations(name, model, x, labels, z, eps, 2.0)
+           for name, model in [("8-D autoencoder", models.Autoencoder(latent_dim=8, hidden=16)),
+                               ("8-D, β = 1", models.VAE(latent_dim=8, hidden=16))]]
+    with plt.rc_context({"figure.dpi": 90}):
+        fig = nb04.plot_generations(out)
+        assert figures.legibility_problems(fig) == []  # digits ≥ 48 px, text ≥ 9 px, nothing overlapping
+        assert fig.get_size_inches()[0] * 90 <= 1000
+    grids, bars = fig.axes[:2], fig.axes[2]
+    assert [ax.get_title().split(":")[0] for ax in grids] == ["8-D autoencoder", "8-D, β = 1"]
+    assert all(f"{s.unvisited:.0%}" in ax.get_title() for s, ax in zip(out, grids))
+    # 36 draws shown per model; 10 classes × (2 models + the data) bars with the summaries' shares
+    assert grids[0].images[0].get_array().shape == (6 * 9 - 1, 6 * 9 - 1)
+    assert len(bars.patches) == 30 and bars.get_xlabel() and bars.get_ylabel() and bars.get_title()
+    heights = [p.get_height() for p in bars.patches]
+    assert np.allclose(heights[:10], out[0].class_shares.numpy()) and np.allclose(heights[20:], out[0].data_shares.numpy())
+    with pytest.raises(ValueError, match="at least one"):
+        nb04.plot_generations([])
+    plt.close("all")
+
+
+def test_plot_posterior_decodings_shows_each_decoding_minus_their_mean():
+    gen = torch.Generator().manual_seed(5)
+    x = torch.rand(64, generator=gen)
+    flat, noisy = x.repeat(6, 1), (x + 0.1 * torch.randn(6, 64, generator=gen)).clamp(0, 1)
+    with plt.rc_context({"figure.dpi": 90}):
+        fig = nb04.plot_posterior_decodings(x, {"autoencoder": flat, "β = 1": noisy})
+        assert figures.legibility_problems(fig) == [] and fig.get_size_inches()[0] * 90 <= 1000
+    (top_ae, top_vae), (low_ae, low_vae) = fig.axes[0:2], fig.axes[2:4]
+    diff = low_vae.images[0].get_array()
+    # second tile of the bottom row: the first decoding minus the mean of the six, pixel by pixel
+    expected = (noisy[0] - noisy.mean(0)).reshape(8, 8).numpy()
+    assert np.allclose(diff[:8, 9:17], expected, atol=1e-6)
+    assert np.ma.getmaskarray(diff)[:8, :8].all()  # no difference under the digit itself (NaN, drawn white)
+    assert np.ma.abs(low_ae.images[0].get_array()).max() < 1e-6
+    assert low_ae.images[0].get_clim() == low_vae.images[0].get_clim()  # one scale for both models
+    assert "6 decodings" in top_ae.get_title() and top_vae.images[0].get_array().shape == (8, 7 * 9 - 1)
+    with pytest.raises(ValueError, match="at least one"):
+        nb04.plot_posterior_decodings(x, {})
+    plt.close("all")

@@ -77,6 +77,13 @@ MUTATIONS = [
         ("tests/test_mutations_caught.py::test_a_summary_reports_the_unvisited_share_of_its_own_draws",),
     ),
     Mutation(
+        "c3", "the class gap of notebook 04's generations without its ½ (not a total variation distance)",
+        "vae_course/nb04/compute.py",
+        "gap = 0.5 * (class_shares - data_shares).abs().sum().item()",
+        "gap = (class_shares - data_shares).abs().sum().item()",
+        ("tests/test_nb04_prior_match.py::test_summarize_generations_counts_classes_by_the_nearest_training_digit",),
+    ),
+    Mutation(
         "d", "the β path explorer always reporting 0 active dimensions",
         "vae_course/nb04/explorers.py",
         "active dimensions {count_active_units(s.mu)}",

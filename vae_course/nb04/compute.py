@@ -142,6 +142,90 @@ def unvisited_share(z: Tensor, visited: Tensor, radius: float = 0.25) -> float:
     return (torch.cdist(z, visited).min(1).values > radius).double().mean().item()
 
 
+def calibrated_radius(z: Tensor, perfect: Tensor, share: float = 0.05) -> float:
+    """The radius at which a perfect match leaves `share` of the points z (M, L) unvisited, in any dimension.
+
+    `perfect` (N, L) are N draws of N(0, I) itself, as many as the model has codes: the radius is the
+    (1 − share) quantile of the distances from each z to its nearest point of `perfect`, so that
+    `unvisited_share(z, perfect, radius)` is `share`. In 2 dimensions with z ~ N(0, I) it lands near
+    `unvisited_radius(N, share)`; in 8, where even a perfect match leaves wide gaps, only the
+    calibration knows the scale.
+    """
+    z, perfect = v.tensor(z, "z"), v.tensor(perfect, "perfect")
+    if z.ndim != 2 or perfect.ndim != 2 or z.shape[1] != perfect.shape[1]:
+        raise ValueError(f"z and perfect must have shapes (M, L) and (N, L), got {tuple(z.shape)} and "
+                         f"{tuple(perfect.shape)}.")
+    share = v.scalar(share, "share")
+    if not 0 < share < 1:
+        raise ValueError(f"share must lie strictly between 0 and 1, got {share}.")
+    nearest = torch.cdist(z.double(), perfect.double()).min(1).values
+    return torch.quantile(nearest, 1 - share).item()
+
+
+@dataclass
+class GenerationSummary:
+    """A model as a generator, judged by the training digits (all tensors detached).
+
+    samples (M, 64): the decoded means of the prior draws z (M, L); nearest (M,): the index of each
+    sample's nearest training digit (Euclidean, over the 64 pixels); classes (M,): that digit's label;
+    class_shares (n_classes,): the share of samples per class; data_shares (n_classes,): the share of
+    the training digits per class; class_gap: the total variation distance ½ Σ_c |class_shares −
+    data_shares|, 0 when the samples resemble the classes as often as the data has them, 1 when they
+    resemble only classes the data lacks; unvisited: the share of z farther than `radius` from every one
+    of the N points the decoder was trained on (one draw z_k ~ q(z | x_k) per training digit; for the
+    autoencoder, its codes).
+    """
+
+    name: str
+    samples: Tensor
+    nearest: Tensor
+    classes: Tensor
+    class_shares: Tensor
+    data_shares: Tensor
+    class_gap: float
+    unvisited: float
+    radius: float
+
+    @property
+    def top_share(self) -> float:
+        """The share of the samples that resemble the most common class."""
+        return self.class_shares.max().item()
+
+
+@torch.no_grad()
+def summarize_generations(name: str, model: VAE, x: Tensor, labels: Tensor, z: Tensor, eps: Tensor, radius: float,
+                          *, n_classes: int = 10) -> GenerationSummary:
+    """Decode the prior draws z (M, L) and label each decoding with the class of its nearest training digit;
+    count the z with no trained-on point within `radius` (`calibrated_radius`). x (N, 64) and labels (N,)
+    are the training digits; eps (N, L) the noise of one draw per posterior, z_k = μ_k + σ_k ε_k. The model
+    is not changed."""
+    x = model.check_x(x)
+    z, eps = v.tensor(z, "z"), v.tensor(eps, "eps")
+    n_classes = v.count(n_classes, "n_classes")
+    if not isinstance(labels, Tensor):
+        raise TypeError(f"labels must be a torch.Tensor of whole numbers, got {type(labels).__name__}.")
+    if labels.shape != (len(x),) or labels.is_floating_point() or labels.min() < 0 or labels.max() >= n_classes:
+        raise ValueError(f"labels must be {len(x)} whole numbers in 0..{n_classes - 1}, one per digit of x, got "
+                         f"shape {tuple(labels.shape)} and dtype {labels.dtype}.")
+    if z.ndim != 2 or z.shape[1] != model.latent_dim:
+        raise ValueError(f"z must have shape (M, {model.latent_dim}), draws of the prior, got {tuple(z.shape)}.")
+    if eps.shape != (len(x), model.latent_dim):
+        raise ValueError(f"eps must have shape ({len(x)}, {model.latent_dim}): one draw per training digit, got "
+                         f"{tuple(eps.shape)}.")
+    radius = v.scalar(radius, "radius", positive=True)
+    with evaluating(model):
+        mu, log_var = model.encode(x)
+        visited = probability.reparameterize(mu, log_var, eps)
+        samples = model.decode_mean(z)
+    nearest = torch.cdist(samples.double(), x.double()).argmin(1)
+    classes = labels[nearest]
+    class_shares = torch.bincount(classes, minlength=n_classes).double() / len(classes)
+    data_shares = torch.bincount(labels, minlength=n_classes).double() / len(labels)
+    gap = 0.5 * (class_shares - data_shares).abs().sum().item()
+    return GenerationSummary(name, samples, nearest, classes, class_shares, data_shares, gap,
+                             unvisited_share(z, visited, radius), radius)
+
+
 def mmd_to_gaussian_exact(shift: Tensor, sigma: float, bandwidth: float = 1.0) -> Tensor:
     """Exact squared MMD between N(shift, σ² I) and N(0, I) under the kernel of `mmd`.
 
@@ -279,4 +363,5 @@ def count_active_units(mu: Tensor, threshold: float = 0.01) -> int:
 
 __all__ = ["kl_monte_carlo", "kl_per_dimension", "active_units", "aggregate_posterior", "mmd", "unvisited_radius",
            "unvisited_share", "train_beta_path", "neg_elbo",
-           "mmd_to_gaussian_exact", "ModelSummary", "summarize_model", "count_active_units"]
+           "mmd_to_gaussian_exact", "ModelSummary", "summarize_model", "count_active_units", "calibrated_radius",
+           "GenerationSummary", "summarize_generations"]

@@ -68,6 +68,27 @@ def plot_latent_summary(s, fig: Figure | None = None) -> Figure:
     return fig
 
 
+def plot_posterior_decodings(x, decodings: dict, *, lim: float = 0.2) -> Figure:
+    """Decodings of draws from one digit's posterior, one column per model ({name: (K, 64)}): on top the digit
+    x (64,) and its K decodings; below, each decoding minus the mean of the K, on a diverging scale ±lim
+    shared by every model (so a model whose draws all decode alike shows a blank row)."""
+    if not decodings:
+        raise ValueError("plot_posterior_decodings needs at least one model's decodings.")
+    x = as_numpy(x).reshape(1, -1)
+    fig = plt.figure(figsize=(10.8, 2.9), layout="constrained")  # 972 px: JupyterLab's column
+    axes = fig.subplots(2, len(decodings), squeeze=False)
+    cmap = plt.get_cmap("RdBu_r").with_extremes(bad="white")
+    for (name, x_hat), (top, bottom) in zip(decodings.items(), axes.T):
+        x_hat = as_numpy(x_hat)
+        image_grid(np.concatenate([x, x_hat]), len(x_hat) + 1, ax=top, title=f"{name}: the digit | {len(x_hat)} decodings")
+        canvas = tile_images(np.concatenate([np.full_like(x, np.nan), x_hat - x_hat.mean(0)]), len(x_hat) + 1)
+        shown = bottom.imshow(canvas, cmap=cmap, vmin=-lim, vmax=lim, interpolation="nearest")
+        shown.vc_tile_px = 9
+        bottom.set(xticks=[], yticks=[], title="each decoding minus their mean")
+    fig.colorbar(shown, ax=axes[1, :].tolist(), label="pixel difference", shrink=0.9, ticks=[-lim, 0, lim])
+    return fig
+
+
 def plot_kl_per_dimension(kl_dims: dict, *, ax: Axes | None = None, thresholds=(0.05, 0.5),
                           title: str = "Collapsed dimensions carry (almost) 0 nats") -> Axes:
     """Grouped bars of the mean KL per latent dimension, {model name: (L,) tensor}, log scale, with a
@@ -118,6 +139,38 @@ def plot_generators(summaries, *, lim: float = 5.0, ncols: int = 6) -> Figure:
     for s, axes in zip(summaries, rows):
         plot_prior_draws(s, axes=axes, lim=lim, ncols=ncols, legend=False)
     fig.legend(*rows[0][0].get_legend_handles_labels(), loc="outside lower center", ncol=3, frameon=False)
+    return fig
+
+
+def plot_generations(summaries, *, n_show: int = 36, ncols: int = 6) -> Figure:
+    """Models as generators, side by side: the first `n_show` decoded prior draws of each `GenerationSummary`
+    (top row, one panel per model), and below, which class of training digit the decodings of all the
+    draws resemble (nearest training digit), beside the training digits' own mix."""
+    summaries = list(summaries)
+    if not summaries:
+        raise ValueError("plot_generations needs at least one GenerationSummary.")
+    fig = plt.figure(figsize=(10.8, 8.8), layout="constrained")  # 972 px: JupyterLab's column
+    grid = fig.add_gridspec(2, 1, height_ratios=[5.2, 3.0])
+    tops = grid[0].subgridspec(1, len(summaries)).subplots(squeeze=False)[0]
+    for s, ax in zip(summaries, tops):
+        image_grid(as_numpy(s.samples)[:n_show], ncols, ax=ax,
+                   title=f"{s.name}: {min(n_show, len(s.samples))} decoded z ~ N(0, I)\n"
+                         f"{s.unvisited:.0%} of {len(s.samples):,} draws: no code within {s.radius:.2f}")
+    ax = fig.add_subplot(grid[1])
+    n_classes = len(summaries[0].data_shares)
+    width = 0.8 / (len(summaries) + 1)
+    classes = np.arange(n_classes)
+    colors = [COLORS["data"], COLORS["target"], COLORS["density"]]
+    for i, s in enumerate(summaries):
+        ax.bar(classes + (i - len(summaries) / 2) * width, as_numpy(s.class_shares), width,
+               color=colors[i % len(colors)], label=f"{s.name} (gap {s.class_gap:.2f})")
+    ax.bar(classes + len(summaries) / 2 * width, as_numpy(summaries[0].data_shares), width, color="0.6",
+           label="the training digits themselves")
+    ax.set(xticks=classes, xlabel="class of the nearest training digit",
+           ylabel="share of the decoded draws",
+           title=f"Which digit does each of the {len(summaries[0].samples):,} decoded draws resemble most?\n"
+                 "(gap: how far a model's mix of classes is from the training digits' mix)")
+    ax.legend(ncol=len(summaries) + 1, loc="upper center", bbox_to_anchor=(0.5, -0.22), frameon=False)
     return fig
 
 
@@ -249,4 +302,5 @@ class BetaPathFigure:
 
 
 __all__ = ["plot_kl_landscape", "plot_aggregate_posterior", "plot_latent_summary",
-           "plot_kl_per_dimension", "plot_prior_draws", "plot_generators", "plot_beta_path", "BetaPathFigure"]
+           "plot_kl_per_dimension", "plot_prior_draws", "plot_generators", "plot_generations", "plot_posterior_decodings", "plot_beta_path",
+           "BetaPathFigure"]
