@@ -996,6 +996,19 @@ def test_a_crash_is_reported_in_words_with_the_learners_line(capsys):
     assert "your line: `return z @ mu.unsqueeze(0)`" in out
 
 
+def test_math_on_a_tensor_is_named_with_the_torch_function_to_use(capsys):
+    def with_math(u, rate):
+        return -math.log(1 - u) / rate
+    out = fails("1.1", with_math, "raised", capsys)
+    assert "your line: `return -math.log(1 - u) / rate`" in out
+    assert "on a tensor use torch's (torch.log, torch.exp" in out
+
+    def other_scalar_error(u, rate):  # the same torch error without `math`: no math hint
+        return -torch.log1p(-u) / rate + float(u)
+    out = fails("1.1", other_scalar_error, "raised", capsys)
+    assert "torch.log, torch.exp" not in out
+
+
 def test_non_functions_and_nan_get_a_message(capsys):
     returned, out = run(nb01.exercise_1_2, 3.0, capsys)
     assert returned is nb01.affine_pushforward_density and "expected the function" in out

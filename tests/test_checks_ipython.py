@@ -43,7 +43,8 @@ SESSION = [
     ("def exponential_icdf(u, rate)\n    return -torch.log1p(-u) / rate", None, None),
     (CHECK, "✗ Exercise 1.1: your exercise cell did not run to the end (SyntaxError at line 1: expected ':', "
             "in `def exponential_icdf(u, rate)`); fix it and run it again, then this cell. Until then "
-            "`exponential_icdf` is the course's reference", "Run your exercise cell above again"),
+            "`exponential_icdf` is still the course's reference (an earlier run of this check put it in place), "
+            "not your code.", "Run your exercise cell above again"),
     (CHECK, "did not run to the end (SyntaxError at line 1", "Run your exercise cell above again"),
     (RIGHT, None, None),
     (CHECK, "✓ Exercise 1.1 passed", None),
@@ -51,7 +52,7 @@ SESSION = [
     ("scale = 2 * undefined_name\n" + WRONG, None, None),
     (CHECK, "✗ Exercise 1.1: your exercise cell did not run to the end (NameError at line 1: name "
             "'undefined_name' is not defined); fix it and run it again, then this cell. Until then "
-            "`exponential_icdf` is your previous definition, which this check does not test.", "✓"),
+            "`exponential_icdf` is still your previous definition, and this check does not test it.", "✓"),
     # an error after the def: the function is the new one, and it is checked
     (RIGHT + "\n1 / 0", None, None),
     (CHECK, "✓ Exercise 1.1 passed", None),

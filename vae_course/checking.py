@@ -283,7 +283,20 @@ def _describe_error(err: BaseException) -> str:
         line = (mine[-1].line or linecache.getline(mine[-1].filename, mine[-1].lineno)).strip()
         if line:
             where.append(f"your line: `{line}`")
-    return text + (f" ({'; '.join(where)})" if where else "")
+    hint = _MATH_ON_TENSOR if _is_math_on_tensor(err, frames) else ""
+    return text + (f" ({'; '.join(where)})" if where else "") + hint
+
+
+_MATH_ON_TENSOR = (". Python's `math` functions (math.log, math.exp, math.sqrt …) take one number; on a tensor "
+                   "use torch's (torch.log, torch.exp, torch.sqrt …), which work on every entry")
+
+
+def _is_math_on_tensor(err: BaseException, frames) -> bool:
+    """The error a `math` function raises when it is given a tensor of more than one number."""
+    if not isinstance(err, (TypeError, ValueError)) or "converted to Python scalars" not in str(err):
+        return False
+    line = next((f.line or "" for f in reversed(frames) if os.sep + "vae_course" + os.sep not in f.filename), "")
+    return "math." in line
 
 
 # ---------------------------------------------------------------- a definition older than the exercise cell's last run
@@ -427,11 +440,10 @@ class Exercise:
         name = self.function if is_reference else learner_name(fn, self.function, names)
         stopped = stale_definition(fn, list(dict.fromkeys([self.function, name])), is_reference)
         if stopped:
-            held = ("the course's reference that an earlier run of this check put in place" if is_reference
-                    else "your previous definition")
+            held = ("still the course's reference (an earlier run of this check put it in place), not your code"
+                    if is_reference else "still your previous definition, and this check does not test it")
             return (f"✗ {head}: your exercise cell did not run to the end ({stopped}); fix it and run it "
-                    f"again, then this cell. Until then `{name}` is {held}, which this check does not test."
-                    f"\n{fallback}"), False
+                    f"again, then this cell. Until then `{name}` is {held}.\n{fallback}"), False
         if is_reference:
             if mode:  # a fresh top-to-bottom run: the answer cell handed over the package's reference itself
                 return (f"✗ {head}: `{self.function}` is the course's reference solution itself, not a function "
